@@ -1,0 +1,65 @@
+package org.arvdm.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Everything the service can be tuned with, bound from {@code application.yaml} (prefix
+ * {@code arvdm}) or the matching environment variables ({@code ARVDM_MODEL_DIR}, ...).
+ *
+ * @param modelDir     folder whose sub-folders are model bundles
+ * @param device       {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N}
+ * @param defaultModel model used when a request names none
+ * @param workers      inference threads (generations running at once, all models together)
+ * @param admission    bounded waiting room in front of the workers
+ * @param limits       request limits
+ * @param batching     continuous batching of concurrent generations' network calls
+ * @param keepAlive    interval of SSE keep-alive comments while no event is due
+ */
+@ConfigurationProperties(prefix = "arvdm")
+public record ArvdmProperties(
+        @DefaultValue("models") Path modelDir,
+        @DefaultValue("auto") String device,
+        @DefaultValue("") String defaultModel,
+        @DefaultValue("2") int workers,
+        @DefaultValue Admission admission,
+        @DefaultValue Limits limits,
+        @DefaultValue Batching batching,
+        @DefaultValue("10s") Duration keepAlive) {
+
+    public ArvdmProperties {
+        if (workers < 1) {
+            throw new IllegalArgumentException("arvdm.workers must be at least 1, got " + workers);
+        }
+    }
+
+    /**
+     * @param maxQueued  generations allowed to wait for a worker; past it requests get 429
+     * @param retryAfter what the 429's Retry-After header suggests
+     */
+    public record Admission(@DefaultValue("8") int maxQueued, @DefaultValue("2s") Duration retryAfter) {
+    }
+
+    /**
+     * @param maxFrames            frames one generation may ask for
+     * @param maxContextFrames     frames a context clip may hold
+     * @param maxBodyBytes         request body limit (413 past it)
+     * @param maxGenerationSeconds a generation running longer is ended with an error event
+     */
+    public record Limits(
+            @DefaultValue("256") int maxFrames,
+            @DefaultValue("128") int maxContextFrames,
+            @DefaultValue("16777216") int maxBodyBytes,
+            @DefaultValue("600") int maxGenerationSeconds) {
+    }
+
+    /**
+     * @param maxBatchSize samples one network call may carry (1 turns batching off)
+     * @param maxDelay     longest a ready call waits for others to join its batch
+     */
+    public record Batching(@DefaultValue("8") int maxBatchSize, @DefaultValue("2ms") Duration maxDelay) {
+    }
+}

@@ -1,0 +1,29 @@
+package org.arvdm.generation;
+
+/**
+ * What the loop reports for metrics. Plain Java, so the engine needs no metrics library; the
+ * service implements it over Micrometer. Calls come from worker threads.
+ */
+public interface EngineObserver {
+
+    EngineObserver NONE = new EngineObserver() {
+    };
+
+    /** One denoising iteration (one denoiser call) finished. {@code phase} is {@code init} or {@code ar}. */
+    default void iteration(String phase, long nanos, int batchSize) {
+    }
+
+    /** A network ran for this generation; {@code network} is {@code denoiser} or {@code memory_encoder}. */
+    default void networkCall(String network) {
+    }
+
+    default void frameEmitted() {
+    }
+
+    default void firstFrame(long nanos) {
+    }
+
+    /** This generation's memory now holds {@code used} slots in {@code bytes} (deltas are the observer's business). */
+    default void memoryChanged(int usedDelta, long bytesDelta) {
+    }
+}

@@ -1,0 +1,55 @@
+package org.arvdm.memory;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * All clean frames of one generation so far, oldest first: the client's context clip, then
+ * every emitted frame, each with the action vector that led to it. Heap memory only; owned
+ * by one generation and touched by its worker thread alone.
+ */
+public final class History {
+    private final List<float[]> frames = new ArrayList<>();
+    private final List<float[]> actions = new ArrayList<>();
+    private final int frameSize;
+    private final int actionSize;
+
+    public History(int frameSize, int actionSize) {
+        this.frameSize = frameSize;
+        this.actionSize = actionSize;
+    }
+
+    public void append(float[] frame, float[] action) {
+        if (frame.length != frameSize || action.length != actionSize) {
+            throw new IllegalArgumentException("history entry has " + frame.length + " values and an action of "
+                    + action.length + ", expected " + frameSize + " and " + actionSize);
+        }
+        frames.add(frame);
+        actions.add(action);
+    }
+
+    public int size() {
+        return frames.size();
+    }
+
+    public float[] frame(int i) {
+        return frames.get(i);
+    }
+
+    public float[] action(int i) {
+        return actions.get(i);
+    }
+
+    public List<float[]> frames() {
+        return Collections.unmodifiableList(frames);
+    }
+
+    public int frameSize() {
+        return frameSize;
+    }
+
+    public int actionSize() {
+        return actionSize;
+    }
+}
