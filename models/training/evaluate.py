@@ -1,0 +1,280 @@
+"""Meta-ARVDM sampler and the issue's quality bars, run on exported bundles.
+
+    /usr/bin/python3 evaluate.py ../maze-none ../maze-prepend-16 ... [--out ../../docs/issue3]
+
+For each bundle: accumulation set (PSNR/SSIM per interval of generated frames, against the
+"repeat the last context frame" baseline) and retrieval set (SSIM of generated revisit
+frames per bucket of frames-since-seen, and the retrieval rate SSIM > 0.5). Results go to
+<out>/results.json; a strip (ground truth row above each bundle's generated row) to
+<out>/retrieval-strip.png and <out>/accumulation-strip.png.
+
+The loop (meta-arvdm.md): default schedule family with w from the bundle and stride Δ,
+DDIM (η from the bundle, x̂0 clamped to [-1, 1]). Context enters the network through
+memory (frames / tokens kinds) and, for every kind, through the window: during the
+initialization stage the window is [last Δ context frames at level 0, w-Δ new frames at
+level T]; memory then holds the history before those Δ frames.
+"""
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+import torch
+from skimage.io import imread, imsave
+from skimage.metrics import structural_similarity
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUCKETS = [(1, 16), (17, 48), (49, 112)]
+
+
+class Bundle:
+    def __init__(self, path):
+        with open(os.path.join(path, "model.json")) as f:
+            self.mj = json.load(f)
+        self.id = self.mj["id"]
+        self.den = torch.jit.load(os.path.join(path, "denoiser.pt"))
+        self.kind = self.mj["memory"]["kind"]
+        self.enc = torch.jit.load(os.path.join(path, "memory_encoder.pt")) if self.kind == "tokens" else None
+        self.ac = torch.tensor(self.mj["diffusion"]["alphas_cumprod"], dtype=torch.float64)
+        self.T = self.mj["diffusion"]["timesteps"]
+        self.w = self.mj["window"]["frames"]
+        self.wm = self.mj["memory"]["frames"]
+        self.pred = self.mj["diffusion"]["prediction"]
+        self.calls = 0
+        self.call_time = 0.0
+
+    def memory_inputs(self, hist, hist_a, upto):
+        """Memory from history[:upto] (last wm frames)."""
+        B = hist.shape[0]
+        C, H, W = hist.shape[2:]
+        if self.kind == "none":
+            return torch.zeros(B, 0, C, H, W), torch.zeros(B, 0, 5), torch.zeros(B, 0, dtype=torch.bool)
+        lo = max(0, upto - self.wm)
+        m = hist[:, lo:upto]
+        ma = hist_a[:, lo:upto]
+        # pass the full w_m slots, padding (mask false) in front while history is short
+        pad = self.wm - m.shape[1]
+        mask = torch.cat([torch.zeros(B, pad, dtype=torch.bool), torch.ones(B, m.shape[1], dtype=torch.bool)], 1)
+        m = torch.cat([torch.zeros(B, pad, C, H, W), m], 1)
+        ma = torch.cat([torch.zeros(B, pad, 5), ma], 1)
+        if self.kind == "tokens":
+            with torch.no_grad():
+                tok = self.enc(m, ma, mask)
+            return tok, torch.zeros(B, 0, 5), torch.ones(B, tok.shape[1], dtype=torch.bool)
+        return m, ma, mask
+
+    def call(self, x, lv, a, mem):
+        t = time.time()
+        with torch.no_grad():
+            out = self.den(x.float(), lv, a, *mem).double()
+        self.call_time += time.time() - t
+        self.calls += 1
+        return out
+
+    def ddim(self, x, out, t, s, eta=0.0):
+        """x [B,F,...] at levels t [B,F] -> levels s; frames with s == t untouched."""
+        at = self.ac[t][:, :, None, None, None]
+        as_ = self.ac[s][:, :, None, None, None]
+        if self.pred == "v":
+            x0 = at.sqrt() * x - (1 - at).sqrt() * out
+        elif self.pred == "eps":
+            x0 = (x - (1 - at).sqrt() * out) / at.sqrt()
+        else:
+            x0 = out
+        x0 = x0.clamp(-1, 1)
+        eps = (x - at.sqrt() * x0) / (1 - at).clamp(min=1e-12).sqrt()
+        sig = eta * ((1 - as_) / (1 - at).clamp(min=1e-12)).sqrt() * (1 - at / as_).clamp(min=0).sqrt()
+        xs = as_.sqrt() * x0 + (1 - as_ - sig ** 2).clamp(min=0).sqrt() * eps + sig * torch.randn_like(x)
+        same = (s == t)[:, :, None, None, None]
+        return torch.where(same, x, xs)
+
+
+def onehot(names, acts):
+    a = torch.zeros(len(acts), 5, dtype=torch.float64)
+    for i, n in enumerate(acts):
+        a[i, names.index(n)] = 1.0
+    return a
+
+
+def generate(b, ctx, ctx_a, fut_a, n, stride=None, m_ar=None, m_init=None, seed=0):
+    """ctx [B,c,C,H,W] in [-1,1]; ctx_a [B,c,A]; fut_a [B,n,A]. Returns [B,n,C,H,W]."""
+    g = torch.manual_seed(seed)
+    w = b.w
+    D = stride or b.mj["window"]["stride"]
+    m_ar = m_ar or b.mj["sampling"]["ar_steps"]
+    m_init = m_init or b.mj["sampling"]["init_steps"]
+    eta = b.mj["sampling"]["eta"]
+    T = b.T
+    B, c = ctx.shape[:2]
+    K = w // D
+    tin = torch.tensor([round(T * ((j // D) + 1) / K) for j in range(w)], dtype=torch.long)
+    tout = torch.tensor([round(T * (j // D) / K) for j in range(w)], dtype=torch.long)
+    hist = ctx.clone()
+    hist_a = ctx_a.clone()
+    total = n + w
+    acts = torch.cat([fut_a, fut_a[:, -1:].expand(B, total, 5)], 1)[:, :total]
+    shape = ctx.shape[2:]
+    emitted = 0
+    if w > D:
+        # initialization: [last D context frames at level 0, w-D new frames T -> 0]
+        k = w - D
+        x = torch.cat([ctx[:, c - D:], torch.randn(B, k, *shape, dtype=torch.float64)], 1)
+        a = torch.cat([ctx_a[:, c - D:], acts[:, :k]], 1).float()
+        mem = b.memory_inputs(hist.float(), hist_a.float(), c - D)
+        lv_prev = torch.cat([torch.zeros(D, dtype=torch.long), torch.full((k,), T, dtype=torch.long)])
+        for m in range(1, m_init + 1):
+            lv_new = torch.cat([torch.zeros(D, dtype=torch.long),
+                                torch.full((k,), int(round(T * (1 - m / m_init))), dtype=torch.long)])
+            out = b.call(x, lv_prev.expand(B, w), a, mem)
+            x = b.ddim(x, out, lv_prev.expand(B, w), lv_new.expand(B, w), eta)
+            lv_prev = lv_new
+        init = x[:, D:]
+        ac = b.ac[tin[:k]][None, :, None, None, None]
+        win = ac.sqrt() * init + (1 - ac).sqrt() * torch.randn_like(init)
+        win = torch.cat([win, torch.randn(B, D, *shape, dtype=torch.float64)], 1)
+    else:
+        win = torch.randn(B, w, *shape, dtype=torch.float64)
+    win_a = acts[:, :w]
+    nxt = w  # index into acts of the next frame to enter
+    frames = []
+    while emitted < n:
+        mem = b.memory_inputs(hist.float(), hist_a.float(), hist.shape[1])
+        lv_prev = tin.clone()
+        for m in range(1, m_ar + 1):
+            lv_new = torch.round(tin.double() + (tout - tin).double() * m / m_ar).long()
+            out = b.call(win, lv_prev.expand(B, w), win_a.float(), mem)
+            win = b.ddim(win, out, lv_prev.expand(B, w), lv_new.expand(B, w), eta)
+            lv_prev = lv_new
+        done = win[:, :D].clamp(-1, 1)
+        frames.append(done)
+        emitted += D
+        hist = torch.cat([hist, done], 1)
+        hist_a = torch.cat([hist_a, win_a[:, :D]], 1)
+        new_a = acts[:, nxt:nxt + D]
+        if new_a.shape[1] < D:
+            new_a = torch.cat([new_a, acts[:, -1:].expand(B, D - new_a.shape[1], 5)], 1)
+        nxt += D
+        win = torch.cat([win[:, D:], torch.randn(B, D, *shape, dtype=torch.float64)], 1)
+        win_a = torch.cat([win_a[:, D:], new_a], 1)
+    return torch.cat(frames, 1)[:, :n]
+
+
+def load_set(name):
+    d = os.path.join(HERE, "..", "eval", name)
+    with open(os.path.join(d, "manifest.json")) as f:
+        man = json.load(f)
+    H, W = man["frame"]["height"], man["frame"]["width"]
+    trajs = []
+    for t in man["trajectories"]:
+        img = imread(os.path.join(d, t["frames"]))[:, :, :3]
+        fr = img.reshape(H, t["length"], W, 3).transpose(1, 3, 0, 2)  # [N, 3, H, W]
+        trajs.append((torch.from_numpy(fr.astype(np.float64) / 127.5 - 1.0), onehot(man["actions"]["names"], t["actions"]),
+                      np.array(t["sinceSeen"])))
+    return man, trajs
+
+
+def psnr(a, b):
+    mse = ((a - b) ** 2).mean()
+    return float(10 * np.log10(4.0 / max(mse, 1e-12)))
+
+
+def interval_psnr(mse):
+    """PSNR of an interval: per trajectory from the mean MSE over the interval's frames
+    (frames in [-1, 1], peak-to-peak 2), then averaged over trajectories. (Averaging
+    per-frame PSNR would let exact repeats, infinite PSNR, dominate.)"""
+    return round(float(np.mean(10 * np.log10(4.0 / np.maximum(mse.mean(axis=1), 1e-10)))), 3)
+
+
+def ssim(a, b):
+    return float(structural_similarity(a.transpose(1, 2, 0), b.transpose(1, 2, 0), channel_axis=2, data_range=2.0,
+                                       win_size=7))
+
+
+def to_img(fr):
+    return ((np.clip(fr, -1, 1) + 1) * 127.5).round().astype(np.uint8).transpose(1, 2, 0)
+
+
+def run_set(b, name, n_future, stride=None, seed=0):
+    man, trajs = load_set(name)
+    c = man["contextFrames"]
+    ctx = torch.stack([t[0][:c] for t in trajs])
+    ctx_a = torch.stack([t[1][:c] for t in trajs])
+    n = min(n_future, min(t[0].shape[0] for t in trajs) - c)
+    fut_a = torch.stack([t[1][c:c + n] for t in trajs])
+    gen = generate(b, ctx, ctx_a, fut_a, n, stride=stride, seed=seed).numpy()
+    gt = torch.stack([t[0][c:c + n] for t in trajs]).numpy()
+    last = ctx[:, -1].numpy()
+    return man, trajs, c, gen, gt, last
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("bundles", nargs="+")
+    ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "docs", "issue3"))
+    ap.add_argument("--stride", type=int, default=None)
+    ap.add_argument("--acc-frames", type=int, default=16)
+    ap.add_argument("--ret-frames", type=int, default=32)
+    ap.add_argument("--strip", default=None, help="bundle ids (comma) for the strips; default all")
+    ap.add_argument("--tag", default="")
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    os.makedirs(args.out, exist_ok=True)
+    rpath = os.path.join(args.out, "results%s.json" % args.tag)
+    results = json.load(open(rpath)) if os.path.exists(rpath) else {}
+    strips = {}
+    for path in args.bundles:
+        b = Bundle(path)
+        t0 = time.time()
+        r = {}
+        man, trajs, c, gen, gt, last = run_set(b, "accumulation", args.acc_frames, args.stride)
+        B, n = gen.shape[:2]
+        se = ((gen - gt) ** 2).mean(axis=(2, 3, 4))  # [B, n] per-frame MSE
+        ss = np.array([[ssim(gen[i, j], gt[i, j]) for j in range(n)] for i in range(B)])
+        be = ((last[:, None] - gt) ** 2).mean(axis=(2, 3, 4))
+        base_s = np.array([[ssim(last[i], gt[i, j]) for j in range(n)] for i in range(B)])
+        r["accumulation"] = {
+            "psnr": {"%d-%d" % (k, k + 16): interval_psnr(se[:, k:k + 16]) for k in range(0, n, 16)},
+            "ssim": {"%d-%d" % (k, k + 16): round(float(ss[:, k:k + 16].mean()), 4) for k in range(0, n, 16)},
+            "copy_last_psnr_0-16": interval_psnr(be[:, :16]),
+            "copy_last_ssim_0-16": round(float(base_s[:, :16].mean()), 4),
+        }
+        r["accumulation"]["beats_copy_last"] = r["accumulation"]["psnr"]["0-16"] > r["accumulation"]["copy_last_psnr_0-16"]
+        strips.setdefault("accumulation", {"gt": gt[0, :32]})[b.id] = gen[0, :32]
+        man, trajs, c, gen, gt, last = run_set(b, "retrieval", args.ret_frames, args.stride)
+        n = gen.shape[1]
+        rb = {}
+        for lo, hi in BUCKETS:
+            vals = []
+            for i, t in enumerate(trajs):
+                s = t[2][c:c + n]
+                for j in np.nonzero((s >= lo) & (s <= hi))[0]:
+                    vals.append(ssim(gen[i, j], gt[i, j]))
+            key = "%d-%d" % (lo - 1, hi)
+            rb[key] = {"n": len(vals), "ssim": round(float(np.mean(vals)), 4) if vals else None,
+                       "rate@0.5": round(float(np.mean(np.array(vals) > 0.5)), 3) if vals else None}
+        r["retrieval"] = rb
+        strips.setdefault("retrieval", {"gt": gt[0, :40]})[b.id] = gen[0, :40]
+        r["network_calls"] = b.calls
+        r["ms_per_call_batch8"] = round(1000 * b.call_time / max(b.calls, 1), 1)
+        r["eval_wall_s"] = round(time.time() - t0, 1)
+        r["stride"] = args.stride or b.mj["window"]["stride"]
+        results[b.id] = r
+        print(b.id, json.dumps(r), flush=True)
+        with open(rpath, "w") as f:
+            json.dump(results, f, indent=1)
+    for name, st in strips.items():
+        ids = [k for k in st if k != "gt"]
+        if args.strip:
+            ids = [k for k in args.strip.split(",") if k in st]
+        rows = [np.concatenate([to_img(f) for f in st["gt"]], 1)]
+        for k in ids:
+            rows.append(np.concatenate([to_img(f) for f in st[k]], 1))
+        img = np.concatenate(rows, 0).repeat(2, 0).repeat(2, 1)
+        imsave(os.path.join(args.out, "%s-strip%s.png" % (name, args.tag)), img, check_contrast=False)
+        with open(os.path.join(args.out, "%s-strip%s.txt" % (name, args.tag)), "w") as f:
+            f.write("rows, top to bottom: ground truth, " + ", ".join(ids) + "\n")
+
+
+if __name__ == "__main__":
+    main()

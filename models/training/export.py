@@ -1,0 +1,146 @@
+"""Export a trained run as a model bundle (model-bundle.md):
+
+    /usr/bin/python3 export.py configs/<id>.json [--out ../<id>] [--ckpt runs/<id>/ckpt.pt]
+
+Writes model.json, denoiser.pt (torch.jit.script, CPU), memory_encoder.pt (tokens kind)
+and parity.npz (inputs and outputs of the saved modules, reloaded with torch.jit.load).
+"""
+import argparse
+import datetime
+import json
+import os
+
+import numpy as np
+import torch
+
+from networks import KIND, alphas_cumprod_cosine, build
+from train import HERE, load_config
+from world import ACTIONS
+
+
+def parity_inputs(cfg, B=2, seed=1234):
+    g = torch.Generator().manual_seed(seed)
+    C, H, W, w = 3, cfg["height"], cfg["width"], cfg["window"]
+    kind = KIND[cfg["arch"]]
+    x = torch.randn(B, w, C, H, W, generator=g)
+    levels = torch.tensor([[250, 500, 750, 1000], [0, 10, 600, 999]][:B] * (B // 2 + 1), dtype=torch.long)[:B, :w]
+    actions = torch.zeros(B, w, len(ACTIONS))
+    actions[:, torch.arange(w), torch.randint(0, len(ACTIONS), (w,), generator=g)] = 1.0
+    d = dict(x=x, levels=levels, actions=actions)
+    if kind == "frames":
+        m = cfg["memory_frames"]
+        d["memory"] = torch.rand(B, m, C, H, W, generator=g) * 2 - 1
+        d["memory_actions"] = torch.zeros(B, m, len(ACTIONS))
+        d["memory_actions"][:, :, 1] = 1.0
+        mask = torch.ones(B, m, dtype=torch.bool)
+        mask[1, : m // 2] = False  # second sample: short history (padding slots)
+        d["memory_mask"] = mask
+    elif kind == "tokens":
+        m = cfg["memory_frames"]
+        d["enc_frames"] = torch.rand(B, m, C, H, W, generator=g) * 2 - 1
+        d["enc_actions"] = torch.zeros(B, m, len(ACTIONS))
+        d["enc_actions"][:, :, 3] = 1.0
+        mask = torch.ones(B, m, dtype=torch.bool)
+        mask[1, : m // 2] = False
+        d["enc_mask"] = mask
+    else:
+        d["memory"] = torch.zeros(B, 0, C, H, W)
+        d["memory_actions"] = torch.zeros(B, 0, len(ACTIONS))
+        d["memory_mask"] = torch.zeros(B, 0, dtype=torch.bool)
+    return d
+
+
+def export(cfg, den, enc, out, training=None):
+    os.makedirs(out, exist_ok=True)
+    den = den.eval().cpu()
+    kind = KIND[cfg["arch"]]
+    sd = torch.jit.script(den)
+    sd.save(os.path.join(out, "denoiser.pt"))
+    if enc is not None:
+        se = torch.jit.script(enc.eval().cpu())
+        se.save(os.path.join(out, "memory_encoder.pt"))
+    dj = torch.jit.load(os.path.join(out, "denoiser.pt"))
+    d = parity_inputs(cfg)
+    with torch.no_grad():
+        if kind == "tokens":
+            ej = torch.jit.load(os.path.join(out, "memory_encoder.pt"))
+            d["enc_out"] = ej(d["enc_frames"], d["enc_actions"], d["enc_mask"])
+            B = d["x"].shape[0]
+            d["memory"] = d["enc_out"].clone()
+            d["memory_actions"] = torch.zeros(B, 0, len(ACTIONS))
+            d["memory_mask"] = torch.ones(B, d["memory"].shape[1], dtype=torch.bool)
+        d["out"] = dj(d["x"], d["levels"], d["actions"], d["memory"], d["memory_actions"], d["memory_mask"])
+    arrs = {}
+    for k, v in d.items():
+        a = v.numpy()
+        if a.dtype == np.bool_:
+            arrs[k] = a.astype(bool)
+        elif a.dtype == np.int64:
+            arrs[k] = a.astype(np.int64)
+        else:
+            arrs[k] = a.astype(np.float32)
+    np.savez(os.path.join(out, "parity.npz"), **arrs)
+    ac = alphas_cumprod_cosine(cfg["timesteps"])
+    mem = {"architecture": cfg["arch"], "kind": kind, "frames": cfg["memory_frames"] if kind != "none" else 0}
+    if kind == "tokens":
+        mem["tokens"] = cfg["memory_tokens"]
+        mem["token_dim"] = cfg["dim"]
+    n_den = sum(p.numel() for p in den.parameters())
+    n_enc = sum(p.numel() for p in enc.parameters()) if enc is not None else 0
+    mj = {
+        "id": cfg["id"],
+        "description": cfg.get("description", cfg["id"]),
+        "frame": {"channels": 3, "height": cfg["height"], "width": cfg["width"]},
+        "actions": {"type": "discrete", "names": ACTIONS},
+        "diffusion": {"timesteps": cfg["timesteps"], "alphas_cumprod": ac, "prediction": "v",
+                      "schedule": "cosine (improved DDPM, s=0.008, betas clipped at 0.999)"},
+        "window": {"frames": cfg["window"], "stride": 1},
+        "sampling": {"ar_steps": cfg.get("ar_steps", 4), "init_steps": cfg.get("init_steps", 12), "eta": 0.0},
+        "memory": mem,
+        "parameters": {"denoiser": n_den, "memory_encoder": n_enc},
+        "parity": {"atol": 1e-4, "rtol": 1e-4},
+        "training": training or {},
+    }
+    with open(os.path.join(out, "model.json"), "w") as f:
+        json.dump(mj, f, indent=1)
+    return mj
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("config")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--ckpt", default=None)
+    args = ap.parse_args()
+    cfg = load_config(args.config)
+    out = args.out or os.path.join(HERE, "..", cfg["id"])
+    ck = args.ckpt or os.path.join(HERE, "runs", cfg["id"], "ckpt.pt")
+    s = torch.load(ck, map_location="cpu")
+    den, enc = build(cfg)
+    den.load_state_dict(s["ema"])
+    if enc is not None:
+        enc.load_state_dict(s["ema_enc"])
+    hist = s["hist"]
+    last = [h[1] for h in hist[-10:]]
+    training = {
+        "data": "exploration trajectories (random moves, look-arounds, retracing the last k moves) in 200 training "
+                "mazes (seeds 1000-1199), 2 x 128 frames each, 32x32 RGB; held-out eval mazes use seeds >= 900000",
+        "objective": "diffusion forcing: independent per-frame levels (45% sorted, 20% equal, 30% of samples with a clean "
+                     "prefix of 1-3 frames at level 0), v-prediction MSE, AdamW, EMA weights exported",
+        "steps": s["step"], "batch": cfg["batch"], "lr": cfg["lr"],
+        "wall_time_min": round(s["wall"] / 60.0, 1),
+        "final_loss": round(float(np.mean(last)), 4) if last else None,
+        "init_from": cfg["init_from"],
+        "hardware": s.get("hardware", "cpu") + " (2 cores shared with other builds)",
+        "date": datetime.date.today().isoformat(),
+        "command": "cd models/training && /usr/bin/python3 train.py configs/%s.json && /usr/bin/python3 export.py configs/%s.json"
+                   % (cfg["id"], cfg["id"]),
+        "config": {k: v for k, v in cfg.items() if k not in ("description",)},
+    }
+    mj = export(cfg, den, enc, out, training)
+    print("exported %s to %s (denoiser %d params, encoder %d)" % (cfg["id"], out, mj["parameters"]["denoiser"],
+                                                                   mj["parameters"]["memory_encoder"]))
+
+
+if __name__ == "__main__":
+    main()

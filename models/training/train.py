@@ -1,0 +1,181 @@
+"""Train one bundle:  /usr/bin/python3 train.py configs/<id>.json [--minutes M] [--steps N]
+
+Diffusion forcing: every window frame gets its own random level (sorted, equal or a clean
+prefix in part of the batches so that every schedule obeying the three rules is in
+distribution); v-prediction loss on the frames with level > 0. Checkpoints go to
+runs/<id>/ckpt.pt every `ckpt_every` steps and at the end; rerunning the same command
+resumes. A run stops at `steps` or after `minutes` of wall time, whichever comes first.
+"""
+import argparse
+import json
+import os
+import platform
+import time
+
+import numpy as np
+import torch
+
+from data import Sampler, build_cache
+from networks import KIND, alphas_cumprod_cosine, build
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def load_config(path):
+    with open(path) as f:
+        cfg = json.load(f)
+    base = dict(height=32, width=32, dim=128, patch=4, depth=4, heads=4, window=4, memory_frames=0,
+                memory_tokens=0, batch=16, lr=3e-4, steps=3000, minutes=30, ckpt_every=100, seed=0,
+                init_from=None, timesteps=1000, ema=0.998, threads=2)
+    base.update(cfg)
+    return base
+
+
+def init_from(den, path):
+    """Initialize a memory variant from a trained backbone checkpoint (EMA weights).
+    Matching tensors are copied; the temporal position table is copied into the window
+    slots (and the memory slots start from the oldest window slot)."""
+    sd = torch.load(path, map_location="cpu")["ema"]
+    own = den.state_dict()
+    n = 0
+    for k, v in sd.items():
+        if k not in own:
+            continue
+        if own[k].shape == v.shape:
+            own[k].copy_(v)
+            n += 1
+        elif k == "tpos":
+            w = v.shape[1]
+            own[k][:, -w:] = v
+            own[k][:, :-w] = v[:, :1]
+            n += 1
+    den.load_state_dict(own)
+    return n
+
+
+def make_batch(sampler, enc_kind, B, ac, T):
+    x0, a, mem, ma, mm = sampler.batch(B)
+    lv = sampler.levels(B, T)
+    x0 = torch.from_numpy(x0)
+    lv_t = torch.from_numpy(lv)
+    eps = torch.randn_like(x0)
+    abar = ac[lv_t][:, :, None, None, None]
+    xt = abar.sqrt() * x0 + (1 - abar).sqrt() * eps
+    v = abar.sqrt() * eps - (1 - abar).sqrt() * x0
+    return xt, lv_t, torch.from_numpy(a), torch.from_numpy(mem), torch.from_numpy(ma), torch.from_numpy(mm), v
+
+
+def forward(den, enc, kind, xt, lv, a, mem, ma, mm):
+    B = xt.shape[0]
+    if kind == "tokens":
+        tok = enc(mem, ma, mm)
+        return den(xt, lv, a, tok, torch.zeros(B, 0, 5), torch.ones(B, tok.shape[1], dtype=torch.bool))
+    if kind == "none":
+        return den(xt, lv, a, torch.zeros(B, 0, *xt.shape[2:]), torch.zeros(B, 0, 5), torch.zeros(B, 0, dtype=torch.bool))
+    return den(xt, lv, a, mem, ma, mm)
+
+
+def loss_fn(pred, v, lv):
+    per = ((pred - v) ** 2).mean(dim=(2, 3, 4))
+    m = (lv > 0).float()
+    return (per * m).sum() / m.sum().clamp(min=1.0)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("config")
+    ap.add_argument("--minutes", type=float, default=None)
+    ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--runs", default=os.path.join(HERE, "runs"))
+    args = ap.parse_args()
+    cfg = load_config(args.config)
+    if args.minutes is not None:
+        cfg["minutes"] = args.minutes
+    if args.steps is not None:
+        cfg["steps"] = args.steps
+    torch.set_num_threads(cfg["threads"])
+    torch.manual_seed(cfg["seed"])
+    rid = cfg["id"]
+    out = os.path.join(args.runs, rid)
+    os.makedirs(out, exist_ok=True)
+    frames, actions, since = build_cache(os.path.join(args.runs, "data_%d.npz" % cfg["height"]), H=cfg["height"], W=cfg["width"])
+    kind = KIND[cfg["arch"]]
+    wm = cfg["memory_frames"] if kind != "none" else 0
+    sampler = Sampler(frames, actions, since, window=cfg["window"], memory_frames=wm, seed=cfg["seed"] + 17)
+    den, enc = build(cfg)
+    params = list(den.parameters()) + (list(enc.parameters()) if enc is not None else [])
+    opt = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=0.01)
+    ema_den, ema_enc = build(cfg)
+    step, wall, hist = 0, 0.0, []
+    ck = os.path.join(out, "ckpt.pt")
+    if os.path.exists(ck):
+        s = torch.load(ck, map_location="cpu")
+        den.load_state_dict(s["model"])
+        ema_den.load_state_dict(s["ema"])
+        if enc is not None:
+            enc.load_state_dict(s["enc"])
+            ema_enc.load_state_dict(s["ema_enc"])
+        opt.load_state_dict(s["opt"])
+        step, wall, hist = s["step"], s["wall"], s["hist"]
+        print("resumed %s at step %d (%.1f min)" % (rid, step, wall / 60), flush=True)
+    else:
+        if cfg["init_from"]:
+            p = cfg["init_from"]
+            p = p if os.path.isabs(p) else os.path.join(args.runs, p, "ckpt.pt")
+            print("init from %s: %d tensors" % (p, init_from(den, p)), flush=True)
+        ema_den.load_state_dict(den.state_dict())
+        if enc is not None:
+            ema_enc.load_state_dict(enc.state_dict())
+    nparam = sum(p.numel() for p in params)
+    print("%s: arch=%s params=%d batch=%d" % (rid, cfg["arch"], nparam, cfg["batch"]), flush=True)
+    ac = torch.tensor(alphas_cumprod_cosine(cfg["timesteps"]), dtype=torch.float32)
+    t_start = time.time() - wall
+    last_ck = time.time()
+    acc = []
+
+    def save():
+        s = dict(model=den.state_dict(), ema=ema_den.state_dict(), opt=opt.state_dict(), step=step,
+                 wall=time.time() - t_start, hist=hist, cfg=cfg,
+                 hardware="%s, %d torch threads, torch %s" % (platform.processor() or platform.machine(),
+                                                              cfg["threads"], torch.__version__))
+        if enc is not None:
+            s["enc"] = enc.state_dict()
+            s["ema_enc"] = ema_enc.state_dict()
+        torch.save(s, ck + ".tmp")
+        os.replace(ck + ".tmp", ck)
+
+    while step < cfg["steps"] and (time.time() - t_start) < cfg["minutes"] * 60:
+        batch = make_batch(sampler, kind, cfg["batch"], ac, cfg["timesteps"])
+        xt, lv, a, mem, ma, mm, v = batch
+        lr = cfg["lr"] * min(1.0, (step + 1) / 100.0)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        pred = forward(den, enc, kind, xt, lv, a, mem, ma, mm)
+        loss = loss_fn(pred, v, lv)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step += 1
+        d = min(cfg["ema"], (1.0 + step) / (10.0 + step))
+        with torch.no_grad():
+            for m, e in ((den, ema_den), (enc, ema_enc)):
+                if m is None:
+                    continue
+                for p, q in zip(m.parameters(), e.parameters()):
+                    q.mul_(d).add_(p.detach(), alpha=1 - d)
+        acc.append(loss.item())
+        if step % 20 == 0:
+            el = time.time() - t_start
+            hist.append([step, float(np.mean(acc)), el])
+            print("step %d loss %.4f  %.2f s/step  %.1f min" % (step, np.mean(acc), el / max(step, 1), el / 60), flush=True)
+            acc = []
+        if step % cfg["ckpt_every"] == 0 or time.time() - last_ck > 120:
+            save()
+            last_ck = time.time()
+    save()
+    print("done %s step %d wall %.1f min" % (rid, step, (time.time() - t_start) / 60), flush=True)
+
+
+if __name__ == "__main__":
+    main()

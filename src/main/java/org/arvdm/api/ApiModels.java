@@ -1,0 +1,97 @@
+package org.arvdm.api;
+
+import java.util.List;
+import java.util.Map;
+
+import org.arvdm.generation.ArSchedule;
+import org.arvdm.generation.GenerationStats;
+import org.arvdm.memory.MemoryModule;
+import org.arvdm.model.LoadedModel;
+import org.arvdm.model.ModelManifest;
+
+/** The JSON shapes the API returns: model listings, SSE event payloads, the one-shot response. */
+final class ApiModels {
+    private ApiModels() {
+    }
+
+    record ModelList(String defaultModel, List<ModelInfo> models, List<FailedModel> failed) {
+    }
+
+    record FailedModel(String id, String reason) {
+    }
+
+    record ModelInfo(String id, String description, ModelManifest.Frame frame, ModelManifest.Actions actions,
+                     int window, int stride, DiffusionInfo diffusion, SamplingInfo sampling, MemoryInfo memory,
+                     String device, double loadMs, Map<String, Object> training) {
+
+        static ModelInfo of(LoadedModel lm) {
+            ModelManifest m = lm.manifest();
+            return new ModelInfo(m.id(), m.description(), m.frame(), m.actions(), m.window().frames(),
+                    m.window().stride(), new DiffusionInfo(m.diffusion().timesteps(), m.diffusion().prediction()),
+                    new SamplingInfo(m.sampling().arSteps(), m.sampling().initSteps(), m.sampling().eta()),
+                    new MemoryInfo(m.memory().architecture(), m.memory().kind(), m.memory().frames(),
+                            m.memory().tokens(), m.memory().tokenDim()),
+                    lm.device(), Math.round(lm.loadMs() * 10) / 10.0, m.training());
+        }
+    }
+
+    record DiffusionInfo(int timesteps, String prediction) {
+    }
+
+    record SamplingInfo(int arSteps, int initSteps, double eta) {
+    }
+
+    /** @param frames w_m (the history frames the memory module reads); @param tokens k, for kind tokens */
+    record MemoryInfo(String architecture, String kind, int frames, Integer tokens, Integer tokenDim) {
+    }
+
+    record ScheduleInfo(int timesteps, int window, int stride, int[] inputLevels, int[] outputLevels, int arSteps,
+                        int initSteps, double eta) {
+        static ScheduleInfo of(ArSchedule s) {
+            return new ScheduleInfo(s.timesteps(), s.window(), s.stride(), s.inputLevels(), s.outputLevels(),
+                    s.arSteps(), s.initSteps(), s.eta());
+        }
+    }
+
+    /** Payload of the {@code started} event. */
+    record Started(String id, String model, long seed, int frames, ScheduleInfo schedule, MemoryInfo memory) {
+        static Started of(String id, ModelManifest m, long seed, int frames, ArSchedule s, MemoryModule memory) {
+            ModelManifest.Memory mm = m.memory();
+            int wm = memory.unit().equals("frames") ? memory.budget()
+                    : memory instanceof org.arvdm.memory.TokenMemory t ? t.frames() : 0;
+            return new Started(id, m.id(), seed, frames, ScheduleInfo.of(s),
+                    new MemoryInfo(mm.architecture(), mm.kind(), wm, mm.tokens(), mm.tokenDim()));
+        }
+    }
+
+    /** Payload of a {@code frame} event. {@code action} echoes what the client sent (null where padded). */
+    record Frame(int index, String image, Object action, double elapsedMs, int arStep) {
+    }
+
+    record PreviewFrame(int index, int level, String image) {
+    }
+
+    record Preview(int arStep, int iteration, List<PreviewFrame> frames) {
+    }
+
+    /** Payload of the {@code done} event. */
+    record Done(int frames, int arSteps, int networkCalls, double totalMs, double meanStepMs,
+                double timeToFirstFrameMs) {
+        static Done of(GenerationStats s) {
+            return new Done(s.frames(), s.arSteps(), s.networkCalls(), round(s.totalMs()), round(s.meanStepMs()),
+                    round(s.timeToFirstFrameMs()));
+        }
+    }
+
+    /** Payload of the {@code error} event: a problem detail. */
+    record Problem(String type, String title, int status, String detail) {
+    }
+
+    /** The {@code application/json} answer: everything the stream would have carried. */
+    record GenerationResponse(Started started, List<Frame> frames, Done done) {
+    }
+
+    static double round(double ms) {
+        return Math.round(ms * 100) / 100.0;
+    }
+}

@@ -1,0 +1,169 @@
+package org.arvdm.api;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import org.arvdm.config.ArvdmProperties;
+import org.arvdm.generation.Admission;
+import org.arvdm.generation.GenerationEvent;
+import org.arvdm.generation.GenerationService;
+import org.arvdm.model.LoadedModel;
+import org.arvdm.model.ModelManifest;
+import org.arvdm.model.ModelRegistry;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+@RestController
+@Tag(name = "generations", description = "Auto-regressive video generation, streamed frame by frame")
+class GenerationController {
+    /** Marks the end of the event stream so the keep-alive ticker stops with it. */
+    private static final ServerSentEvent<Object> END = ServerSentEvent.builder().comment("end").build();
+
+    private final ModelRegistry registry;
+    private final GenerationService service;
+    private final GenerationPlanner planner;
+    private final Duration keepAlive;
+
+    GenerationController(ModelRegistry registry, GenerationService service, ArvdmProperties props) {
+        this.registry = registry;
+        this.service = service;
+        this.planner = new GenerationPlanner(props.limits());
+        this.keepAlive = props.keepAlive();
+    }
+
+    /** A request checked and admitted: its events, ready to be subscribed once. */
+    private record Accepted(LoadedModel model, GenerationPlanner.Planned planned, Flux<GenerationEvent> events) {
+    }
+
+    @PostMapping(path = "/v1/generations", consumes = MediaType.APPLICATION_JSON_VALUE,
+            produces = MediaType.TEXT_EVENT_STREAM_VALUE)
+    @Operation(summary = "Generate frames, streamed as server-sent events",
+            description = "Events: started, frame (one per generated frame, in order), preview (when asked), then"
+                    + " done or error. Keep-alive comments are sent while no event is due.")
+    @ApiResponse(responseCode = "200", description = "The event stream")
+    @ApiResponse(responseCode = "400", description = "A field breaks a rule; the problem names it",
+            content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation =
+                    org.springframework.http.ProblemDetail.class)))
+    @ApiResponse(responseCode = "404", description = "Unknown model", content = @Content(
+            mediaType = "application/problem+json"))
+    @ApiResponse(responseCode = "413", description = "Body over arvdm.limits.max-body-bytes", content = @Content(
+            mediaType = "application/problem+json"))
+    @ApiResponse(responseCode = "429", description = "No generation place free; see Retry-After", content =
+            @Content(mediaType = "application/problem+json"))
+    @ApiResponse(responseCode = "503", description = "Models still loading, or shutting down", content = @Content(
+            mediaType = "application/problem+json"))
+    Flux<ServerSentEvent<Object>> stream(@RequestBody GenerationRequest request) {
+        Accepted a = accept(request);
+        Flux<ServerSentEvent<Object>> events = a.events().map(e -> toSse(e, a)).concatWithValues(END);
+        Flux<ServerSentEvent<Object>> ticks = Flux.interval(keepAlive, keepAlive)
+                .map(i -> ServerSentEvent.builder().comment("keep-alive").build());
+        return Flux.merge(events, ticks).takeWhile(e -> e != END);
+    }
+
+    @PostMapping(path = "/v1/generations", consumes = MediaType.APPLICATION_JSON_VALUE,
+            produces = MediaType.APPLICATION_JSON_VALUE)
+    @Operation(summary = "Generate frames and answer once with all of them")
+    Mono<ResponseEntity<Object>> once(@RequestBody GenerationRequest request) {
+        Accepted a = accept(request);
+        return a.events().collectList().map(events -> {
+            ApiModels.Started started = null;
+            List<ApiModels.Frame> frames = new ArrayList<>();
+            for (GenerationEvent e : events) {
+                Object data = payload(e, a);
+                if (data instanceof ApiModels.Problem p) {
+                    return ResponseEntity.status(p.status()).contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                            .body((Object) p);
+                }
+                if (data instanceof ApiModels.Started s) {
+                    started = s;
+                } else if (data instanceof ApiModels.Frame f) {
+                    frames.add(f);
+                } else if (data instanceof ApiModels.Done d) {
+                    return ResponseEntity.ok((Object) new ApiModels.GenerationResponse(started, frames, d));
+                }
+            }
+            throw new IllegalStateException("generation ended without done or error");
+        });
+    }
+
+    private Accepted accept(GenerationRequest request) {
+        if (request == null) {
+            throw ApiException.badRequest("body", "a JSON generation request is required");
+        }
+        if (!registry.loaded()) {
+            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "model", "models are still loading; retry shortly");
+        }
+        LoadedModel model;
+        if (request.model() == null || request.model().isBlank()) {
+            model = registry.defaultModel().orElseThrow(() -> new ApiException(HttpStatus.SERVICE_UNAVAILABLE,
+                    "model", "no default model is loaded: " + registry.problem()));
+        } else {
+            model = registry.get(request.model()).orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "model",
+                    "model: unknown model '" + request.model() + "'; see GET /v1/models"));
+        }
+        GenerationPlanner.Planned planned = planner.plan(request, model.manifest());
+        Admission.Ticket ticket = service.admission().admit(model.id());
+        ModelManifest.Frame shape = model.manifest().frame();
+        int previewScale = Math.max(1, Math.max(shape.height(), shape.width()) / 32);
+        Flux<GenerationEvent> events = service.generate(model.id(), planned.plan(), planned.actions(),
+                model.gateway(), ticket,
+                f -> ImageCodec.encode(f, shape, planned.format(), planned.quality(), 1),
+                f -> ImageCodec.encode(f, shape, "png", 0, previewScale));
+        return new Accepted(model, planned, events);
+    }
+
+    private static Object payload(GenerationEvent e, Accepted a) {
+        ModelManifest m = a.model().manifest();
+        if (e instanceof GenerationEvent.Started s) {
+            return ApiModels.Started.of(s.id(), m, s.seed(), a.planned().plan().frames(),
+                    a.planned().plan().schedule(), a.planned().plan().memory());
+        }
+        if (e instanceof GenerationEvent.Frame f) {
+            return new ApiModels.Frame(f.index(), f.image(), a.planned().actionEcho().get(f.index()),
+                    ApiModels.round(f.elapsedMs()), f.arStep());
+        }
+        if (e instanceof GenerationEvent.Preview p) {
+            return new ApiModels.Preview(p.arStep(), p.iteration(), p.frames().stream()
+                    .map(i -> new ApiModels.PreviewFrame(i.index(), i.level(), i.image())).toList());
+        }
+        if (e instanceof GenerationEvent.Done d) {
+            return ApiModels.Done.of(d.stats());
+        }
+        GenerationEvent.Failed f = (GenerationEvent.Failed) e;
+        return new ApiModels.Problem(f.type(), f.title(), f.status(), f.detail());
+    }
+
+    private static String eventName(GenerationEvent e) {
+        if (e instanceof GenerationEvent.Started) {
+            return "started";
+        }
+        if (e instanceof GenerationEvent.Frame) {
+            return "frame";
+        }
+        if (e instanceof GenerationEvent.Preview) {
+            return "preview";
+        }
+        return e instanceof GenerationEvent.Done ? "done" : "error";
+    }
+
+    private static ServerSentEvent<Object> toSse(GenerationEvent e, Accepted a) {
+        ServerSentEvent.Builder<Object> b = ServerSentEvent.builder(payload(e, a)).event(eventName(e));
+        if (e instanceof GenerationEvent.Frame f) {
+            b.id(Integer.toString(f.index()));
+        }
+        return b.build();
+    }
+}

@@ -1,0 +1,66 @@
+package org.arvdm.config;
+
+import java.time.Duration;
+import java.util.Map;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import org.arvdm.generation.Admission;
+import org.arvdm.generation.CallGateway;
+import org.arvdm.generation.GenerationService;
+import org.arvdm.metrics.ArvdmMetrics;
+import org.arvdm.model.ModelRegistry;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Wires the plain-Java engine, registry and metrics into the Spring context. */
+@Configuration(proxyBeanMethods = false)
+class ServiceConfiguration {
+
+    @Bean
+    ArvdmMetrics arvdmMetrics(MeterRegistry registry) {
+        return new ArvdmMetrics(registry);
+    }
+
+    @Bean(destroyMethod = "close")
+    ModelRegistry modelRegistry(ArvdmProperties props, ArvdmMetrics metrics) {
+        ModelRegistry registry = new ModelRegistry(props.modelDir(), props.device(), props.defaultModel(),
+                CallGateway::direct, model -> metrics.registerModel(model.id(),
+                        "tokens".equals(model.manifest().memory().kind()) ? model.manifest().memory().tokens()
+                                : "frames".equals(model.manifest().memory().kind())
+                                ? model.manifest().memory().frames() : 0,
+                        model.manifest().memory().kind().equals("none") ? "frames"
+                                : model.manifest().memory().kind()));
+        registry.startLoading();
+        return registry;
+    }
+
+    @Bean
+    GenerationService generationService(ArvdmProperties props, ArvdmMetrics metrics) {
+        Admission admission = new Admission(props.workers(), props.admission().maxQueued(),
+                props.admission().retryAfter(), metrics::queue);
+        return new GenerationService(props.workers(), admission, metrics);
+    }
+
+    /** Lets running generations finish (bounded by their own time limit) when the context closes. */
+    @Bean
+    AutoCloseable generationShutdown(GenerationService service, ArvdmProperties props) {
+        return () -> service.shutdown(Duration.ofSeconds(props.limits().maxGenerationSeconds()));
+    }
+
+    /** The {@code models} health contributor: part of readiness, down until every bundle is loaded and warm. */
+    @Bean
+    HealthIndicator modelsHealthIndicator(ModelRegistry registry) {
+        return () -> {
+            Map<String, Object> details = Map.of(
+                    "loaded", registry.models().stream().map(m -> m.id()).toList(),
+                    "failed", registry.failures());
+            if (registry.ready()) {
+                return Health.up().withDetails(details).build();
+            }
+            return Health.outOfService().withDetail("reason", String.valueOf(registry.problem()))
+                    .withDetails(details).build();
+        };
+    }
+}
