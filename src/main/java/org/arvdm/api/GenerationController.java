@@ -32,6 +32,15 @@ class GenerationController {
     /** Marks the end of the event stream so the keep-alive ticker stops with it. */
     private static final ServerSentEvent<Object> END = ServerSentEvent.builder().comment("end").build();
 
+    static final String SUMMARY = "Generate frames: streamed as server-sent events, or answered once as JSON";
+    static final String DESCRIPTION = "With Accept: text/event-stream the frames stream as they are denoised:"
+            + " events started (id, model, seed, resolved schedule and memory), frame (index, image, action,"
+            + " elapsedMs, arStep; SSE id = index), preview (only when previews=true: x0 estimates of the frames"
+            + " still in the window), then done (frames, arSteps, networkCalls, totalMs, meanStepMs,"
+            + " timeToFirstFrameMs) or error (a problem detail; always last). Keep-alive comments are sent while"
+            + " no event is due. With Accept: application/json the same started, frames and done come in one"
+            + " answer. Errors before any work are application/problem+json naming the field.";
+
     private final ModelRegistry registry;
     private final GenerationService service;
     private final GenerationPlanner planner;
@@ -50,9 +59,7 @@ class GenerationController {
 
     @PostMapping(path = "/v1/generations", consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.TEXT_EVENT_STREAM_VALUE)
-    @Operation(summary = "Generate frames, streamed as server-sent events",
-            description = "Events: started, frame (one per generated frame, in order), preview (when asked), then"
-                    + " done or error. Keep-alive comments are sent while no event is due.")
+    @Operation(summary = SUMMARY, description = DESCRIPTION)
     @ApiResponse(responseCode = "200", description = "The event stream")
     @ApiResponse(responseCode = "400", description = "A field breaks a rule; the problem names it",
             content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation =
@@ -75,7 +82,7 @@ class GenerationController {
 
     @PostMapping(path = "/v1/generations", consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(summary = "Generate frames and answer once with all of them")
+    @Operation(summary = SUMMARY, description = DESCRIPTION)
     Mono<ResponseEntity<Object>> once(@RequestBody GenerationRequest request) {
         Accepted a = accept(request);
         return a.events().collectList().map(events -> {

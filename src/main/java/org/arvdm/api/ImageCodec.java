@@ -36,7 +36,7 @@ public final class ImageCodec {
         }
         byte[] bytes;
         try {
-            bytes = Base64.getMimeDecoder().decode(data);
+            bytes = Base64.getDecoder().decode(data.replaceAll("\\s", ""));
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest(field, "not valid base64 (" + e.getMessage() + ")");
         }
