@@ -27,7 +27,7 @@ class ComposeStackTest {
             "arvdm_network_calls_total",
             "arvdm_frames_generated_total",
             "arvdm_generation_first_frame_seconds",
-            "arvdm_generation_active_seconds_active_count",
+            "arvdm_generation_active_seconds_count",
             "arvdm_generation_queue",
             "arvdm_memory_budget",
             "arvdm_memory_used",

@@ -244,7 +244,7 @@ class KubernetesManifestsTest {
             assertThat(r.get("resources").toString()).contains("pod", "namespace");
         }
         // Micrometer's Prometheus names for arvdm.generation.active (LongTaskTimer) and arvdm.generation.queue.
-        assertThat(asToSeries.get("arvdm_generation_active")).startsWith("arvdm_generation_active_seconds_active_count{");
+        assertThat(asToSeries.get("arvdm_generation_active")).startsWith("arvdm_generation_active_seconds_count{");
         assertThat(asToSeries.get("arvdm_generation_queue")).startsWith("arvdm_generation_queue{");
         for (String overlay : RenderedManifests.OVERLAYS) {
             assertThat(RenderedManifests.of(overlay).one(HorizontalPodAutoscaler.class).getSpec().getMetrics())
