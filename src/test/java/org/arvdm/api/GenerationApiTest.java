@@ -1,5 +1,6 @@
 package org.arvdm.api;
 
+import org.arvdm.TinyBundleServiceTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.awt.image.BufferedImage;
@@ -16,7 +17,6 @@ import org.arvdm.model.ModelRegistry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.MediaType;
@@ -25,13 +25,7 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 import org.springframework.web.reactive.function.client.WebClient;
 
 /** The generation API over the real HTTP stack, with the tiny TorchScript bundles through DJL. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "arvdm.model-dir=src/test/resources/bundles",
-        "arvdm.default-model=tiny-frames",
-        "arvdm.device=cpu",
-        "arvdm.limits.max-frames=64",
-        "arvdm.limits.max-body-bytes=1000000",
-        "arvdm.keep-alive=200ms"})
+@TinyBundleServiceTest
 class GenerationApiTest {
     static final ParameterizedTypeReference<ServerSentEvent<Map<String, Object>>> SSE =
             new ParameterizedTypeReference<>() {

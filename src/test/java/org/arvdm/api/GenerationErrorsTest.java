@@ -1,5 +1,6 @@
 package org.arvdm.api;
 
+import org.arvdm.TinyBundleServiceTest;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -9,7 +10,6 @@ import org.arvdm.model.ModelRegistry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.reactive.server.WebTestClient;
@@ -17,13 +17,7 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Every bad input gets its own 4xx problem naming the field, before any network work. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "arvdm.model-dir=src/test/resources/bundles",
-        "arvdm.default-model=tiny-frames",
-        "arvdm.device=cpu",
-        "arvdm.limits.max-frames=64",
-        "arvdm.limits.max-body-bytes=1000000",
-        "arvdm.keep-alive=200ms"})
+@TinyBundleServiceTest
 class GenerationErrorsTest {
     @LocalServerPort
     int port;

@@ -1,12 +1,12 @@
 package org.arvdm.api;
 
+import org.arvdm.TinyBundleServiceTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
@@ -14,13 +14,7 @@ import org.springframework.test.web.reactive.server.WebTestClient;
  * The checked-in openapi.yaml is exactly what the running service serves at /v3/api-docs.yaml.
  * On a mismatch the served spec is written to target/openapi.yaml: review it and copy it over.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "arvdm.model-dir=src/test/resources/bundles",
-        "arvdm.default-model=tiny-frames",
-        "arvdm.device=cpu",
-        "arvdm.limits.max-frames=64",
-        "arvdm.limits.max-body-bytes=1000000",
-        "arvdm.keep-alive=200ms"})
+@TinyBundleServiceTest
 class OpenApiContractTest {
     @LocalServerPort
     int port;

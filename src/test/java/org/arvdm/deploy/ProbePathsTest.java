@@ -1,5 +1,6 @@
 package org.arvdm.deploy;
 
+import org.arvdm.TinyBundleServiceTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
@@ -10,7 +11,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.config.YamlPropertiesFactoryBean;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.core.io.FileSystemResource;
 import org.springframework.test.web.reactive.server.WebTestClient;
@@ -19,13 +19,7 @@ import org.springframework.test.web.reactive.server.WebTestClient;
  * The probes of the rendered Deployment point at paths the running service really answers, on
  * the port the service listens on by default.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "arvdm.model-dir=src/test/resources/bundles",
-        "arvdm.default-model=tiny-frames",
-        "arvdm.device=cpu",
-        "arvdm.limits.max-frames=64",
-        "arvdm.limits.max-body-bytes=1000000",
-        "arvdm.keep-alive=200ms"})
+@TinyBundleServiceTest
 class ProbePathsTest {
     @LocalServerPort
     int port;

@@ -1,0 +1,25 @@
+package org.arvdm;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+import org.springframework.boot.test.context.SpringBootTest;
+
+/**
+ * The whole service on a random port over the tiny TorchScript bundles in
+ * src/test/resources/bundles (loaded through DJL on the CPU). Test classes that share it
+ * share one application context.
+ */
+@Target(ElementType.TYPE)
+@Retention(RetentionPolicy.RUNTIME)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "arvdm.model-dir=src/test/resources/bundles",
+        "arvdm.default-model=tiny-frames",
+        "arvdm.device=cpu",
+        "arvdm.limits.max-frames=64",
+        "arvdm.limits.max-body-bytes=1000000",
+        "arvdm.keep-alive=200ms"})
+public @interface TinyBundleServiceTest {
+}
