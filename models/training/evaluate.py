@@ -195,17 +195,18 @@ def to_img(fr):
     return ((np.clip(fr, -1, 1) + 1) * 127.5).round().astype(np.uint8).transpose(1, 2, 0)
 
 
-def run_set(b, name, n_future, stride=None, seed=0):
+def run_set(b, name, n_future, stride=None, seeds=1):
     man, trajs = load_set(name)
     c = man["contextFrames"]
     ctx = torch.stack([t[0][:c] for t in trajs])
     ctx_a = torch.stack([t[1][:c] for t in trajs])
     n = min(n_future, min(t[0].shape[0] for t in trajs) - c)
     fut_a = torch.stack([t[1][c:c + n] for t in trajs])
-    gen = generate(b, ctx, ctx_a, fut_a, n, stride=stride, seed=seed).numpy()
-    gt = torch.stack([t[0][c:c + n] for t in trajs]).numpy()
-    last = ctx[:, -1].numpy()
-    return man, trajs, c, gen, gt, last
+    # several sampling seeds: stacked along the batch axis as if more trajectories
+    gen = np.concatenate([generate(b, ctx, ctx_a, fut_a, n, stride=stride, seed=s).numpy() for s in range(seeds)])
+    gt = np.concatenate([torch.stack([t[0][c:c + n] for t in trajs]).numpy()] * seeds)
+    last = np.concatenate([ctx[:, -1].numpy()] * seeds)
+    return man, trajs * seeds, c, gen, gt, last
 
 
 def main():
@@ -213,12 +214,14 @@ def main():
     ap.add_argument("bundles", nargs="+")
     ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "docs", "issue3"))
     ap.add_argument("--stride", type=int, default=None)
-    ap.add_argument("--acc-frames", type=int, default=16)
-    ap.add_argument("--ret-frames", type=int, default=32)
+    ap.add_argument("--acc-frames", type=int, default=64)
+    ap.add_argument("--ret-frames", type=int, default=128)
     ap.add_argument("--strip", default=None, help="bundle ids (comma) for the strips; default all")
     ap.add_argument("--tag", default="")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seeds", type=int, default=3, help="sampling seeds, metrics averaged over all")
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
     rpath = os.path.join(args.out, "results%s.json" % args.tag)
     results = json.load(open(rpath)) if os.path.exists(rpath) else {}
@@ -227,7 +230,7 @@ def main():
         b = Bundle(path)
         t0 = time.time()
         r = {}
-        man, trajs, c, gen, gt, last = run_set(b, "accumulation", args.acc_frames, args.stride)
+        man, trajs, c, gen, gt, last = run_set(b, "accumulation", args.acc_frames, args.stride, args.seeds)
         B, n = gen.shape[:2]
         se = ((gen - gt) ** 2).mean(axis=(2, 3, 4))  # [B, n] per-frame MSE
         ss = np.array([[ssim(gen[i, j], gt[i, j]) for j in range(n)] for i in range(B)])
@@ -241,7 +244,7 @@ def main():
         }
         r["accumulation"]["beats_copy_last"] = r["accumulation"]["psnr"]["0-16"] > r["accumulation"]["copy_last_psnr_0-16"]
         strips.setdefault("accumulation", {"gt": gt[0, :32]})[b.id] = gen[0, :32]
-        man, trajs, c, gen, gt, last = run_set(b, "retrieval", args.ret_frames, args.stride)
+        man, trajs, c, gen, gt, last = run_set(b, "retrieval", args.ret_frames, args.stride, args.seeds)
         n = gen.shape[1]
         rb = {}
         for lo, hi in BUCKETS:
@@ -259,6 +262,8 @@ def main():
         r["ms_per_call_batch8"] = round(1000 * b.call_time / max(b.calls, 1), 1)
         r["eval_wall_s"] = round(time.time() - t0, 1)
         r["stride"] = args.stride or b.mj["window"]["stride"]
+        r["sampling"] = b.mj["sampling"]
+        r["seeds"] = args.seeds
         results[b.id] = r
         print(b.id, json.dumps(r), flush=True)
         with open(rpath, "w") as f:

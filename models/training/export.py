@@ -92,10 +92,11 @@ def export(cfg, den, enc, out, training=None):
         "description": cfg.get("description", cfg["id"]),
         "frame": {"channels": 3, "height": cfg["height"], "width": cfg["width"]},
         "actions": {"type": "discrete", "names": ACTIONS},
-        "diffusion": {"timesteps": cfg["timesteps"], "alphas_cumprod": ac, "prediction": "v",
+        "diffusion": {"timesteps": cfg["timesteps"], "alphas_cumprod": ac, "prediction": cfg["prediction"],
                       "schedule": "cosine (improved DDPM, s=0.008, betas clipped at 0.999)"},
         "window": {"frames": cfg["window"], "stride": 1},
-        "sampling": {"ar_steps": cfg.get("ar_steps", 4), "init_steps": cfg.get("init_steps", 12), "eta": 0.0},
+        "sampling": {"ar_steps": cfg.get("ar_steps", 1), "init_steps": cfg.get("init_steps", 4),
+                     "eta": cfg.get("eta", 1.0)},
         "memory": mem,
         "parameters": {"denoiser": n_den, "memory_encoder": n_enc},
         "parity": {"atol": 1e-4, "rtol": 1e-4},
@@ -104,6 +105,23 @@ def export(cfg, den, enc, out, training=None):
     with open(os.path.join(out, "model.json"), "w") as f:
         json.dump(mj, f, indent=1)
     return mj
+
+
+def init_chain(cfg):
+    """The runs this bundle's weights descend from, with their steps and wall time."""
+    out = []
+    p = cfg["init_from"]
+    while p:
+        ck = os.path.join(HERE, "runs", p, "ckpt.pt")
+        if not os.path.exists(ck):
+            out.append({"run": p})
+            break
+        s = torch.load(ck, map_location="cpu")
+        c = s.get("cfg", {})
+        out.append({"run": p, "steps": s["step"], "wall_time_min": round(s["wall"] / 60.0, 1),
+                    "prediction": c.get("prediction", "v"), "batch": c.get("batch")})
+        p = c.get("init_from")
+    return out
 
 
 def main():
@@ -125,12 +143,14 @@ def main():
     training = {
         "data": "exploration trajectories (random moves, look-arounds, retracing the last k moves) in 200 training "
                 "mazes (seeds 1000-1199), 2 x 128 frames each, 32x32 RGB; held-out eval mazes use seeds >= 900000",
-        "objective": "diffusion forcing: independent per-frame levels (45% sorted, 20% equal, 30% of samples with a clean "
-                     "prefix of 1-3 frames at level 0), v-prediction MSE, AdamW, EMA weights exported",
+        "objective": "diffusion forcing: independent per-frame levels (45%% sorted, 20%% equal, 30%% of samples with a clean "
+                     "prefix of 1-3 frames at level 0), %s-prediction MSE%s, AdamW, EMA weights exported" % (
+                         cfg["prediction"], " weighted by (1-abar)" if cfg["prediction"] == "v" else ""),
         "steps": s["step"], "batch": cfg["batch"], "lr": cfg["lr"],
         "wall_time_min": round(s["wall"] / 60.0, 1),
         "final_loss": round(float(np.mean(last)), 4) if last else None,
         "init_from": cfg["init_from"],
+        "init_chain": init_chain(cfg),
         "hardware": s.get("hardware", "cpu") + " (2 cores shared with other builds)",
         "date": datetime.date.today().isoformat(),
         "command": "cd models/training && /usr/bin/python3 train.py configs/%s.json && /usr/bin/python3 export.py configs/%s.json"

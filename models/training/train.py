@@ -26,7 +26,7 @@ def load_config(path):
         cfg = json.load(f)
     base = dict(height=32, width=32, dim=128, patch=4, depth=4, heads=4, window=4, memory_frames=0,
                 memory_tokens=0, batch=16, lr=3e-4, steps=3000, minutes=30, ckpt_every=100, seed=0,
-                init_from=None, timesteps=1000, ema=0.998, threads=2)
+                init_from=None, timesteps=1000, ema=0.998, threads=2, prediction="x0")
     base.update(cfg)
     return base
 
@@ -53,7 +53,7 @@ def init_from(den, path):
     return n
 
 
-def make_batch(sampler, enc_kind, B, ac, T):
+def make_batch(sampler, enc_kind, B, ac, T, prediction="v"):
     x0, a, mem, ma, mm = sampler.batch(B)
     lv = sampler.levels(B, T)
     x0 = torch.from_numpy(x0)
@@ -61,8 +61,15 @@ def make_batch(sampler, enc_kind, B, ac, T):
     eps = torch.randn_like(x0)
     abar = ac[lv_t][:, :, None, None, None]
     xt = abar.sqrt() * x0 + (1 - abar).sqrt() * eps
-    v = abar.sqrt() * eps - (1 - abar).sqrt() * x0
-    return xt, lv_t, torch.from_numpy(a), torch.from_numpy(mem), torch.from_numpy(ma), torch.from_numpy(mm), v
+    v = abar.sqrt() * eps - (1 - abar).sqrt() * x0 if prediction == "v" else x0
+    return xt, lv_t, torch.from_numpy(a), torch.from_numpy(mem), torch.from_numpy(ma), torch.from_numpy(mm), v, abar
+
+
+def x0_weight(abar):
+    """v-MSE times (1 - abar) is the x0-MSE: the loss on the clean-frame estimate. It stops
+    the network from spending capacity on the (unlearnable at patch 8) fine noise of the
+    low levels; a small floor keeps those levels trained."""
+    return (1.0 - abar).clamp(min=0.05)
 
 
 def forward(den, enc, kind, xt, lv, a, mem, ma, mm):
@@ -75,8 +82,10 @@ def forward(den, enc, kind, xt, lv, a, mem, ma, mm):
     return den(xt, lv, a, mem, ma, mm)
 
 
-def loss_fn(pred, v, lv):
+def loss_fn(pred, v, lv, abar=None):
     per = ((pred - v) ** 2).mean(dim=(2, 3, 4))
+    if abar is not None:
+        per = per * x0_weight(abar[:, :, 0, 0, 0])
     m = (lv > 0).float()
     return (per * m).sum() / m.sum().clamp(min=1.0)
 
@@ -145,13 +154,13 @@ def main():
         os.replace(ck + ".tmp", ck)
 
     while step < cfg["steps"] and (time.time() - t_start) < cfg["minutes"] * 60:
-        batch = make_batch(sampler, kind, cfg["batch"], ac, cfg["timesteps"])
-        xt, lv, a, mem, ma, mm, v = batch
+        batch = make_batch(sampler, kind, cfg["batch"], ac, cfg["timesteps"], cfg["prediction"])
+        xt, lv, a, mem, ma, mm, v, abar = batch
         lr = cfg["lr"] * min(1.0, (step + 1) / 100.0)
         for g in opt.param_groups:
             g["lr"] = lr
         pred = forward(den, enc, kind, xt, lv, a, mem, ma, mm)
-        loss = loss_fn(pred, v, lv)
+        loss = loss_fn(pred, v, lv, abar if cfg["prediction"] == "v" else None)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

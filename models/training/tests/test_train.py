@@ -32,13 +32,13 @@ def test_few_steps_reduce_loss(tmp_path):
 
     def eval_loss():
         with torch.no_grad():
-            xt, lv, a, mem, ma, mm, v = fixed
-            return loss_fn(forward(den, enc, "frames", xt, lv, a, mem, ma, mm), v, lv).item()
+            xt, lv, a, mem, ma, mm, v, ab = fixed
+            return loss_fn(forward(den, enc, "frames", xt, lv, a, mem, ma, mm), v, lv, ab).item()
 
     before = eval_loss()
     for _ in range(30):
-        xt, lv, a, mem, ma, mm, v = make_batch(sampler, "frames", 8, ac, 1000)
-        loss = loss_fn(forward(den, enc, "frames", xt, lv, a, mem, ma, mm), v, lv)
+        xt, lv, a, mem, ma, mm, v, ab = make_batch(sampler, "frames", 8, ac, 1000)
+        loss = loss_fn(forward(den, enc, "frames", xt, lv, a, mem, ma, mm), v, lv, ab)
         opt.zero_grad()
         loss.backward()
         opt.step()
