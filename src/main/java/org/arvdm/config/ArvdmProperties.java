@@ -13,7 +13,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param modelDir     folder whose sub-folders are model bundles
  * @param device       {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N}
  * @param defaultModel model used when a request names none
- * @param workers      inference threads (generations running at once, all models together)
+ * @param workers      inference threads (generations running at once, all models together); with
+ *                     batching on they mostly wait on the gateway, and a batch can only be as large as
+ *                     the generations running at once, so the default matches the default batch size
  * @param admission    bounded waiting room in front of the workers
  * @param limits       request limits
  * @param batching     continuous batching of concurrent generations' network calls
@@ -24,7 +26,7 @@ public record ArvdmProperties(
         @DefaultValue("models") Path modelDir,
         @DefaultValue("auto") String device,
         @DefaultValue("") String defaultModel,
-        @DefaultValue("2") int workers,
+        @DefaultValue("8") int workers,
         @DefaultValue Admission admission,
         @DefaultValue Limits limits,
         @DefaultValue Batching batching,

@@ -5,10 +5,12 @@ import java.util.Map;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import org.arvdm.generation.Admission;
+import org.arvdm.generation.BatchingGateway;
 import org.arvdm.generation.CallGateway;
 import org.arvdm.generation.GenerationService;
 import org.arvdm.metrics.ArvdmMetrics;
 import org.arvdm.model.ModelRegistry;
+import org.arvdm.model.TorchNetworks;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
@@ -26,7 +28,7 @@ class ServiceConfiguration {
     @Bean(destroyMethod = "close")
     ModelRegistry modelRegistry(ArvdmProperties props, ArvdmMetrics metrics) {
         ModelRegistry registry = new ModelRegistry(props.modelDir(), props.device(), props.defaultModel(),
-                CallGateway::direct, model -> metrics.registerModel(model.id(),
+                networks -> gateway(networks, props.batching(), metrics), model -> metrics.registerModel(model.id(),
                         "tokens".equals(model.manifest().memory().kind()) ? model.manifest().memory().tokens()
                                 : "frames".equals(model.manifest().memory().kind())
                                 ? model.manifest().memory().frames() : 0,
@@ -34,6 +36,16 @@ class ServiceConfiguration {
                                 : model.manifest().memory().kind()));
         registry.startLoading();
         return registry;
+    }
+
+    /** Batches a model's calls across its generations; {@code max-batch-size: 1} runs every call alone. */
+    static CallGateway gateway(TorchNetworks networks, ArvdmProperties.Batching batching, ArvdmMetrics metrics) {
+        if (batching.maxBatchSize() <= 1) {
+            return CallGateway.direct(networks);
+        }
+        String model = networks.manifest().id();
+        return new BatchingGateway(model, networks, batching.maxBatchSize(), batching.maxDelay(),
+                (network, size, waitNanos) -> metrics.batched(model, network, size, waitNanos));
     }
 
     @Bean

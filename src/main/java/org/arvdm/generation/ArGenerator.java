@@ -28,7 +28,7 @@ public final class ArGenerator {
     public GenerationStats run(GenerationPlan plan, ActionSource actions, CallGateway gateway,
                                GenerationListener listener, EngineObserver observer) throws InterruptedException {
         Run run = new Run(plan, actions, gateway, listener, observer);
-        try {
+        try (CallGateway.Registration joined = gateway.open()) {
             return run.execute();
         } finally {
             run.releaseMemory();

@@ -16,8 +16,24 @@ public interface CallGateway extends AutoCloseable {
         return 1;
     }
 
+    /**
+     * Marks one generation as a user of this gateway until the returned registration closes;
+     * the loop holds one for its whole run. A batching gateway uses the count of registered
+     * generations to stop waiting once every one of them has a call queued.
+     */
+    default Registration open() {
+        return () -> {
+        };
+    }
+
     @Override
     default void close() {
+    }
+
+    /** A generation's membership of a gateway; closing it twice is harmless. */
+    interface Registration extends AutoCloseable {
+        @Override
+        void close();
     }
 
     /** Runs every call at once, alone. */

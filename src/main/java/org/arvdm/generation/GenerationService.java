@@ -67,11 +67,18 @@ public final class GenerationService {
         String id = UUID.randomUUID().toString();
         return Flux.create(sink -> {
             AtomicBoolean cancelled = new AtomicBoolean();
-            Future<?> task = workers.submit(() -> run(id, model, plan, actions, gateway, ticket, frameEncoder,
-                    previewEncoder, sink, cancelled));
+            // Whoever claims first decides: the worker runs the generation, or the cancel gives the place
+            // back. (Future.cancel(false) also succeeds on a running task, so it cannot tell the two apart.)
+            AtomicBoolean claimed = new AtomicBoolean();
+            Future<?> task = workers.submit(() -> {
+                if (claimed.compareAndSet(false, true)) {
+                    run(id, model, plan, actions, gateway, ticket, frameEncoder, previewEncoder, sink, cancelled);
+                }
+            });
             sink.onDispose(() -> {
                 cancelled.set(true);
-                if (task.cancel(false)) {
+                if (claimed.compareAndSet(false, true)) {
+                    task.cancel(false);
                     ticket.close();
                     log.debug("generation {} cancelled before it started", id);
                 }

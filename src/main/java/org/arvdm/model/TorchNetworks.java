@@ -42,6 +42,10 @@ public final class TorchNetworks implements Networks, AutoCloseable {
         this.actionSize = manifest.actions().vectorSize();
     }
 
+    public ModelManifest manifest() {
+        return manifest;
+    }
+
     /** Loads {@code denoiser.pt} (and {@code memory_encoder.pt} for kind tokens) from the bundle folder. */
     public static TorchNetworks load(Path dir, ModelManifest manifest, Device device)
             throws IOException, MalformedModelException {
