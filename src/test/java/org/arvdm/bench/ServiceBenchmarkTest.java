@@ -69,7 +69,7 @@ import tools.jackson.databind.json.JsonMapper;
  * Properties ({@code -Darvdm.bench.X=...}): {@code modelDir} (default {@code models}, falling
  * back to the tiny test bundles when it holds none), {@code models} (comma list; the first is
  * the one driven over HTTP; default: maze-prepend-16 and maze-compressed-joint-16 when present,
- * else every bundle), {@code frames} (per generation, 8), {@code context} (context frames, 4),
+ * else every bundle), {@code frames} (per generation, 16), {@code context} (context frames, 4),
  * {@code clients} (1,2,4,8), {@code rounds} (per concurrency level: 3, or more so that each level runs at
  * least 8 generations each way), {@code batch} (8),
  * {@code delay} (2ms), {@code out} (docs/performance.md), {@code python} (/usr/bin/python3),
@@ -94,7 +94,7 @@ class ServiceBenchmarkTest {
         return v == null || v.isBlank() ? def : v.trim();
     }
 
-    final int frames = Integer.parseInt(prop("frames", "8"));
+    final int frames = Integer.parseInt(prop("frames", "16"));
     final int contextFrames = Integer.parseInt(prop("context", "4"));
     final int rounds = Integer.parseInt(prop("rounds", "3"));
     final int[] clients = Arrays.stream(prop("clients", "1,2,4,8").split(",")).mapToInt(s -> Integer.parseInt(
@@ -195,6 +195,25 @@ class ServiceBenchmarkTest {
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, report, StandardCharsets.UTF_8);
         System.out.println("written to " + out.toAbsolutePath());
+    }
+
+    /** How the bundle was made, from model.json's optional {@code training} object. */
+    static String trainingNote(Path dir) {
+        try {
+            JsonNode t = JSON.readTree(dir.resolve("model.json").toFile()).get("training");
+            if (t == null) {
+                return "no training record";
+            }
+            List<String> parts = new ArrayList<>();
+            for (String key : List.of("note", "steps", "final_loss", "wall_time_min", "date")) {
+                if (t.has(key)) {
+                    parts.add(key + " " + t.get(key).asString());
+                }
+            }
+            return parts.isEmpty() ? "training record without steps" : String.join(", ", parts).replace("|", "/");
+        } catch (RuntimeException e) {
+            return "model.json unreadable: " + e.getMessage();
+        }
     }
 
     static List<String> bundles(Path dir) throws IOException {
@@ -547,9 +566,16 @@ class ServiceBenchmarkTest {
             }
         }
         double ceiling = 1000 / (callsPerFrame * bestPerSample);
-        double http1 = one.httpFrames / one.httpSeconds;
+        double http1 = http1(one);
         Double b4 = r.callMsByBatch.get(4);
-        StringBuilder s = new StringBuilder("## What the profile says about batching (" + r.id + ")\n\n");
+        StringBuilder s = new StringBuilder("## What the profile says (" + r.id + ")\n\n");
+        double direct1 = one.directFrames / one.directSeconds;
+        double fixedMs = pct(one.httpTtff, 50) - pct(one.directTtff, 50);
+        s.append(String.format(Locale.ROOT, "- Service overhead at 1 client: HTTP delivers %s× the direct frames/s. "
+                        + "Its first frame comes %s ms later than the engine's (request decoding, context PNG "
+                        + "decoding, planning, thread hand-offs, SSE), against %s ms for a whole %d-frame generation "
+                        + "directly; the rest is per-frame PNG and SSE work on the same cores as the network.%n",
+                f(http1(one) / direct1), f(fixedMs), f(1000.0 * frames / direct1), frames));
         s.append(String.format(Locale.ROOT, "- One generation of %d frames makes %.1f denoiser calls per frame. The "
                         + "cheapest denoiser time per sample measured is %s ms (at B=%d), so the network alone caps "
                         + "aggregate throughput at %s frames/s on this machine, %s× the 1-client HTTP rate (%s "
@@ -572,6 +598,10 @@ class ServiceBenchmarkTest {
                         : "a batch-1 call leaves the device mostly idle (fixed per-call cost dominates), which is "
                         + "what batching recovers."));
         return s.toString();
+    }
+
+    static double http1(Level one) {
+        return one.httpFrames / one.httpSeconds;
     }
 
     static double pct(double[] sorted, double p) {
@@ -644,6 +674,9 @@ class ServiceBenchmarkTest {
                 .append(" (-Darvdm.bench.torchThreads, default 1) |\n");
         s.append("| float32 matmul peak (1024², best of 20, DJL) | ").append(f(peak)).append(" GFLOP/s |\n");
         s.append("| bundles | ").append(modelDir).append(": ").append(String.join(", ", models)).append(" |\n");
+        for (ModelResult r : results) {
+            s.append("| ").append(r.id).append(" | ").append(trainingNote(modelDir.resolve(r.id))).append(" |\n");
+        }
         s.append("| HTTP-driven model | ").append(models.get(0)).append(" |\n");
         s.append("| generation | ").append(frames).append(" frames after ").append(contextFrames)
                 .append(" context frames, the bundle's default schedule (w, Δ, M_ar, M_init, η from model.json) |\n");
