@@ -6,11 +6,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import org.arvdm.TinyBundleServiceTest;
 import org.arvdm.generation.BatchingGateway;
 import org.arvdm.model.ModelRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.reactive.server.WebTestClient;
@@ -19,15 +19,9 @@ import reactor.core.publisher.Flux;
 
 /**
  * Concurrent SSE generations over real HTTP share batched network calls, and the batch
- * metrics show it. Same properties as {@link GenerationApiTest}, so the context is shared.
+ * metrics show it.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "arvdm.model-dir=src/test/resources/bundles",
-        "arvdm.default-model=tiny-frames",
-        "arvdm.device=cpu",
-        "arvdm.limits.max-frames=64",
-        "arvdm.limits.max-body-bytes=1000000",
-        "arvdm.keep-alive=200ms"})
+@TinyBundleServiceTest
 class BatchingApiTest {
     @LocalServerPort
     int port;
