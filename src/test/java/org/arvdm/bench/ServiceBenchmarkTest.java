@@ -69,7 +69,7 @@ import tools.jackson.databind.json.JsonMapper;
  * Properties ({@code -Darvdm.bench.X=...}): {@code modelDir} (default {@code models}, falling
  * back to the tiny test bundles when it holds none), {@code models} (comma list; the first is
  * the one driven over HTTP; default: maze-prepend-16 and maze-compressed-joint-16 when present,
- * else every bundle), {@code frames} (per generation, 16), {@code context} (context frames, 4),
+ * else every bundle), {@code frames} (per generation, 64), {@code context} (context frames, 4),
  * {@code clients} (1,2,4,8), {@code rounds} (per concurrency level: 3, or more so that each level runs at
  * least 8 generations each way), {@code batch} (8),
  * {@code delay} (2ms), {@code out} (docs/performance.md), {@code python} (/usr/bin/python3),
@@ -94,7 +94,7 @@ class ServiceBenchmarkTest {
         return v == null || v.isBlank() ? def : v.trim();
     }
 
-    final int frames = Integer.parseInt(prop("frames", "16"));
+    final int frames = Integer.parseInt(prop("frames", "64"));
     final int contextFrames = Integer.parseInt(prop("context", "4"));
     final int rounds = Integer.parseInt(prop("rounds", "3"));
     final int[] clients = Arrays.stream(prop("clients", "1,2,4,8").split(",")).mapToInt(s -> Integer.parseInt(
