@@ -574,7 +574,8 @@ class ServiceBenchmarkTest {
         s.append(String.format(Locale.ROOT, "- Service overhead at 1 client: HTTP delivers %s× the direct frames/s. "
                         + "Its first frame comes %s ms later than the engine's (request decoding, context PNG "
                         + "decoding, planning, thread hand-offs, SSE), against %s ms for a whole %d-frame generation "
-                        + "directly; the rest is per-frame PNG and SSE work on the same cores as the network.%n",
+                        + "directly; the rest is per-frame work on the same cores as the network: PNG encoding and SSE "
+                        + "writing on the generation's thread, and the in-process clients' decoding.%n",
                 f(http1(one) / direct1), f(fixedMs), f(1000.0 * frames / direct1), frames));
         s.append(String.format(Locale.ROOT, "- One generation of %d frames makes %.1f denoiser calls per frame. The "
                         + "cheapest denoiser time per sample measured is %s ms (at B=%d), so the network alone caps "
@@ -817,7 +818,8 @@ class ServiceBenchmarkTest {
                 - **HTTP**: the Spring Boot service started in-process on a random port with the settings above;
                   N clients post at once with `Accept: text/event-stream` (WebClient, PNG frames) and read every
                   event; TTFF is from the request to the first `frame` event; aggregate frames/s is all frames
-                  over the wall time of the round.
+                  over the wall time of the round. The clients run in the same JVM, on the same cores as the
+                  service, so their decoding counts against the HTTP side.
                 - **direct**: the same plans (same context clip, actions, seeds, schedule) on N threads calling
                   `ArGenerator` through the same model's gateway (the service's BatchingGateway), no HTTP, no PNG.
                 - **mean denoiser batch**: from the `arvdm.batch.size` distribution over the HTTP rounds.
