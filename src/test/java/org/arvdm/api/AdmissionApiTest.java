@@ -25,7 +25,9 @@ import reactor.core.Disposable;
         "arvdm.device=cpu",
         "arvdm.workers=1",
         "arvdm.admission.max-queued=1",
-        "arvdm.admission.retry-after=3s"})
+        "arvdm.admission.retry-after=3s",
+        // Keep-alive writes let the server notice a client that left while its generation waits for a worker.
+        "arvdm.keep-alive=200ms"})
 class AdmissionApiTest {
     @LocalServerPort
     int port;
