@@ -111,7 +111,7 @@ class DockerImageTest {
                 Map.entry("ARVDM_LIMITS_MAX_BODY_BYTES", "arvdm.limits.max-body-bytes"),
                 Map.entry("ARVDM_LIMITS_MAX_GENERATION_SECONDS", "arvdm.limits.max-generation-seconds"),
                 Map.entry("ARVDM_BATCHING_MAX_BATCH_SIZE", "arvdm.batching.max-batch-size"),
-                Map.entry("ARVDM_BATCHING_MAX_DELAY_MS", "arvdm.batching.max-delay-ms"),
+                Map.entry("ARVDM_BATCHING_MAX_DELAY", "arvdm.batching.max-delay"),
                 Map.entry("SERVER_SHUTDOWN", "server.shutdown"),
                 Map.entry("SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE", "spring.lifecycle.timeout-per-shutdown-phase"),
                 Map.entry("MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED", "management.endpoint.health.probes.enabled"));
@@ -144,5 +144,14 @@ class DockerImageTest {
         });
         assertThat(env).containsKeys("ARVDM_MODEL_DIR", "ARVDM_DEVICE", "ARVDM_LIMITS_MAX_GENERATION_SECONDS",
                 "ARVDM_BATCHING_MAX_BATCH_SIZE");
+        // The names reach real fields: the whole environment binds to the service's properties record.
+        org.arvdm.config.ArvdmProperties props = binder.bind("arvdm", org.arvdm.config.ArvdmProperties.class)
+                .orElseThrow(() -> new AssertionError("arvdm.* does not bind"));
+        assertThat(props.workers()).isEqualTo(Integer.parseInt(env.get("ARVDM_WORKERS")));
+        assertThat(props.batching().maxBatchSize()).isEqualTo(Integer.parseInt(env.get("ARVDM_BATCHING_MAX_BATCH_SIZE")));
+        if (env.containsKey("ARVDM_BATCHING_MAX_DELAY")) {
+            assertThat(props.batching().maxDelay()).isEqualTo(org.springframework.boot.convert.DurationStyle
+                    .detectAndParse(env.get("ARVDM_BATCHING_MAX_DELAY")));
+        }
     }
 }
