@@ -16,7 +16,6 @@ import org.arvdm.generation.GenerationService;
 import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelManifest;
 import org.arvdm.model.ModelRegistry;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.codec.ServerSentEvent;
@@ -110,17 +109,7 @@ class GenerationController {
         if (request == null) {
             throw ApiException.badRequest("body", "a JSON generation request is required");
         }
-        if (!registry.loaded()) {
-            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "model", "models are still loading; retry shortly");
-        }
-        LoadedModel model;
-        if (request.model() == null || request.model().isBlank()) {
-            model = registry.defaultModel().orElseThrow(() -> new ApiException(HttpStatus.SERVICE_UNAVAILABLE,
-                    "model", "no default model is loaded: " + registry.problem()));
-        } else {
-            model = registry.get(request.model()).orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "model",
-                    "model: unknown model '" + request.model() + "'; see GET /v1/models"));
-        }
+        LoadedModel model = RequestedModel.resolve(registry, request.model());
         GenerationPlanner.Planned planned = planner.plan(request, model.manifest());
         Admission.Ticket ticket = service.admission().admit(model.id());
         ModelManifest.Frame shape = model.manifest().frame();

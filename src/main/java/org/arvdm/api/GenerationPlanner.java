@@ -167,7 +167,7 @@ final class GenerationPlanner {
         return v;
     }
 
-    private static ArSchedule schedule(GenerationRequest.Schedule s, ModelManifest m) {
+    static ArSchedule schedule(GenerationRequest.Schedule s, ModelManifest m) {
         int t = m.diffusion().timesteps();
         int w = m.window().frames();
         int stride = m.window().stride();
@@ -210,7 +210,7 @@ final class GenerationPlanner {
         return a;
     }
 
-    private static MemoryModule memory(GenerationRequest.Memory req, ModelManifest m) {
+    static MemoryModule memory(GenerationRequest.Memory req, ModelManifest m) {
         ModelManifest.Memory mem = m.memory();
         int budget = mem.frames();
         if (req != null && req.frames() != null) {

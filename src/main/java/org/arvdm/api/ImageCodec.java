@@ -14,6 +14,7 @@ import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 
+import org.arvdm.diagnostics.FrameImages;
 import org.arvdm.model.ModelManifest;
 
 /**
@@ -57,49 +58,11 @@ public final class ImageCodec {
     }
 
     static float[] toFrame(BufferedImage img, int channels) {
-        int h = img.getHeight();
-        int w = img.getWidth();
-        float[] f = new float[channels * h * w];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                int rgb = img.getRGB(x, y);
-                int r = (rgb >> 16) & 0xff;
-                int g = (rgb >> 8) & 0xff;
-                int b = rgb & 0xff;
-                int p = y * w + x;
-                if (channels == 1) {
-                    f[p] = toUnit(Math.round(0.299f * r + 0.587f * g + 0.114f * b));
-                } else {
-                    f[p] = toUnit(r);
-                    f[h * w + p] = toUnit(g);
-                    f[2 * h * w + p] = toUnit(b);
-                }
-            }
-        }
-        return f;
-    }
-
-    private static float toUnit(int v) {
-        return v / 127.5f - 1f;
-    }
-
-    private static int toByte(float v) {
-        return Math.max(0, Math.min(255, Math.round((v + 1f) * 127.5f)));
+        return FrameImages.toFrame(img, channels);
     }
 
     public static BufferedImage toImage(float[] frame, int channels, int height, int width) {
-        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        int hw = height * width;
-        for (int y = 0; y < height; y++) {
-            for (int x = 0; x < width; x++) {
-                int p = y * width + x;
-                int r = toByte(frame[p]);
-                int g = channels == 1 ? r : toByte(frame[hw + p]);
-                int b = channels == 1 ? r : toByte(frame[2 * hw + p]);
-                img.setRGB(x, y, (r << 16) | (g << 8) | b);
-            }
-        }
-        return img;
+        return FrameImages.toImage(frame, channels, height, width);
     }
 
     /** Encodes a frame as base64 PNG ({@code quality} ignored) or JPEG ({@code quality} 1..100). */

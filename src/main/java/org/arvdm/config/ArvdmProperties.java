@@ -20,6 +20,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param limits       request limits
  * @param batching     continuous batching of concurrent generations' network calls
  * @param keepAlive    interval of SSE keep-alive comments while no event is due
+ * @param evaluation   evaluation runs (POST /v1/evaluations) and the bundled evaluation sets
  */
 @ConfigurationProperties(prefix = "arvdm")
 public record ArvdmProperties(
@@ -30,7 +31,8 @@ public record ArvdmProperties(
         @DefaultValue Admission admission,
         @DefaultValue Limits limits,
         @DefaultValue Batching batching,
-        @DefaultValue("10s") Duration keepAlive) {
+        @DefaultValue("10s") Duration keepAlive,
+        @DefaultValue Evaluation evaluation) {
 
     public ArvdmProperties {
         if (workers < 1) {
@@ -63,5 +65,18 @@ public record ArvdmProperties(
      * @param maxDelay     longest a ready call waits for others to join its batch
      */
     public record Batching(@DefaultValue("8") int maxBatchSize, @DefaultValue("2ms") Duration maxDelay) {
+    }
+
+    /**
+     * @param setDir     folder whose sub-folders (each with a manifest.json) are the bundled evaluation sets
+     * @param workers    evaluations running at once, on their own threads (not the generation workers)
+     * @param maxQueued  evaluations allowed to wait; past it requests get 429
+     * @param maxSeconds an evaluation running longer is ended with an error event
+     */
+    public record Evaluation(
+            @DefaultValue("models/eval") Path setDir,
+            @DefaultValue("1") int workers,
+            @DefaultValue("2") int maxQueued,
+            @DefaultValue("3600") int maxSeconds) {
     }
 }

@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.Map;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import org.arvdm.diagnostics.EvaluationService;
+import org.arvdm.diagnostics.EvaluationSets;
 import org.arvdm.generation.Admission;
 import org.arvdm.generation.BatchingGateway;
 import org.arvdm.generation.CallGateway;
@@ -59,6 +61,25 @@ class ServiceConfiguration {
     @Bean
     AutoCloseable generationShutdown(GenerationService service, ArvdmProperties props) {
         return () -> service.shutdown(Duration.ofSeconds(props.limits().maxGenerationSeconds()));
+    }
+
+    @Bean
+    EvaluationSets evaluationSets(ArvdmProperties props) {
+        return new EvaluationSets(props.evaluation().setDir());
+    }
+
+    @Bean
+    EvaluationService evaluationService(ArvdmProperties props, ArvdmMetrics metrics) {
+        ArvdmProperties.Evaluation e = props.evaluation();
+        Admission admission = new Admission(e.workers(), e.maxQueued(), props.admission().retryAfter(),
+                metrics::evaluationQueue);
+        return new EvaluationService(e.workers(), admission, metrics::evaluationReported);
+    }
+
+    /** Evaluations are batch work: on shutdown they get a short grace, then end with an error event. */
+    @Bean
+    AutoCloseable evaluationShutdown(EvaluationService service) {
+        return () -> service.shutdown(Duration.ofSeconds(5));
     }
 
     /** The {@code models} health contributor: part of readiness, down until every bundle is loaded and warm. */

@@ -3,13 +3,8 @@ package org.arvdm.generation;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import io.micrometer.core.instrument.LongTaskTimer;
 import org.arvdm.metrics.ArvdmMetrics;
@@ -37,18 +32,12 @@ public final class GenerationService {
     }
 
     private final ArGenerator generator = new ArGenerator();
-    private final ExecutorService workers;
+    private final WorkerPool workers;
     private final ArvdmMetrics metrics;
     private final Admission admission;
 
     public GenerationService(int workerCount, Admission admission, ArvdmMetrics metrics) {
-        AtomicInteger n = new AtomicInteger();
-        this.workers = new ThreadPoolExecutor(workerCount, workerCount, 0, TimeUnit.MILLISECONDS,
-                new LinkedBlockingQueue<>(), r -> {
-                    Thread t = new Thread(r, "arvdm-worker-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
+        this.workers = new WorkerPool("arvdm-worker-", workerCount);
         this.admission = admission;
         this.metrics = metrics;
     }
@@ -137,14 +126,6 @@ public final class GenerationService {
     /** Stops admitting, lets running generations finish within {@code grace}, then interrupts them. */
     public void shutdown(Duration grace) {
         admission.shutDown();
-        workers.shutdown();
-        try {
-            if (!workers.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                workers.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            workers.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        workers.shutdown(grace);
     }
 }

@@ -12,6 +12,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.LongTaskTimer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import org.arvdm.diagnostics.EvaluationReport;
+import org.arvdm.diagnostics.Scoring;
 import org.arvdm.generation.EngineObserver;
 
 /**
@@ -21,6 +23,8 @@ import org.arvdm.generation.EngineObserver;
 public final class ArvdmMetrics {
     private final MeterRegistry registry;
     private final Map<String, ModelMeters> models = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> evaluationValues = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> evaluationQueues = new ConcurrentHashMap<>();
 
     public ArvdmMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -94,6 +98,59 @@ public final class ArvdmMetrics {
                 m.memoryBytes.addAndGet(bytesDelta);
             }
         };
+    }
+
+    /** Evaluations of {@code model} admitted and waiting for an evaluation worker. */
+    public AtomicInteger evaluationQueue(String model) {
+        return evaluationQueues.computeIfAbsent(model, k -> {
+            AtomicInteger q = new AtomicInteger();
+            Gauge.builder("arvdm.evaluation.queue", q, AtomicInteger::get).tag("model", model)
+                    .description("Evaluations admitted and waiting for an evaluation worker").register(registry);
+            return q;
+        });
+    }
+
+    /**
+     * The headline numbers of a model's last evaluation on a set, as gauges tagged model and
+     * set (a bundled set's name, or {@code uploaded}); NaN where the evaluation had no frames.
+     */
+    public void evaluationReported(EvaluationReport r) {
+        Scoring.Scores s = r.scores();
+        for (Scoring.IntervalScore i : s.intervals()) {
+            evaluationGauge("arvdm.evaluation.psnr", r, "interval", i.interval(), i.psnrMean(),
+                    "Mean PSNR of generated frames in the interval, last evaluation", "dB");
+            evaluationGauge("arvdm.evaluation.ssim", r, "interval", i.interval(), i.ssimMean(),
+                    "Mean SSIM of generated frames in the interval, last evaluation", null);
+        }
+        for (Scoring.BucketScore b : s.buckets()) {
+            evaluationGauge("arvdm.evaluation.retrieval_rate", r, "bucket", b.bucket(), b.retrievalRate(),
+                    "Share of revisit frames with SSIM over the threshold, per frames-since-seen bucket", null);
+            evaluationGauge("arvdm.evaluation.retrieval_ssim", r, "bucket", b.bucket(), b.ssimMean(),
+                    "Mean SSIM of revisit frames, per frames-since-seen bucket", null);
+        }
+        evaluationGauge("arvdm.evaluation.max_psnr_decay", r, null, null, s.maxPsnrDecay(),
+                "First interval's mean PSNR minus the lowest later interval's, last evaluation", "dB");
+        evaluationGauge("arvdm.evaluation.mean_retrieval_rate", r, null, null, s.meanRetrievalRate(),
+                "Mean of the buckets' retrieval rates, last evaluation", null);
+    }
+
+    private void evaluationGauge(String name, EvaluationReport r, String tag, String tagValue, Double value,
+                                 String description, String unit) {
+        String key = name + "|" + r.model() + "|" + r.set() + "|" + tagValue;
+        AtomicLong bits = evaluationValues.computeIfAbsent(key, k -> {
+            AtomicLong holder = new AtomicLong(Double.doubleToLongBits(Double.NaN));
+            Gauge.Builder<AtomicLong> b = Gauge.builder(name, holder, h -> Double.longBitsToDouble(h.get()))
+                    .tag("model", r.model()).tag("set", r.set()).description(description);
+            if (tag != null) {
+                b.tag(tag, tagValue);
+            }
+            if (unit != null) {
+                b.baseUnit(unit);
+            }
+            b.register(registry);
+            return holder;
+        });
+        bits.set(Double.doubleToLongBits(value == null ? Double.NaN : value));
     }
 
     static String batchBucket(int size) {

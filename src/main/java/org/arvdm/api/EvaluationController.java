@@ -1,0 +1,176 @@
+package org.arvdm.api;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import org.arvdm.config.ArvdmProperties;
+import org.arvdm.diagnostics.Evaluation;
+import org.arvdm.diagnostics.EvaluationEvent;
+import org.arvdm.diagnostics.EvaluationReport;
+import org.arvdm.diagnostics.EvaluationService;
+import org.arvdm.diagnostics.EvaluationSet;
+import org.arvdm.diagnostics.EvaluationSets;
+import org.arvdm.diagnostics.Evaluator;
+import org.arvdm.diagnostics.Scoring;
+import org.arvdm.generation.Admission;
+import org.arvdm.model.LoadedModel;
+import org.arvdm.model.ModelManifest;
+import org.arvdm.model.ModelRegistry;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+@RestController
+@Tag(name = "evaluations", description = "Error accumulation and memory retrieval of a model, measured on"
+        + " ground-truth trajectories")
+class EvaluationController {
+    private static final ServerSentEvent<Object> END = ServerSentEvent.builder().comment("end").build();
+
+    private final ModelRegistry registry;
+    private final EvaluationSets sets;
+    private final EvaluationService service;
+    private final EvaluationPlanner planner;
+    private final Duration keepAlive;
+
+    EvaluationController(ModelRegistry registry, EvaluationSets sets, EvaluationService service,
+                         ArvdmProperties props) {
+        this.registry = registry;
+        this.sets = sets;
+        this.service = service;
+        this.planner = new EvaluationPlanner(props, sets);
+        this.keepAlive = props.keepAlive();
+    }
+
+    /** A bundled set as listed: its shape, actions and how many revisits fall in each bucket. */
+    record SetInfo(String name, String kind, String description, ModelManifest.Frame frame, List<String> actions,
+                   int contextFrames, int trajectories, int[] lengths, Map<String, Integer> revisits) {
+        static SetInfo of(EvaluationSet s) {
+            int[] counts = s.revisitsPerBucket();
+            Map<String, Integer> revisits = new LinkedHashMap<>();
+            for (int b = 0; b < counts.length; b++) {
+                revisits.put(Scoring.BUCKETS.get(b).label(), counts[b]);
+            }
+            int[] lengths = s.trajectories().stream().mapToInt(EvaluationSet.Trajectory::length).toArray();
+            return new SetInfo(s.name(), s.kind(), s.description(), s.frame(), s.actionNames(), s.contextFrames(),
+                    lengths.length, lengths, revisits);
+        }
+    }
+
+    record SetList(String dir, List<SetInfo> sets, Map<String, String> failed) {
+    }
+
+    /** Payload of the {@code started} event. */
+    record Started(String id, String model, String set, long seed, int trajectories, int contextFrames, int frames,
+                   double dataRange, double retrievalThreshold, ApiModels.ScheduleInfo schedule,
+                   Evaluation.MemoryUsed memory) {
+        static Started of(String id, Evaluation e) {
+            return new Started(id, e.model(), e.set(), e.seed(), e.trajectories().size(), e.contextFrames(),
+                    e.frames(), Scoring.DATA_RANGE, e.retrievalThreshold(), ApiModels.ScheduleInfo.of(e.schedule()),
+                    e.memoryUsed());
+        }
+    }
+
+    /** Payload of a {@code progress} event: one trajectory done, and the running numbers so far. */
+    record Progress(int trajectory, int of, EvaluationReport.TrajectoryResult result, Scoring.Scores scores,
+                    Scoring.Scores baseline) {
+        static Progress of(Evaluator.Progress p) {
+            return new Progress(p.index(), p.total(), p.result(), p.scores(), p.baseline());
+        }
+    }
+
+    @GetMapping("/v1/evaluation-sets")
+    @Operation(summary = "List the bundled evaluation sets")
+    SetList listSets() {
+        return new SetList(sets.dir().toString(), sets.all().stream().map(SetInfo::of).toList(), sets.failures());
+    }
+
+    @PostMapping(path = "/v1/evaluations", consumes = MediaType.APPLICATION_JSON_VALUE,
+            produces = MediaType.TEXT_EVENT_STREAM_VALUE)
+    @Operation(summary = "Evaluate a model, streamed as server-sent events",
+            description = "Events: started, progress (one per trajectory, with the running numbers), then report or"
+                    + " error. Closing the stream cancels the evaluation.")
+    @ApiResponse(responseCode = "200", description = "The event stream")
+    @ApiResponse(responseCode = "400", description = "A field breaks a rule; the problem names it", content =
+            @Content(mediaType = "application/problem+json"))
+    @ApiResponse(responseCode = "404", description = "Unknown model or set", content = @Content(
+            mediaType = "application/problem+json"))
+    @ApiResponse(responseCode = "429", description = "No evaluation place free; see Retry-After", content =
+            @Content(mediaType = "application/problem+json"))
+    Flux<ServerSentEvent<Object>> stream(@RequestBody EvaluationRequest request) {
+        Flux<EvaluationEvent> events = accept(request);
+        Flux<ServerSentEvent<Object>> sse = events.map(EvaluationController::toSse).concatWithValues(END);
+        Flux<ServerSentEvent<Object>> ticks = Flux.interval(keepAlive, keepAlive)
+                .map(i -> ServerSentEvent.builder().comment("keep-alive").build());
+        return Flux.merge(sse, ticks).takeWhile(e -> e != END);
+    }
+
+    @PostMapping(path = "/v1/evaluations", consumes = MediaType.APPLICATION_JSON_VALUE,
+            produces = MediaType.APPLICATION_JSON_VALUE)
+    @Operation(summary = "Evaluate a model and answer once with the report")
+    Mono<ResponseEntity<Object>> once(@RequestBody EvaluationRequest request) {
+        return accept(request).filter(e -> e instanceof EvaluationEvent.Reported || e instanceof EvaluationEvent.Failed)
+                .next()
+                .map(e -> {
+                    Object data = payload(e);
+                    if (data instanceof ApiModels.Problem p) {
+                        return ResponseEntity.status(p.status()).contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                                .body(data);
+                    }
+                    return ResponseEntity.ok(data);
+                });
+    }
+
+    private Flux<EvaluationEvent> accept(EvaluationRequest request) {
+        if (request == null) {
+            throw ApiException.badRequest("body", "a JSON evaluation request is required");
+        }
+        LoadedModel model = RequestedModel.resolve(registry, request.model());
+        Evaluation evaluation = planner.plan(request, model);
+        Admission.Ticket ticket = service.admission().admit(model.id());
+        return service.evaluate(evaluation, ticket);
+    }
+
+    private static Object payload(EvaluationEvent e) {
+        if (e instanceof EvaluationEvent.Started s) {
+            return Started.of(s.id(), s.evaluation());
+        }
+        if (e instanceof EvaluationEvent.Progressed p) {
+            return Progress.of(p.progress());
+        }
+        if (e instanceof EvaluationEvent.Reported r) {
+            return r.report();
+        }
+        EvaluationEvent.Failed f = (EvaluationEvent.Failed) e;
+        return new ApiModels.Problem(f.type(), f.title(), f.status(), f.detail());
+    }
+
+    private static String eventName(EvaluationEvent e) {
+        if (e instanceof EvaluationEvent.Started) {
+            return "started";
+        }
+        if (e instanceof EvaluationEvent.Progressed) {
+            return "progress";
+        }
+        return e instanceof EvaluationEvent.Reported ? "report" : "error";
+    }
+
+    private static ServerSentEvent<Object> toSse(EvaluationEvent e) {
+        ServerSentEvent.Builder<Object> b = ServerSentEvent.builder(payload(e)).event(eventName(e));
+        if (e instanceof EvaluationEvent.Progressed p) {
+            b.id(Integer.toString(p.progress().index()));
+        }
+        return b.build();
+    }
+}

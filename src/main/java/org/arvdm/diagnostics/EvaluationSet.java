@@ -1,0 +1,127 @@
+package org.arvdm.diagnostics;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import org.arvdm.model.ModelManifest;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Ground-truth trajectories to score a model on: the folder format written by
+ * {@code models/training/make_eval.py} ({@code manifest.json} plus one PNG per trajectory
+ * with its frames tiled left to right), read into memory.
+ *
+ * @param kind          {@code accumulation} or {@code retrieval}: what the set was chosen to measure
+ * @param actionNames   the discrete action space the trajectories use
+ * @param contextFrames how many leading frames of each trajectory are given as context by default
+ */
+public record EvaluationSet(String name, String kind, String description, ModelManifest.Frame frame,
+                            List<String> actionNames, int contextFrames, List<Trajectory> trajectories) {
+
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES).build();
+
+    public EvaluationSet {
+        trajectories = List.copyOf(trajectories);
+        actionNames = List.copyOf(actionNames);
+    }
+
+    /**
+     * One recorded trajectory.
+     *
+     * @param frames    N frames, C·H·W in [-1, 1]
+     * @param actions   N action names; {@code actions[i]} leads to frame i ({@code actions[0]} to frame 0)
+     * @param sinceSeen N values: −1 where frame i is not a revisit, else the frames since its view
+     *                  was last seen
+     */
+    public record Trajectory(String id, List<float[]> frames, List<String> actions, int[] sinceSeen) {
+        public Trajectory {
+            if (frames.isEmpty()) {
+                throw new IllegalArgumentException("trajectory " + id + " has no frames");
+            }
+            if (actions.size() != frames.size() || sinceSeen.length != frames.size()) {
+                throw new IllegalArgumentException("trajectory " + id + ": " + frames.size() + " frames, "
+                        + actions.size() + " actions and " + sinceSeen.length + " sinceSeen values; all must be equal");
+            }
+            frames = List.copyOf(frames);
+            actions = List.copyOf(actions);
+            sinceSeen = sinceSeen.clone();
+        }
+
+        public int length() {
+            return frames.size();
+        }
+    }
+
+    /** Reads {@code dir/manifest.json} and the PNGs it names. */
+    public static EvaluationSet read(Path dir) throws IOException {
+        Manifest m;
+        try {
+            m = JSON.readValue(dir.resolve("manifest.json").toFile(), Manifest.class);
+        } catch (JacksonException e) {
+            throw new IOException("manifest.json is not valid: " + e.getOriginalMessage());
+        }
+        String name = m.name() == null ? dir.getFileName().toString() : m.name();
+        if (m.frame() == null || m.frame().size() <= 0) {
+            throw new IOException("manifest.json: frame must give positive channels, height and width");
+        }
+        if (m.actions() == null || !m.actions().discrete() || m.actions().names() == null) {
+            throw new IOException("manifest.json: actions must be a discrete space with names");
+        }
+        if (m.trajectories() == null || m.trajectories().isEmpty()) {
+            throw new IOException("manifest.json: no trajectories");
+        }
+        List<Trajectory> trajectories = new ArrayList<>();
+        for (Manifest.Entry e : m.trajectories()) {
+            Path png = dir.resolve(e.frames()).normalize();
+            if (!png.startsWith(dir.normalize()) || !Files.isRegularFile(png)) {
+                throw new IOException("trajectory " + e.id() + ": frames file '" + e.frames() + "' not found in " + dir);
+            }
+            if (e.actions() == null || e.sinceSeen() == null) {
+                throw new IOException("trajectory " + e.id() + ": actions and sinceSeen are required");
+            }
+            for (String a : e.actions()) {
+                if (!m.actions().names().contains(a)) {
+                    throw new IOException("trajectory " + e.id() + ": unknown action '" + a + "'");
+                }
+            }
+            try {
+                trajectories.add(new Trajectory(e.id(), FrameImages.readTiles(png, e.length(), m.frame()), e.actions(),
+                        e.sinceSeen()));
+            } catch (IllegalArgumentException ex) {
+                throw new IOException(ex.getMessage());
+            }
+        }
+        return new EvaluationSet(name, m.kind(), m.description(), m.frame(), m.actions().names(), m.contextFrames(),
+                trajectories);
+    }
+
+    /** The revisit frames of this set per bucket of {@link Scoring#BUCKETS}, counted after the context. */
+    public int[] revisitsPerBucket() {
+        int[] counts = new int[Scoring.BUCKETS.size()];
+        for (Trajectory t : trajectories) {
+            for (int i = contextFrames; i < t.length(); i++) {
+                int b = Scoring.bucketOf(t.sinceSeen()[i]);
+                if (b >= 0) {
+                    counts[b]++;
+                }
+            }
+        }
+        return counts;
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record Manifest(String name, String kind, String description, ModelManifest.Frame frame,
+                    ModelManifest.Actions actions, int contextFrames, List<Entry> trajectories) {
+
+        @JsonIgnoreProperties(ignoreUnknown = true)
+        record Entry(String id, String frames, int length, List<String> actions, int[] sinceSeen) {
+        }
+    }
+}

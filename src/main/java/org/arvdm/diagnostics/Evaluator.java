@@ -1,0 +1,170 @@
+package org.arvdm.diagnostics;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.arvdm.generation.ActionSource;
+import org.arvdm.generation.ArGenerator;
+import org.arvdm.generation.DdimSampler;
+import org.arvdm.generation.EngineObserver;
+import org.arvdm.generation.GenerationCancelledException;
+import org.arvdm.generation.GenerationListener;
+import org.arvdm.generation.GenerationPlan;
+import org.arvdm.generation.GenerationStats;
+import org.arvdm.model.ModelManifest;
+
+/**
+ * Runs an {@link Evaluation}: for each trajectory, its context goes in, the same
+ * {@link ArGenerator} that serves generations produces the future frames with the
+ * trajectory's actions through the model's gateway, and every generated frame (as a client
+ * receives it: clamped and rounded to 8 bits) is scored against the ground truth with
+ * {@link ImageMetrics}, as is the last context frame (the baseline). Runs on the calling
+ * thread; reproducible from the evaluation's seed.
+ */
+public final class Evaluator {
+
+    /** Hears about each finished trajectory; says when the run should stop. Called on the evaluating thread. */
+    public interface Listener {
+        default void trajectoryDone(Progress progress) {
+        }
+
+        /** True once the run should stop: it ends before its next network call. */
+        default boolean cancelled() {
+            return false;
+        }
+    }
+
+    /**
+     * One trajectory done, with the running scores over every trajectory so far.
+     *
+     * @param generated the generated frames as scored (C·H·W in [-1, 1]); for pictures, not for the wire
+     */
+    public record Progress(int index, int total, EvaluationReport.TrajectoryResult result, List<float[]> generated,
+                           Scoring.Scores scores, Scoring.Scores baseline) {
+    }
+
+    private final ArGenerator generator = new ArGenerator();
+
+    /**
+     * @throws GenerationCancelledException when the listener asks to stop
+     * @throws org.arvdm.generation.GenerationDeadlineException when the evaluation's deadline passes
+     */
+    public EvaluationReport run(Evaluation e, Listener listener) throws InterruptedException {
+        long start = System.nanoTime();
+        ModelManifest.Frame shape = e.manifest().frame();
+        List<Scoring.FrameScore> model = new ArrayList<>();
+        List<Scoring.FrameScore> baseline = new ArrayList<>();
+        List<EvaluationReport.TrajectoryResult> results = new ArrayList<>();
+        int calls = 0;
+        for (int i = 0; i < e.trajectories().size(); i++) {
+            if (listener.cancelled() || Thread.currentThread().isInterrupted()) {
+                throw new GenerationCancelledException("evaluation cancelled after " + i + " trajectories");
+            }
+            long t0 = System.nanoTime();
+            EvaluationSet.Trajectory t = e.trajectories().get(i);
+            List<float[]> generated = new ArrayList<>();
+            GenerationStats stats = generate(e, i, generated, listener);
+            float[] last = t.frames().get(e.contextFrames() - 1);
+            List<Scoring.FrameScore> mine = new ArrayList<>();
+            List<Scoring.FrameScore> base = new ArrayList<>();
+            for (int k = 0; k < generated.size(); k++) {
+                int g = e.contextFrames() + k;
+                float[] truth = t.frames().get(g);
+                int since = t.sinceSeen()[g];
+                mine.add(Scoring.score(i, k, since, generated.get(k), truth, shape.channels(), shape.height(),
+                        shape.width()));
+                base.add(Scoring.score(i, k, since, last, truth, shape.channels(), shape.height(), shape.width()));
+            }
+            model.addAll(mine);
+            baseline.addAll(base);
+            calls += stats.networkCalls();
+            EvaluationReport.TrajectoryResult result = result(e, i, mine, base, stats.networkCalls(),
+                    (System.nanoTime() - t0) / 1e6);
+            results.add(result);
+            listener.trajectoryDone(new Progress(i, e.trajectories().size(), result, generated,
+                    Scoring.summarize(model, e.retrievalThreshold()),
+                    Scoring.summarize(baseline, e.retrievalThreshold())));
+        }
+        return new EvaluationReport(e.model(), e.set(), e.seed(), e.trajectories().size(), e.contextFrames(),
+                e.frames(), Scoring.DATA_RANGE, e.retrievalThreshold(), e.schedule(), e.memoryUsed(),
+                Scoring.summarize(model, e.retrievalThreshold()), Scoring.summarize(baseline, e.retrievalThreshold()),
+                results, calls, (System.nanoTime() - start) / 1e6);
+    }
+
+    private GenerationStats generate(Evaluation e, int i, List<float[]> out, Listener listener)
+            throws InterruptedException {
+        EvaluationSet.Trajectory t = e.trajectories().get(i);
+        ModelManifest m = e.manifest();
+        int c = e.contextFrames();
+        int n = e.framesFor(t);
+        float[] padding = padding(m.actions());
+        List<float[]> ctxActions = new ArrayList<>();
+        for (int k = 0; k < c; k++) {
+            ctxActions.add(oneHot(t.actions().get(k), m.actions()));
+        }
+        List<float[]> actions = new ArrayList<>();
+        for (int k = c; k < c + n; k++) {
+            actions.add(oneHot(t.actions().get(k), m.actions()));
+        }
+        GenerationPlan plan = new GenerationPlan(m.frame().size(), m.actions().vectorSize(),
+                m.diffusion().alphasCumprod(), DdimSampler.Prediction.of(m.diffusion().prediction()), e.schedule(),
+                e.memory(), t.frames().subList(0, c), ctxActions, padding, n, e.seedFor(i), false, e.deadlineNanos());
+        return generator.run(plan, ActionSource.fixed(actions, null, padding), e.gateway(), new GenerationListener() {
+            @Override
+            public void frame(int index, float[] frame, int arStep, long elapsedNanos) {
+                out.add(FrameImages.quantize(frame));
+            }
+
+            @Override
+            public boolean cancelled() {
+                return listener.cancelled();
+            }
+        }, EngineObserver.NONE);
+    }
+
+    private static EvaluationReport.TrajectoryResult result(Evaluation e, int i, List<Scoring.FrameScore> mine,
+                                                            List<Scoring.FrameScore> base, int calls, double ms) {
+        int revisits = 0;
+        int retrieved = 0;
+        for (Scoring.FrameScore f : mine) {
+            if (Scoring.bucketOf(f.sinceSeen()) >= 0) {
+                revisits++;
+                if (f.ssim() > e.retrievalThreshold()) {
+                    retrieved++;
+                }
+            }
+        }
+        EvaluationSet.Trajectory t = e.trajectories().get(i);
+        return new EvaluationReport.TrajectoryResult(t.id(), e.seedFor(i), mine.size(), psnr(mine), meanSsim(mine),
+                revisits, retrieved, psnr(base), meanSsim(base), calls, ms);
+    }
+
+    private static double psnr(List<Scoring.FrameScore> frames) {
+        return Scoring.psnrOfMse(frames.stream().mapToDouble(Scoring.FrameScore::mse).average().orElse(0));
+    }
+
+    private static double meanSsim(List<Scoring.FrameScore> frames) {
+        return frames.stream().mapToDouble(Scoring.FrameScore::ssim).average().orElse(Double.NaN);
+    }
+
+    /** The one-hot vector of a discrete action name in the model's space. */
+    static float[] oneHot(String name, ModelManifest.Actions space) {
+        int idx = space.discrete() ? space.names().indexOf(name) : -1;
+        if (idx < 0) {
+            throw new IllegalArgumentException("action '" + name + "' is not in the model's action space");
+        }
+        float[] v = new float[space.names().size()];
+        v[idx] = 1f;
+        return v;
+    }
+
+    /** The action for frames past the trajectory's end (computed, never scored): noop. */
+    private static float[] padding(ModelManifest.Actions space) {
+        float[] v = new float[space.vectorSize()];
+        int noop = space.discrete() ? space.names().indexOf("noop") : -1;
+        if (noop >= 0) {
+            v[noop] = 1f;
+        }
+        return v;
+    }
+}

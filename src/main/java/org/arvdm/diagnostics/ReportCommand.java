@@ -1,0 +1,237 @@
+package org.arvdm.diagnostics;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.arvdm.generation.ArSchedule;
+import org.arvdm.generation.CallGateway;
+import org.arvdm.memory.FrameMemory;
+import org.arvdm.memory.MemoryModule;
+import org.arvdm.memory.NoMemory;
+import org.arvdm.memory.TokenMemory;
+import org.arvdm.model.LoadedModel;
+import org.arvdm.model.ModelManifest;
+import org.arvdm.model.ModelRegistry;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Evaluates every bundled model on the bundled sets with a fixed seed and writes
+ * {@code docs/results.md}, {@code docs/results.json}, {@code docs/pareto.png} and
+ * {@code docs/strips/<model>.png}. Runs the same {@link Evaluator} as
+ * {@code POST /v1/evaluations}, with the request's defaults (the model's own schedule and
+ * memory, the set's context length), so a request with the same model, set, seed,
+ * {@code maxTrajectories} and {@code frames} returns the same numbers.
+ * <pre>
+ * mvn -o -q compile exec:java -Dexec.args="--trajectories 4 --models maze-none,maze-prepend-16"
+ * </pre>
+ * Options: {@code --model-dir models}, {@code --set-dir models/eval}, {@code --out docs},
+ * {@code --models a,b} (default all), {@code --accumulation-set accumulation},
+ * {@code --retrieval-set retrieval}, {@code --trajectories n} (first n of each set),
+ * {@code --frames n} (generated frames per trajectory at most, default 256),
+ * {@code --seed s} (default 2503), {@code --threshold t} (default 0.5), {@code --device cpu}.
+ */
+public final class ReportCommand {
+    /** The report's seed: the paper's arXiv number, 2503.10704. */
+    public static final long DEFAULT_SEED = 2503;
+    /** Generated frames per trajectory at most: the endpoint's default (arvdm.limits.max-frames). */
+    public static final int DEFAULT_FRAMES = 256;
+
+    private final Map<String, String> options;
+    private final Evaluator evaluator = new Evaluator();
+
+    private ReportCommand(Map<String, String> options) {
+        this.options = options;
+    }
+
+    public static void main(String[] args) throws Exception {
+        System.setProperty("java.awt.headless", "true");
+        Map<String, String> options = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                System.err.println("usage: ReportCommand [--option value]... (see the class comment); got " + args[i]);
+                System.exit(2);
+            }
+            options.put(args[i].substring(2), args[++i]);
+        }
+        new ReportCommand(options).run(String.join(" ", args));
+        System.exit(0);
+    }
+
+    private String opt(String name, String dflt) {
+        return options.getOrDefault(name, dflt);
+    }
+
+    private void run(String args) throws Exception {
+        long t0 = System.nanoTime();
+        Path out = Path.of(opt("out", "docs"));
+        long seed = Long.parseLong(opt("seed", Long.toString(DEFAULT_SEED)));
+        int trajectories = Integer.parseInt(opt("trajectories", "0"));
+        int frames = Integer.parseInt(opt("frames", Integer.toString(DEFAULT_FRAMES)));
+        double threshold = Double.parseDouble(opt("threshold", Double.toString(Evaluation.DEFAULT_RETRIEVAL_THRESHOLD)));
+        EvaluationSets sets = new EvaluationSets(Path.of(opt("set-dir", "models/eval")));
+        EvaluationSet accumulation = sets.get(opt("accumulation-set", "accumulation")).orElse(null);
+        EvaluationSet retrieval = sets.get(opt("retrieval-set", "retrieval")).orElse(null);
+        if (accumulation == null && retrieval == null) {
+            throw new IllegalStateException("no evaluation set found in " + sets.dir() + " " + sets.failures());
+        }
+        try (ModelRegistry registry = new ModelRegistry(Path.of(opt("model-dir", "models")), opt("device", "auto"),
+                "", CallGateway::direct, m -> {
+                })) {
+            registry.loadAll();
+            List<LoadedModel> models = selected(registry);
+            List<ResultsPage.Row> rows = new ArrayList<>();
+            Map<String, Map<String, EvaluationReport>> json = new LinkedHashMap<>();
+            Files.createDirectories(out.resolve("strips"));
+            for (LoadedModel model : models) {
+                EvaluationReport acc = null;
+                EvaluationReport ret = null;
+                if (accumulation != null && compatible(model, accumulation)) {
+                    acc = evaluate(model, accumulation, trajectories, frames, seed, threshold, null);
+                }
+                if (retrieval != null && compatible(model, retrieval)) {
+                    Path strip = out.resolve("strips").resolve(model.id() + ".png");
+                    ret = evaluate(model, retrieval, trajectories, frames, seed, threshold, strip);
+                }
+                rows.add(new ResultsPage.Row(model.manifest(), acc, ret));
+                Map<String, EvaluationReport> reports = new LinkedHashMap<>();
+                if (acc != null) {
+                    reports.put(acc.set(), acc);
+                }
+                if (ret != null) {
+                    reports.put(ret.set(), ret);
+                }
+                json.put(model.id(), reports);
+            }
+            String command = "mvn -o -q compile exec:java" + (args.isBlank() ? "" : " -Dexec.args=\"" + args + "\"");
+            String setup = String.format(Locale.ROOT, "Seed %d (trajectory i uses seed %d + i), retrieval threshold"
+                    + " %.2f, %s, device %s; took %.1f min.", seed, seed, threshold,
+                    trajectories > 0 ? "first " + trajectories + " trajectories of each set" : "all trajectories",
+                    models.isEmpty() ? "-" : models.get(0).device(), (System.nanoTime() - t0) / 60e9);
+            Files.writeString(out.resolve("results.md"), ResultsPage.render(rows, command, setup));
+            JsonMapper mapper = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+            Files.writeString(out.resolve("results.json"), mapper.writeValueAsString(json));
+            ParetoChart.write(paretoPoints(rows), String.format(Locale.ROOT, "%s and %s sets, seed %d, SSIM > %.2f",
+                    accumulation == null ? "-" : accumulation.name(), retrieval == null ? "-" : retrieval.name(), seed,
+                    threshold), out.resolve("pareto.png"));
+            System.out.printf(Locale.ROOT, "wrote %s/results.md, results.json, pareto.png, strips/ in %.1f s%n", out,
+                    (System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    private List<LoadedModel> selected(ModelRegistry registry) {
+        List<LoadedModel> all = registry.models();
+        registry.failures().forEach((id, why) -> System.out.println("skipping bundle " + id + ": " + why));
+        String names = options.get("models");
+        if (names == null) {
+            return all;
+        }
+        List<LoadedModel> out = new ArrayList<>();
+        for (String id : names.split(",")) {
+            out.add(registry.get(id.trim()).orElseThrow(() -> new IllegalArgumentException("no loaded model '" + id
+                    + "' in " + registry.models().stream().map(LoadedModel::id).toList())));
+        }
+        return out;
+    }
+
+    private static boolean compatible(LoadedModel model, EvaluationSet set) {
+        ModelManifest m = model.manifest();
+        boolean ok = set.frame().equals(m.frame()) && m.actions().discrete()
+                && m.actions().names().containsAll(set.actionNames());
+        if (!ok) {
+            System.out.println("skipping set " + set.name() + " for " + m.id() + ": frame shape or actions differ");
+        }
+        return ok;
+    }
+
+    private EvaluationReport evaluate(LoadedModel model, EvaluationSet set, int trajectories, int frames, long seed,
+                                      double threshold, Path strip) throws InterruptedException, IOException {
+        Evaluation e = evaluation(model, set, trajectories, frames, seed, threshold);
+        System.out.printf(Locale.ROOT, "%s on %s: %d trajectories, %d context frames, up to %d generated frames%n",
+                model.id(), set.name(), e.trajectories().size(), e.contextFrames(), e.frames());
+        List<List<float[]>> first = new ArrayList<>();
+        EvaluationReport report = evaluator.run(e, new Evaluator.Listener() {
+            @Override
+            public void trajectoryDone(Evaluator.Progress p) {
+                EvaluationReport.TrajectoryResult r = p.result();
+                System.out.printf(Locale.ROOT, "  %s %d/%d %s: %d frames, PSNR %.2f dB, SSIM %.3f, retrieved %d/%d,"
+                                + " %.1f s (baseline PSNR %.2f dB)%n", model.id(), p.index() + 1, p.total(), r.id(),
+                        r.frames(), r.psnr(), r.ssim(), r.retrieved(), r.revisits(), r.ms() / 1000, r.baselinePsnr());
+                if (p.index() == 0) {
+                    first.add(p.generated());
+                }
+            }
+        });
+        Scoring.Scores s = report.scores();
+        System.out.printf(Locale.ROOT, "  %s on %s: PSNR by interval %s, max decay %s dB, retrieval by bucket %s%n",
+                model.id(), set.name(), s.intervals().stream().map(i -> ResultsPage.num(i.psnrMean(), 2)).toList(),
+                ResultsPage.num(s.maxPsnrDecay(), 2), s.buckets().stream()
+                        .map(b -> ResultsPage.num(b.retrievalRate(), 2)).toList());
+        if (strip != null && !first.isEmpty()) {
+            StripImage.write(e.trajectories().get(0), e.contextFrames(), first.get(0), model.manifest().frame(),
+                    strip);
+        }
+        return report;
+    }
+
+    /**
+     * The evaluation {@code POST /v1/evaluations} plans for {@code {model, set, seed, maxTrajectories, frames,
+     * retrievalThreshold}} with no schedule or memory override.
+     *
+     * @param trajectories the first n trajectories of the set (0: all)
+     */
+    public static Evaluation evaluation(LoadedModel model, EvaluationSet set, int trajectories, int frames, long seed,
+                                        double threshold) {
+        List<EvaluationSet.Trajectory> ts = set.trajectories();
+        if (trajectories > 0) {
+            ts = ts.subList(0, Math.min(trajectories, ts.size()));
+        }
+        ModelManifest m = model.manifest();
+        return new Evaluation(model.id(), m, model.gateway(), set.name(), ts, set.contextFrames(), frames,
+                defaultSchedule(m), defaultMemory(m), seed, threshold, Long.MAX_VALUE);
+    }
+
+    /** The model's own schedule: the default family with the bundle's window, stride and iteration counts. */
+    static ArSchedule defaultSchedule(ModelManifest m) {
+        return ArSchedule.defaultFamily(m.diffusion().timesteps(), m.window().frames(), m.window().stride(),
+                m.sampling().arSteps(), m.sampling().initSteps(), m.sampling().eta());
+    }
+
+    /** The model's own memory module at its full budget. */
+    static MemoryModule defaultMemory(ModelManifest m) {
+        ModelManifest.Memory mem = m.memory();
+        if ("frames".equals(mem.kind())) {
+            return new FrameMemory(mem.frames());
+        }
+        return "tokens".equals(mem.kind()) ? new TokenMemory(mem.frames(), mem.tokens(), mem.tokenDim())
+                : new NoMemory();
+    }
+
+    private static List<ParetoChart.Point> paretoPoints(List<ResultsPage.Row> rows) {
+        List<ParetoChart.Point> points = new ArrayList<>();
+        EvaluationReport accBase = null;
+        EvaluationReport retBase = null;
+        for (ResultsPage.Row r : rows) {
+            if (r.accumulation() != null && r.retrieval() != null
+                    && r.accumulation().scores().maxPsnrDecay() != null
+                    && r.retrieval().scores().meanRetrievalRate() != null) {
+                points.add(new ParetoChart.Point(r.id(), r.accumulation().scores().maxPsnrDecay(),
+                        r.retrieval().scores().meanRetrievalRate(), false));
+                accBase = r.accumulation();
+                retBase = r.retrieval();
+            }
+        }
+        if (accBase != null && accBase.baseline().maxPsnrDecay() != null
+                && retBase.baseline().meanRetrievalRate() != null) {
+            points.add(new ParetoChart.Point("repeat last context frame", accBase.baseline().maxPsnrDecay(),
+                    retBase.baseline().meanRetrievalRate(), true));
+        }
+        return points;
+    }
+}
