@@ -11,6 +11,7 @@ import java.util.List;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.labels.ItemLabelAnchor;
 import org.jfree.chart.labels.ItemLabelPosition;
 import org.jfree.chart.plot.XYPlot;
@@ -45,8 +46,9 @@ final class ParetoChart {
         x.setLowerMargin(0.12);
         x.setUpperMargin(0.12);
         NumberAxis y = new NumberAxis("mean retrieval rate (SSIM over threshold, mean of buckets)");
-        y.setAutoRangeIncludesZero(true);
-        y.setUpperMargin(0.1);
+        // rates live in [0, 1]: a fixed axis (with room for labels below 0) keeps runs comparable
+        y.setRange(-0.08, 1.05);
+        y.setTickUnit(new NumberTickUnit(0.1));
         XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(false, true);
         r.setDefaultItemLabelGenerator((dataset, series, item) -> dataset.getSeriesKey(series).toString());
         r.setDefaultItemLabelsVisible(true);
