@@ -46,7 +46,7 @@ class ApiErrors {
         }
         String detail = e.getCause() instanceof DecodingException d ? d.getMostSpecificCause().getMessage()
                 : e.getReason();
-        ProblemDetail p = problem(HttpStatus.BAD_REQUEST, "body: not a valid generation request: " + detail);
+        ProblemDetail p = problem(HttpStatus.BAD_REQUEST, "body: not a valid request: " + detail);
         p.setProperty("field", "body");
         return respond(p, null);
     }
