@@ -9,8 +9,8 @@ import org.springframework.boot.test.context.SpringBootTest;
 
 /**
  * The whole service on a random port over the tiny TorchScript bundles in
- * src/test/resources/bundles (loaded through DJL on the CPU). Test classes that share it
- * share one application context.
+ * src/test/resources/bundles (loaded through DJL on the CPU), with the tiny evaluation sets in
+ * src/test/resources/eval. Test classes that share it share one application context.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
@@ -20,6 +20,7 @@ import org.springframework.boot.test.context.SpringBootTest;
         "arvdm.device=cpu",
         "arvdm.limits.max-frames=64",
         "arvdm.limits.max-body-bytes=1000000",
+        "arvdm.evaluation.set-dir=src/test/resources/eval",
         "arvdm.keep-alive=200ms"})
 public @interface TinyBundleServiceTest {
 }

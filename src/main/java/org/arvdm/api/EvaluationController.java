@@ -38,6 +38,20 @@ import reactor.core.publisher.Mono;
 class EvaluationController {
     private static final ServerSentEvent<Object> END = ServerSentEvent.builder().comment("end").build();
 
+    static final String SUMMARY = "Evaluate a model on ground-truth trajectories: error accumulation and memory"
+            + " retrieval, streamed as server-sent events or answered once as JSON";
+    static final String DESCRIPTION = "Give a bundled set (GET /v1/evaluation-sets) or uploaded trajectories. Each"
+            + " trajectory's context goes in, the model generates the rest with the trajectory's actions (trajectory"
+            + " i with seed + i), and every generated frame is scored against the ground truth (PSNR and SSIM, data"
+            + " range 2), as is the last context frame (the baseline). With Accept: text/event-stream: events"
+            + " started (model, set, seed, schedule, memory, threshold), progress (one per trajectory; SSE id = its"
+            + " index; its result and the running scores), then report or error (a problem detail; always last);"
+            + " closing the stream cancels the run. With Accept: application/json: the report once. The report:"
+            + " PSNR and SSIM per interval of generated frames (0-16, 16-32, 32-48, 48-64; mean and std over"
+            + " trajectories), maximum PSNR decay, retrieval SSIM and rate (SSIM > retrievalThreshold) per bucket of"
+            + " frames since the place was last seen (0-16, 16-48, 48-112), the same for the baseline, and one line"
+            + " per trajectory. Errors before any work are application/problem+json naming the field.";
+
     private final ModelRegistry registry;
     private final EvaluationSets sets;
     private final EvaluationService service;
@@ -91,16 +105,15 @@ class EvaluationController {
     }
 
     @GetMapping("/v1/evaluation-sets")
-    @Operation(summary = "List the bundled evaluation sets")
+    @Operation(operationId = "listEvaluationSets", summary = "List the bundled evaluation sets: shape, actions,"
+            + " context frames, trajectory lengths and revisits per bucket")
     SetList listSets() {
         return new SetList(sets.dir().toString(), sets.all().stream().map(SetInfo::of).toList(), sets.failures());
     }
 
     @PostMapping(path = "/v1/evaluations", consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.TEXT_EVENT_STREAM_VALUE)
-    @Operation(summary = "Evaluate a model, streamed as server-sent events",
-            description = "Events: started, progress (one per trajectory, with the running numbers), then report or"
-                    + " error. Closing the stream cancels the evaluation.")
+    @Operation(operationId = "evaluate", summary = SUMMARY, description = DESCRIPTION)
     @ApiResponse(responseCode = "200", description = "The event stream")
     @ApiResponse(responseCode = "400", description = "A field breaks a rule; the problem names it", content =
             @Content(mediaType = "application/problem+json"))
@@ -118,7 +131,7 @@ class EvaluationController {
 
     @PostMapping(path = "/v1/evaluations", consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(summary = "Evaluate a model and answer once with the report")
+    @Operation(operationId = "evaluate", summary = SUMMARY, description = DESCRIPTION)
     Mono<ResponseEntity<Object>> once(@RequestBody EvaluationRequest request) {
         return accept(request).filter(e -> e instanceof EvaluationEvent.Reported || e instanceof EvaluationEvent.Failed)
                 .next()

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import org.arvdm.TinyBundleServiceTest;
 import org.arvdm.diagnostics.EvaluationReport;
 import org.arvdm.diagnostics.EvaluationService;
 import org.arvdm.diagnostics.EvaluationSets;
@@ -18,7 +19,6 @@ import org.arvdm.model.ModelRegistry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.MediaType;
@@ -28,13 +28,7 @@ import org.springframework.web.reactive.function.client.WebClient;
 import tools.jackson.databind.json.JsonMapper;
 
 /** The evaluation API over the real HTTP stack: tiny TorchScript bundles through DJL, tiny evaluation sets. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "arvdm.model-dir=src/test/resources/bundles",
-        "arvdm.default-model=tiny-frames",
-        "arvdm.device=cpu",
-        "arvdm.limits.max-frames=64",
-        "arvdm.evaluation.set-dir=src/test/resources/eval",
-        "arvdm.keep-alive=200ms"})
+@TinyBundleServiceTest
 class EvaluationApiTest {
     static final ParameterizedTypeReference<ServerSentEvent<Map<String, Object>>> SSE =
             new ParameterizedTypeReference<>() {
