@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 import org.arvdm.generation.ArSchedule;
 import org.arvdm.generation.CallGateway;
@@ -18,6 +19,7 @@ import org.arvdm.memory.TokenMemory;
 import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelManifest;
 import org.arvdm.model.ModelRegistry;
+import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.SerializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -35,13 +37,17 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code --models a,b} (default all), {@code --accumulation-set accumulation},
  * {@code --retrieval-set retrieval}, {@code --trajectories n} (first n of each set),
  * {@code --frames n} (generated frames per trajectory at most, default 256),
- * {@code --seed s} (default 2503), {@code --threshold t} (default 0.5), {@code --device cpu}.
+ * {@code --seed s} (default 2503), {@code --threshold t} (default 0.5), {@code --device cpu},
+ * {@code --reuse true} (keep the reports in {@code out/results.json} that the same settings would reproduce, for
+ * bundles that have not changed: evaluate models as they appear).
  */
 public final class ReportCommand {
     /** The report's seed: the paper's arXiv number, 2503.10704. */
     public static final long DEFAULT_SEED = 2503;
     /** Generated frames per trajectory at most: the endpoint's default (arvdm.limits.max-frames). */
     public static final int DEFAULT_FRAMES = 256;
+
+    private static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
     private final Map<String, String> options;
     private final Evaluator evaluator = new Evaluator();
@@ -89,15 +95,25 @@ public final class ReportCommand {
             List<ResultsPage.Row> rows = new ArrayList<>();
             Map<String, Map<String, EvaluationReport>> json = new LinkedHashMap<>();
             Files.createDirectories(out.resolve("strips"));
+            Map<String, Map<String, EvaluationReport>> previous = Boolean.parseBoolean(opt("reuse", "false"))
+                    ? previous(out.resolve("results.json")) : Map.of();
             for (LoadedModel model : models) {
                 EvaluationReport acc = null;
                 EvaluationReport ret = null;
                 if (accumulation != null && compatible(model, accumulation)) {
-                    acc = evaluate(model, accumulation, trajectories, frames, seed, threshold, null);
+                    Evaluation e = evaluation(model, accumulation, trajectories, frames, seed, threshold);
+                    acc = reusable(previous, e).orElse(null);
+                    if (acc == null) {
+                        acc = evaluate(model, e, null);
+                    }
                 }
                 if (retrieval != null && compatible(model, retrieval)) {
+                    Evaluation e = evaluation(model, retrieval, trajectories, frames, seed, threshold);
                     Path strip = out.resolve("strips").resolve(model.id() + ".png");
-                    ret = evaluate(model, retrieval, trajectories, frames, seed, threshold, strip);
+                    ret = reusable(previous, e).filter(r -> Files.isRegularFile(strip)).orElse(null);
+                    if (ret == null) {
+                        ret = evaluate(model, e, strip);
+                    }
                 }
                 rows.add(new ResultsPage.Row(model.manifest(), acc, ret));
                 Map<String, EvaluationReport> reports = new LinkedHashMap<>();
@@ -109,14 +125,15 @@ public final class ReportCommand {
                 }
                 json.put(model.id(), reports);
             }
-            String command = "mvn -o -q compile exec:java" + (args.isBlank() ? "" : " -Dexec.args=\"" + args + "\"");
+            // --reuse only saves time: the same command without it writes the same numbers
+            String shown = args.replaceAll("--reuse \\S+", "").trim().replaceAll(" +", " ");
+            String command = "mvn -o -q compile exec:java" + (shown.isEmpty() ? "" : " -Dexec.args=\"" + shown + "\"");
             String setup = String.format(Locale.ROOT, "Seed %d (trajectory i uses seed %d + i), retrieval threshold"
-                    + " %.2f, %s, device %s; took %.1f min.", seed, seed, threshold,
+                    + " %.2f, %s, device %s; the last run took %.1f min.", seed, seed, threshold,
                     trajectories > 0 ? "first " + trajectories + " trajectories of each set" : "all trajectories",
                     models.isEmpty() ? "-" : models.get(0).device(), (System.nanoTime() - t0) / 60e9);
             Files.writeString(out.resolve("results.md"), ResultsPage.render(rows, command, setup));
-            JsonMapper mapper = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
-            Files.writeString(out.resolve("results.json"), mapper.writeValueAsString(json));
+            Files.writeString(out.resolve("results.json"), JSON.writeValueAsString(json));
             ParetoChart.write(paretoPoints(rows), String.format(Locale.ROOT, "%s and %s sets, seed %d, SSIM > %.2f",
                     accumulation == null ? "-" : accumulation.name(), retrieval == null ? "-" : retrieval.name(), seed,
                     threshold), out.resolve("pareto.png"));
@@ -150,11 +167,36 @@ public final class ReportCommand {
         return ok;
     }
 
-    private EvaluationReport evaluate(LoadedModel model, EvaluationSet set, int trajectories, int frames, long seed,
-                                      double threshold, Path strip) throws InterruptedException, IOException {
-        Evaluation e = evaluation(model, set, trajectories, frames, seed, threshold);
+    /** The reports of an earlier run ({@code --reuse true}), by model and set; empty when there is none. */
+    private static Map<String, Map<String, EvaluationReport>> previous(Path json) throws IOException {
+        if (!Files.isRegularFile(json)) {
+            return Map.of();
+        }
+        return JSON.readValue(json.toFile(), new TypeReference<Map<String, Map<String, EvaluationReport>>>() {
+        });
+    }
+
+    /**
+     * An earlier report that the evaluation would reproduce: same model, set, seed, context, trajectories,
+     * frames, threshold, schedule and memory. Assumes the bundle did not change since.
+     */
+    private static Optional<EvaluationReport> reusable(Map<String, Map<String, EvaluationReport>> previous,
+                                                                 Evaluation e) {
+        EvaluationReport r = previous.getOrDefault(e.model(), Map.of()).get(e.set());
+        boolean same = r != null && r.seed() == e.seed() && r.contextFrames() == e.contextFrames()
+                && r.trajectories() == e.trajectories().size() && r.frames() == e.frames()
+                && r.retrievalThreshold() == e.retrievalThreshold() && r.schedule().equals(e.schedule())
+                && r.memory().equals(e.memoryUsed());
+        if (same) {
+            System.out.printf("%s on %s: reusing the earlier report in results.json%n", e.model(), e.set());
+        }
+        return same ? Optional.of(r) : Optional.empty();
+    }
+
+    private EvaluationReport evaluate(LoadedModel model, Evaluation e, Path strip)
+            throws InterruptedException, IOException {
         System.out.printf(Locale.ROOT, "%s on %s: %d trajectories, %d context frames, up to %d generated frames%n",
-                model.id(), set.name(), e.trajectories().size(), e.contextFrames(), e.frames());
+                model.id(), e.set(), e.trajectories().size(), e.contextFrames(), e.frames());
         List<List<float[]>> first = new ArrayList<>();
         EvaluationReport report = evaluator.run(e, new Evaluator.Listener() {
             @Override
@@ -170,7 +212,7 @@ public final class ReportCommand {
         });
         Scoring.Scores s = report.scores();
         System.out.printf(Locale.ROOT, "  %s on %s: PSNR by interval %s, max decay %s dB, retrieval by bucket %s%n",
-                model.id(), set.name(), s.intervals().stream().map(i -> ResultsPage.num(i.psnrMean(), 2)).toList(),
+                model.id(), e.set(), s.intervals().stream().map(i -> ResultsPage.num(i.psnrMean(), 2)).toList(),
                 ResultsPage.num(s.maxPsnrDecay(), 2), s.buckets().stream()
                         .map(b -> ResultsPage.num(b.retrievalRate(), 2)).toList());
         if (strip != null && !first.isEmpty()) {
