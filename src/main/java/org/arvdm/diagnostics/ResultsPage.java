@@ -177,16 +177,22 @@ final class ResultsPage {
                 }
                 List<String> better = new ArrayList<>();
                 List<String> notBetter = new ArrayList<>();
+                List<String> closer = new ArrayList<>();
                 for (int b = 0; b < Scoring.BUCKETS.size(); b++) {
-                    Double mine = r.retrieval().scores().buckets().get(b).retrievalRate();
-                    Double theirs = none.retrieval().scores().buckets().get(b).retrievalRate();
-                    if (mine != null && theirs != null) {
-                        (mine > theirs ? better : notBetter).add(Scoring.BUCKETS.get(b).label());
+                    Scoring.BucketScore mine = r.retrieval().scores().buckets().get(b);
+                    Scoring.BucketScore theirs = none.retrieval().scores().buckets().get(b);
+                    if (mine.retrievalRate() != null && theirs.retrievalRate() != null) {
+                        String label = Scoring.BUCKETS.get(b).label();
+                        (mine.retrievalRate() > theirs.retrievalRate() ? better : notBetter).add(label);
+                        if (mine.ssimMean() > theirs.ssimMean()) {
+                            closer.add(label);
+                        }
                     }
                 }
                 out.add(r.id() + " (" + r.memory() + ") retrieves better than " + none.id() + " in buckets "
                         + (better.isEmpty() ? "none" : better) + (notBetter.isEmpty() ? "" : ", not in "
-                        + notBetter) + ".");
+                        + notBetter) + "; its mean SSIM to the revisited view is higher in " + (closer.isEmpty()
+                        ? "none" : closer) + ".");
             }
         }
         Function<Row, Double> far = r -> farRate(r);
