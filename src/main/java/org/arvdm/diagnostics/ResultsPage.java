@@ -195,16 +195,16 @@ final class ResultsPage {
                         ? "none" : closer) + ".");
             }
         }
-        Function<Row, Double> far = r -> farRate(r);
         for (String arch : rows.stream().map(r -> r.manifest().memory().architecture()).distinct().toList()) {
             List<Row> same = rows.stream().filter(r -> r.retrieval() != null
                     && arch.equals(r.manifest().memory().architecture())).sorted((a, b) -> Integer.compare(
                     a.manifest().memory().frames(), b.manifest().memory().frames())).toList();
             if (same.size() > 1) {
                 StringBuilder s = new StringBuilder("Longer memory, " + arch.replace('_', ' ')
-                        + ": retrieval rate beyond 16 frames (buckets 16-48 and 48-112 pooled by mean) ");
+                        + ": beyond 16 frames (mean of buckets 16-48 and 48-112), retrieval rate / mean SSIM ");
                 for (Row r : same) {
-                    s.append(r.id()).append(" ").append(num(far.apply(r), 2)).append("; ");
+                    s.append(r.id()).append(" ").append(num(far(r, Scoring.BucketScore::retrievalRate), 2))
+                            .append(" / ").append(num(far(r, Scoring.BucketScore::ssimMean), 3)).append("; ");
                 }
                 out.add(s.substring(0, s.length() - 2) + ".");
             }
@@ -212,12 +212,12 @@ final class ResultsPage {
         return out;
     }
 
-    private static Double farRate(Row r) {
+    private static Double far(Row r, Function<Scoring.BucketScore, Double> value) {
         double sum = 0;
         int n = 0;
         for (Scoring.BucketScore b : r.retrieval().scores().buckets().subList(1, Scoring.BUCKETS.size())) {
-            if (b.retrievalRate() != null) {
-                sum += b.retrievalRate();
+            if (value.apply(b) != null) {
+                sum += value.apply(b);
                 n++;
             }
         }
