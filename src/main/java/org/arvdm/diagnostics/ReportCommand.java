@@ -31,7 +31,7 @@ import tools.jackson.databind.json.JsonMapper;
  * memory, the set's context length), so a request with the same model, set, seed,
  * {@code maxTrajectories} and {@code frames} returns the same numbers.
  * <pre>
- * mvn -o -q compile exec:java -Dexec.args="--trajectories 4 --models maze-none,maze-prepend-16"
+ * mvn -q compile exec:java -Dexec.args="--trajectories 4 --models maze-none,maze-prepend-16"
  * </pre>
  * Options: {@code --model-dir models}, {@code --set-dir models/eval}, {@code --out docs},
  * {@code --models a,b} (default all), {@code --accumulation-set accumulation},
@@ -127,7 +127,7 @@ public final class ReportCommand {
             }
             // --reuse only saves time: the same command without it writes the same numbers
             String shown = args.replaceAll("--reuse \\S+", "").trim().replaceAll(" +", " ");
-            String command = "mvn -o -q compile exec:java" + (shown.isEmpty() ? "" : " -Dexec.args=\"" + shown + "\"");
+            String command = "mvn -q compile exec:java" + (shown.isEmpty() ? "" : " -Dexec.args=\"" + shown + "\"");
             String setup = String.format(Locale.ROOT, "Seed %d (trajectory i uses seed %d + i), retrieval threshold"
                     + " %.2f, %s, device %s; the last run took %.1f min.", seed, seed, threshold,
                     trajectories > 0 ? "first " + trajectories + " trajectories of each set" : "all trajectories",

@@ -45,7 +45,7 @@ class AdmissionApiTest {
         Disposable running = open(client, slow);
         Disposable queued = open(client, slow);
         try {
-            long deadline = System.nanoTime() + 10_000_000_000L;
+            long deadline = System.nanoTime() + 30_000_000_000L;
             while (service.admission().inFlight() < 2 && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
@@ -60,7 +60,7 @@ class AdmissionApiTest {
             running.dispose();
             queued.dispose();
         }
-        long deadline = System.nanoTime() + 10_000_000_000L;
+        long deadline = System.nanoTime() + 30_000_000_000L;
         while (service.admission().inFlight() > 0 && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }

@@ -64,7 +64,7 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The service benchmark (docs/performance.md). One command:
  * <pre>
- *   mvn -o -q test -Pbenchmark
+ *   mvn -q test -Pbenchmark
  * </pre>
  * Properties ({@code -Darvdm.bench.X=...}): {@code modelDir} (default {@code models}, falling
  * back to the tiny test bundles when it holds none), {@code models} (comma list; the first is
@@ -658,7 +658,7 @@ class ServiceBenchmarkTest {
                   List<Level> levels) {
         StringBuilder s = new StringBuilder();
         s.append("# Performance\n\n");
-        s.append("Written by `mvn -o -q test -Pbenchmark` (`src/test/java/org/arvdm/bench/ServiceBenchmarkTest.java`) on ")
+        s.append("Written by `mvn -q test -Pbenchmark` (`src/test/java/org/arvdm/bench/ServiceBenchmarkTest.java`) on ")
                 .append(Instant.now()).append(". Numbers are from one run; see the notes at the end for how each is ")
                 .append("measured.\n\n");
         s.append("## Machine and settings\n\n| what | value |\n| --- | --- |\n");
