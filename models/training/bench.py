@@ -1,6 +1,6 @@
 """Cost per network call of each exported bundle on this CPU (batch 1, full memory):
     /usr/bin/python3 bench.py ../maze-* [--threads 2] [--reps 20]
-Prints ms per denoiser call (and per memory-encoder call for tokens bundles)."""
+Prints the median ms per denoiser call (and per memory-encoder call for tokens bundles)."""
 import argparse
 import json
 import os
@@ -13,7 +13,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("bundles", nargs="+")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--reps", type=int, default=50)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     res = {}
@@ -34,20 +34,24 @@ def main():
             with torch.no_grad():
                 for _ in range(3):
                     tok = enc(*ein)
-                t = time.time()
+                ts = []
                 for _ in range(args.reps):
+                    t = time.time()
                     tok = enc(*ein)
-                enc_ms = 1000 * (time.time() - t) / args.reps
+                    ts.append(time.time() - t)
+                enc_ms = 1000 * sorted(ts)[len(ts) // 2]
             mem = (tok, torch.zeros(1, 0, 5), torch.ones(1, tok.shape[1], dtype=torch.bool))
         else:
             mem = (torch.zeros(1, 0, C, H, W), torch.zeros(1, 0, 5), torch.zeros(1, 0, dtype=torch.bool))
         with torch.no_grad():
             for _ in range(3):
                 den(x, lv, a, *mem)
-            t = time.time()
+            ts = []
             for _ in range(args.reps):
+                t = time.time()
                 den(x, lv, a, *mem)
-            ms = 1000 * (time.time() - t) / args.reps
+                ts.append(time.time() - t)
+            ms = 1000 * sorted(ts)[len(ts) // 2]  # median: robust to other load on the cores
         res[mj["id"]] = {"denoiser_ms": round(ms, 1), "encoder_ms": None if enc_ms is None else round(enc_ms, 1)}
         print(mj["id"], json.dumps(res[mj["id"]]), flush=True)
 
