@@ -57,10 +57,8 @@ final class ApiModels {
     record Started(String id, String model, long seed, int frames, ScheduleInfo schedule, MemoryInfo memory) {
         static Started of(String id, ModelManifest m, long seed, int frames, ArSchedule s, MemoryModule memory) {
             ModelManifest.Memory mm = m.memory();
-            int wm = memory.unit().equals("frames") ? memory.budget()
-                    : memory instanceof org.arvdm.memory.TokenMemory t ? t.frames() : 0;
             return new Started(id, m.id(), seed, frames, ScheduleInfo.of(s),
-                    new MemoryInfo(mm.architecture(), mm.kind(), wm, mm.tokens(), mm.tokenDim()));
+                    new MemoryInfo(mm.architecture(), mm.kind(), memory.historyFrames(), mm.tokens(), mm.tokenDim()));
         }
     }
 

@@ -10,10 +10,7 @@ import org.arvdm.generation.ArSchedule;
 import org.arvdm.generation.DdimSampler;
 import org.arvdm.generation.GenerationPlan;
 import org.arvdm.generation.ScheduleException;
-import org.arvdm.memory.FrameMemory;
 import org.arvdm.memory.MemoryModule;
-import org.arvdm.memory.NoMemory;
-import org.arvdm.memory.TokenMemory;
 import org.arvdm.model.ModelManifest;
 import org.springframework.http.HttpStatus;
 
@@ -223,10 +220,6 @@ final class GenerationPlanner {
             }
             budget = req.frames();
         }
-        return switch (mem.kind()) {
-            case "frames" -> new FrameMemory(budget);
-            case "tokens" -> new TokenMemory(budget, mem.tokens(), mem.tokenDim());
-            default -> new NoMemory();
-        };
+        return MemoryModule.of(mem.kind(), budget, mem.tokens(), mem.tokenDim());
     }
 }

@@ -10,7 +10,10 @@ import org.arvdm.generation.Admission;
 import org.arvdm.generation.BatchingGateway;
 import org.arvdm.generation.CallGateway;
 import org.arvdm.generation.GenerationService;
+import org.arvdm.memory.MemoryModule;
 import org.arvdm.metrics.ArvdmMetrics;
+import org.arvdm.model.LoadedModel;
+import org.arvdm.model.ModelManifest;
 import org.arvdm.model.ModelRegistry;
 import org.arvdm.model.TorchNetworks;
 import org.springframework.boot.health.contributor.Health;
@@ -30,14 +33,16 @@ class ServiceConfiguration {
     @Bean(destroyMethod = "close")
     ModelRegistry modelRegistry(ArvdmProperties props, ArvdmMetrics metrics) {
         ModelRegistry registry = new ModelRegistry(props.modelDir(), props.device(), props.defaultModel(),
-                networks -> gateway(networks, props.batching(), metrics), model -> metrics.registerModel(model.id(),
-                        "tokens".equals(model.manifest().memory().kind()) ? model.manifest().memory().tokens()
-                                : "frames".equals(model.manifest().memory().kind())
-                                ? model.manifest().memory().frames() : 0,
-                        model.manifest().memory().kind().equals("none") ? "frames"
-                                : model.manifest().memory().kind()));
+                networks -> gateway(networks, props.batching(), metrics), model -> registerMeters(model, metrics));
         registry.startLoading();
         return registry;
+    }
+
+    /** The model's gauges, with its full memory budget; the unit tag stays frames or tokens (0 frames for none). */
+    private static void registerMeters(LoadedModel model, ArvdmMetrics metrics) {
+        ModelManifest.Memory mem = model.manifest().memory();
+        MemoryModule memory = MemoryModule.of(mem.kind(), mem.frames(), mem.tokens(), mem.tokenDim());
+        metrics.registerModel(model.id(), memory.budget(), memory.unit().equals("tokens") ? "tokens" : "frames");
     }
 
     /** Batches a model's calls across its generations; {@code max-batch-size: 1} runs every call alone. */

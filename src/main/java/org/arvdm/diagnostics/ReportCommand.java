@@ -12,10 +12,7 @@ import java.util.Optional;
 
 import org.arvdm.generation.ArSchedule;
 import org.arvdm.generation.CallGateway;
-import org.arvdm.memory.FrameMemory;
 import org.arvdm.memory.MemoryModule;
-import org.arvdm.memory.NoMemory;
-import org.arvdm.memory.TokenMemory;
 import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelManifest;
 import org.arvdm.model.ModelRegistry;
@@ -248,11 +245,7 @@ public final class ReportCommand {
     /** The model's own memory module at its full budget. */
     static MemoryModule defaultMemory(ModelManifest m) {
         ModelManifest.Memory mem = m.memory();
-        if ("frames".equals(mem.kind())) {
-            return new FrameMemory(mem.frames());
-        }
-        return "tokens".equals(mem.kind()) ? new TokenMemory(mem.frames(), mem.tokens(), mem.tokenDim())
-                : new NoMemory();
+        return MemoryModule.of(mem.kind(), mem.frames(), mem.tokens(), mem.tokenDim());
     }
 
     private static List<ParetoChart.Point> paretoPoints(List<ResultsPage.Row> rows) {

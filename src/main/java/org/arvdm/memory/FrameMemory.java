@@ -46,4 +46,9 @@ public final class FrameMemory implements MemoryModule {
     public String unit() {
         return "frames";
     }
+
+    @Override
+    public int historyFrames() {
+        return frames;
+    }
 }

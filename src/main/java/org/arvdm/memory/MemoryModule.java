@@ -16,4 +16,20 @@ public interface MemoryModule {
 
     /** Unit of {@link #budget()}: {@code frames}, {@code tokens} or {@code none}. */
     String unit();
+
+    /** History frames the module reads each AR step (w_m; 0 for none). */
+    int historyFrames();
+
+    /**
+     * The module a bundle's {@code memory.kind} calls for, reading {@code frames} history frames
+     * (the bundle's w_m or a request's lower one); {@code tokens} and {@code tokenDim} are k and D
+     * for kind {@code tokens}.
+     */
+    static MemoryModule of(String kind, int frames, Integer tokens, Integer tokenDim) {
+        return switch (kind) {
+            case "frames" -> new FrameMemory(frames);
+            case "tokens" -> new TokenMemory(frames, tokens, tokenDim);
+            default -> new NoMemory();
+        };
+    }
 }

@@ -17,4 +17,9 @@ public final class NoMemory implements MemoryModule {
     public String unit() {
         return "none";
     }
+
+    @Override
+    public int historyFrames() {
+        return 0;
+    }
 }

@@ -44,7 +44,8 @@ public final class TokenMemory implements MemoryModule {
     }
 
     /** History frames the encoder reads (w_m). */
-    public int frames() {
+    @Override
+    public int historyFrames() {
         return frames;
     }
 }

@@ -59,10 +59,9 @@ public final class ArvdmMetrics {
     /** Batch size of one network call and how long its samples waited to be batched. */
     public void batched(String model, String network, int size, long waitNanos) {
         ModelMeters m = meters(model);
-        DistributionSummary.builder("arvdm.batch.size").tag("model", model).tag("network", network)
-                .description("Samples per network call")
-                .serviceLevelObjectives(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64).register(registry)
-                .record(size);
+        m.batchSizes.computeIfAbsent(network, n -> DistributionSummary.builder("arvdm.batch.size")
+                .tag("model", model).tag("network", n).description("Samples per network call")
+                .serviceLevelObjectives(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64).register(registry)).record(size);
         m.batchWait.record(waitNanos, TimeUnit.NANOSECONDS);
     }
 
@@ -71,10 +70,11 @@ public final class ArvdmMetrics {
         return new EngineObserver() {
             @Override
             public void iteration(String phase, long nanos, int batchSize) {
-                Timer.builder("arvdm.step.latency").tag("model", model).tag("phase", phase)
-                        .tag("batch", batchBucket(batchSize))
+                String bucket = batchBucket(batchSize);
+                m.stepLatency.computeIfAbsent(phase + "/" + bucket, k -> Timer.builder("arvdm.step.latency")
+                        .tag("model", model).tag("phase", phase).tag("batch", bucket)
                         .description("Wall time of one denoising iteration (one denoiser call and its DDIM update)")
-                        .publishPercentileHistogram().register(registry).record(nanos, TimeUnit.NANOSECONDS);
+                        .publishPercentileHistogram().register(registry)).record(nanos, TimeUnit.NANOSECONDS);
             }
 
             @Override
@@ -167,6 +167,9 @@ public final class ArvdmMetrics {
         final AtomicLong memoryUsed = new AtomicLong();
         final AtomicLong memoryBytes = new AtomicLong();
         final AtomicInteger queued = new AtomicInteger();
+        /** Meters with a bounded second tag, created on first use and reused on the hot path. */
+        final Map<String, Timer> stepLatency = new ConcurrentHashMap<>();
+        final Map<String, DistributionSummary> batchSizes = new ConcurrentHashMap<>();
         final Counter denoiserCalls;
         final Counter encoderCalls;
         final Counter frames;

@@ -4,10 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
-import org.arvdm.memory.FrameMemory;
 import org.arvdm.memory.MemoryModule;
-import org.arvdm.memory.NoMemory;
-import org.arvdm.memory.TokenMemory;
 import org.arvdm.model.ModelManifest;
 
 /** Generation plans for a bundle's manifest with its default schedule, random context and actions (tests, benchmark). */
@@ -33,14 +30,7 @@ public final class BundlePlans {
             ctxActions.add(action(m, i == 0 ? 0 : rng.nextInt(Math.max(1, as))));
         }
         int budget = memoryFrames <= 0 || memoryFrames > m.memory().frames() ? m.memory().frames() : memoryFrames;
-        MemoryModule memory;
-        if ("frames".equals(m.memory().kind())) {
-            memory = new FrameMemory(budget);
-        } else if ("tokens".equals(m.memory().kind())) {
-            memory = new TokenMemory(budget, m.memory().tokens(), m.memory().tokenDim());
-        } else {
-            memory = new NoMemory();
-        }
+        MemoryModule memory = MemoryModule.of(m.memory().kind(), budget, m.memory().tokens(), m.memory().tokenDim());
         ArSchedule schedule = ArSchedule.defaultFamily(m.diffusion().timesteps(), m.window().frames(),
                 m.window().stride(), m.sampling().arSteps(), m.sampling().initSteps(), m.sampling().eta());
         return new GenerationPlan(fs, as, m.diffusion().alphasCumprod(),
