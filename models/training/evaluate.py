@@ -209,6 +209,53 @@ def run_set(b, name, n_future, stride=None, seeds=1):
     return man, trajs * seeds, c, gen, gt, last
 
 
+REVISIT_STRIP_NOTE = ("columns: revisit frames of the 1-16 bucket, the first %d of each retrieval trajectory "
+                  "whose place was last seen at least %d frames earlier (seed-0 samples)")
+REVISIT_PER_TRAJ, REVISIT_MIN_SINCE = 4, 4
+REVISIT_STRIP_NOTE = REVISIT_STRIP_NOTE % (REVISIT_PER_TRAJ, REVISIT_MIN_SINCE)
+
+
+def accumulation(b, args, r, strips):
+    man, trajs, c, gen, gt, last = run_set(b, "accumulation", args.acc_frames, args.stride, args.seeds)
+    B, n = gen.shape[:2]
+    se = ((gen - gt) ** 2).mean(axis=(2, 3, 4))  # [B, n] per-frame MSE
+    ss = np.array([[ssim(gen[i, j], gt[i, j]) for j in range(n)] for i in range(B)])
+    be = ((last[:, None] - gt) ** 2).mean(axis=(2, 3, 4))
+    base_s = np.array([[ssim(last[i], gt[i, j]) for j in range(n)] for i in range(B)])
+    r["accumulation"] = {
+        "psnr": {"%d-%d" % (k, k + 16): interval_psnr(se[:, k:k + 16]) for k in range(0, n, 16)},
+        "ssim": {"%d-%d" % (k, k + 16): round(float(ss[:, k:k + 16].mean()), 4) for k in range(0, n, 16)},
+        "copy_last_psnr_0-16": interval_psnr(be[:, :16]),
+        "copy_last_ssim_0-16": round(float(base_s[:, :16].mean()), 4),
+    }
+    r["accumulation"]["beats_copy_last"] = r["accumulation"]["psnr"]["0-16"] > r["accumulation"]["copy_last_psnr_0-16"]
+    strips.setdefault("accumulation", {"gt": gt[0, :32]})[b.id] = gen[0, :32]
+
+
+def retrieval(b, args, r, strips):
+    man, trajs, c, gen, gt, last = run_set(b, "retrieval", args.ret_frames, args.stride, args.seeds)
+    n = gen.shape[1]
+    rb = {}
+    for lo, hi in BUCKETS:
+        vals = []
+        for i, t in enumerate(trajs):
+            s = t[2][c:c + n]
+            for j in np.nonzero((s >= lo) & (s <= hi))[0]:
+                vals.append(ssim(gen[i, j], gt[i, j]))
+        key = "%d-%d" % (lo - 1, hi)
+        rb[key] = {"n": len(vals), "ssim": round(float(np.mean(vals)), 4) if vals else None,
+                   "rate@0.5": round(float(np.mean(np.array(vals) > 0.5)), 3) if vals else None}
+    r["retrieval"] = rb
+    strips.setdefault("retrieval", {"gt": gt[0, :40]})[b.id] = gen[0, :40]
+    # revisit strip: chosen by a fixed rule (not by quality) so every bundle shows the same frames
+    cols = []
+    for i in range(len(trajs) // args.seeds):
+        s = trajs[i][2][c:c + n]
+        cols += [(i, j) for j in np.nonzero((s >= REVISIT_MIN_SINCE) & (s <= 16))[0][:REVISIT_PER_TRAJ]]
+    strips.setdefault("revisit", {"gt": np.stack([gt[i, j] for i, j in cols])})[b.id] = np.stack([gen[i, j] for i, j in cols])
+
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("bundles", nargs="+")
@@ -220,6 +267,8 @@ def main():
     ap.add_argument("--tag", default="")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seeds", type=int, default=3, help="sampling seeds, metrics averaged over all")
+    ap.add_argument("--eta", type=float, default=None, help="override the bundle's sampling eta")
+    ap.add_argument("--sets", default="accumulation,retrieval", help="which held-out sets to run (comma)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
@@ -228,36 +277,15 @@ def main():
     strips = {}
     for path in args.bundles:
         b = Bundle(path)
+        if args.eta is not None:
+            b.mj["sampling"]["eta"] = args.eta
         t0 = time.time()
         r = {}
-        man, trajs, c, gen, gt, last = run_set(b, "accumulation", args.acc_frames, args.stride, args.seeds)
-        B, n = gen.shape[:2]
-        se = ((gen - gt) ** 2).mean(axis=(2, 3, 4))  # [B, n] per-frame MSE
-        ss = np.array([[ssim(gen[i, j], gt[i, j]) for j in range(n)] for i in range(B)])
-        be = ((last[:, None] - gt) ** 2).mean(axis=(2, 3, 4))
-        base_s = np.array([[ssim(last[i], gt[i, j]) for j in range(n)] for i in range(B)])
-        r["accumulation"] = {
-            "psnr": {"%d-%d" % (k, k + 16): interval_psnr(se[:, k:k + 16]) for k in range(0, n, 16)},
-            "ssim": {"%d-%d" % (k, k + 16): round(float(ss[:, k:k + 16].mean()), 4) for k in range(0, n, 16)},
-            "copy_last_psnr_0-16": interval_psnr(be[:, :16]),
-            "copy_last_ssim_0-16": round(float(base_s[:, :16].mean()), 4),
-        }
-        r["accumulation"]["beats_copy_last"] = r["accumulation"]["psnr"]["0-16"] > r["accumulation"]["copy_last_psnr_0-16"]
-        strips.setdefault("accumulation", {"gt": gt[0, :32]})[b.id] = gen[0, :32]
-        man, trajs, c, gen, gt, last = run_set(b, "retrieval", args.ret_frames, args.stride, args.seeds)
-        n = gen.shape[1]
-        rb = {}
-        for lo, hi in BUCKETS:
-            vals = []
-            for i, t in enumerate(trajs):
-                s = t[2][c:c + n]
-                for j in np.nonzero((s >= lo) & (s <= hi))[0]:
-                    vals.append(ssim(gen[i, j], gt[i, j]))
-            key = "%d-%d" % (lo - 1, hi)
-            rb[key] = {"n": len(vals), "ssim": round(float(np.mean(vals)), 4) if vals else None,
-                       "rate@0.5": round(float(np.mean(np.array(vals) > 0.5)), 3) if vals else None}
-        r["retrieval"] = rb
-        strips.setdefault("retrieval", {"gt": gt[0, :40]})[b.id] = gen[0, :40]
+        sets = args.sets.split(",")
+        if "accumulation" in sets:
+            accumulation(b, args, r, strips)
+        if "retrieval" in sets:
+            retrieval(b, args, r, strips)
         r["network_calls"] = b.calls
         r["ms_per_call_batch8"] = round(1000 * b.call_time / max(b.calls, 1), 1)
         r["eval_wall_s"] = round(time.time() - t0, 1)
@@ -279,6 +307,8 @@ def main():
         imsave(os.path.join(args.out, "%s-strip%s.png" % (name, args.tag)), img, check_contrast=False)
         with open(os.path.join(args.out, "%s-strip%s.txt" % (name, args.tag)), "w") as f:
             f.write("rows, top to bottom: ground truth, " + ", ".join(ids) + "\n")
+            if name == "revisit":
+                f.write(REVISIT_STRIP_NOTE + "\n")
 
 
 if __name__ == "__main__":

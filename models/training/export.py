@@ -110,7 +110,7 @@ def export(cfg, den, enc, out, training=None):
 def init_chain(cfg):
     """The runs this bundle's weights descend from, with their steps and wall time."""
     out = []
-    p = cfg["init_from"]
+    p = cfg.get("init_from") or cfg.get("resume_from")
     while p:
         ck = os.path.join(HERE, "runs", p, "ckpt.pt")
         if not os.path.exists(ck):
@@ -120,7 +120,7 @@ def init_chain(cfg):
         c = s.get("cfg", {})
         out.append({"run": p, "steps": s["step"], "wall_time_min": round(s["wall"] / 60.0, 1),
                     "prediction": c.get("prediction", "v"), "batch": c.get("batch")})
-        p = c.get("init_from")
+        p = c.get("init_from") or c.get("resume_from")
     return out
 
 
@@ -150,8 +150,9 @@ def main():
         "wall_time_min": round(s["wall"] / 60.0, 1),
         "final_loss": round(float(np.mean(last)), 4) if last else None,
         "init_from": cfg["init_from"],
+        "resume_from": cfg["resume_from"],
         "init_chain": init_chain(cfg),
-        "hardware": s.get("hardware", "cpu") + " (2 cores shared with other builds)",
+        "hardware": s.get("hardware", "cpu") + " (2 CPU cores, shared with other training runs and builds)",
         "date": datetime.date.today().isoformat(),
         "command": "cd models/training && /usr/bin/python3 train.py configs/%s.json && /usr/bin/python3 export.py configs/%s.json"
                    % (cfg["id"], cfg["id"]),

@@ -4,7 +4,10 @@ Diffusion forcing: every window frame gets its own random level (sorted, equal o
 prefix in part of the batches so that every schedule obeying the three rules is in
 distribution); v-prediction loss on the frames with level > 0. Checkpoints go to
 runs/<id>/ckpt.pt every `ckpt_every` steps and at the end; rerunning the same command
-resumes. A run stops at `steps` or after `minutes` of wall time, whichever comes first.
+resumes. A run stops at `steps` or after `minutes` of wall time, whichever comes first (the
+committed configs are bounded by `steps`, the count the committed bundle was trained for).
+`init_from` starts a memory variant from another run's EMA weights; `resume_from` continues
+another run's full state (used by maze-none, whose first 2140 steps are the stage none-base).
 """
 import argparse
 import json
@@ -26,7 +29,7 @@ def load_config(path):
         cfg = json.load(f)
     base = dict(height=32, width=32, dim=128, patch=4, depth=4, heads=4, window=4, memory_frames=0,
                 memory_tokens=0, batch=16, lr=3e-4, steps=3000, minutes=30, ckpt_every=100, seed=0,
-                init_from=None, timesteps=1000, ema=0.998, threads=2, prediction="x0")
+                init_from=None, resume_from=None, timesteps=1000, ema=0.998, threads=2, prediction="x0")
     base.update(cfg)
     return base
 
@@ -127,6 +130,15 @@ def main():
         opt.load_state_dict(s["opt"])
         step, wall, hist = s["step"], s["wall"], s["hist"]
         print("resumed %s at step %d (%.1f min)" % (rid, step, wall / 60), flush=True)
+    elif cfg["resume_from"]:
+        # continue another run's full state (weights, EMA, optimizer, step count, wall time):
+        # the run was trained in two stages, and a memory variant starts from the first
+        s = torch.load(os.path.join(args.runs, cfg["resume_from"], "ckpt.pt"), map_location="cpu")
+        den.load_state_dict(s["model"])
+        ema_den.load_state_dict(s["ema"])
+        opt.load_state_dict(s["opt"])
+        step, wall, hist = s["step"], s["wall"], s["hist"]
+        print("continuing %s from %s at step %d (%.1f min)" % (rid, cfg["resume_from"], step, wall / 60), flush=True)
     else:
         if cfg["init_from"]:
             p = cfg["init_from"]

@@ -1,15 +1,21 @@
 #!/bin/sh
-# Retrain every bundle from scratch and export it to models/<id>/ (about 95 minutes of
-# wall time on 2 CPU cores: the backbone first with 2 threads, then the six memory
-# variants, two at a time with 1 thread each, each initialized from the backbone).
-# Reruns resume from runs/<id>/ckpt.pt; delete runs/ to start over.
+# Retrain every bundle from scratch and export it to models/<id>/. Every config is bounded by
+# `steps` (the count its committed bundle was trained for), so a rerun repeats the recipe.
+# Wall time on this 2-core CPU, 1 torch thread per run, two runs side by side: about 3 hours
+# (backbone stages 7 + 15 min; maze-none beside maze-prepend-16, about 90 min; maze-prepend-4,
+# about 65 min, beside the four short variants, 9 min each). Reruns resume from
+# runs/<id>/ckpt.pt; delete runs/ to start over. Logs: runs/<id>.log.
 cd "$(dirname "$0")"
 PY=${PY:-/usr/bin/python3}
 one() { $PY train.py configs/$1.json > runs/$1.log 2>&1 && case $1 in stage-*) ;; *) $PY export.py configs/$1.json >> runs/$1.log 2>&1;; esac || echo "FAILED $1"; }
-pair() { one $1 & a=$!; one $2 & b=$!; wait $a; wait $b; }
 mkdir -p runs
-one stage-none-v64
-one maze-none
-pair maze-prepend-16 maze-prepend-4
-pair maze-cross-attention-8 maze-channel-concat-16
-pair maze-compressed-joint-16 maze-compressed-modulated-16
+one stage-none-v64    # backbone, v objective (800 steps)
+one stage-none-base   # backbone, x0 objective (2140 steps); the memory variants start here
+one maze-none & a=$!  # continues none-base
+one maze-prepend-16
+wait $a
+one maze-prepend-4 & a=$!
+for id in maze-cross-attention-8 maze-channel-concat-16 maze-compressed-joint-16 maze-compressed-modulated-16; do
+  one $id
+done
+wait $a

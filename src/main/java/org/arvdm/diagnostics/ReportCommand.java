@@ -1,14 +1,19 @@
 package org.arvdm.diagnostics;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 import org.arvdm.generation.ArSchedule;
 import org.arvdm.generation.CallGateway;
@@ -36,7 +41,7 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code --frames n} (generated frames per trajectory at most, default 256),
  * {@code --seed s} (default 2503), {@code --threshold t} (default 0.5), {@code --device cpu},
  * {@code --reuse true} (keep the reports in {@code out/results.json} that the same settings would reproduce, for
- * bundles that have not changed: evaluate models as they appear).
+ * bundles whose files have the digest recorded in {@code out/results-bundles.json}; the others are evaluated again).
  */
 public final class ReportCommand {
     /** The report's seed: the paper's arXiv number, 2503.10704. */
@@ -92,8 +97,14 @@ public final class ReportCommand {
             List<ResultsPage.Row> rows = new ArrayList<>();
             Map<String, Map<String, EvaluationReport>> json = new LinkedHashMap<>();
             Files.createDirectories(out.resolve("strips"));
+            // results.json holds the reports; results-bundles.json the digest of each bundle they came from, so
+            // --reuse never keeps a report of weights that have been retrained since
+            Map<String, String> digests = new TreeMap<>();
+            for (LoadedModel model : models) {
+                digests.put(model.id(), bundleDigest(model.dir()));
+            }
             Map<String, Map<String, EvaluationReport>> previous = Boolean.parseBoolean(opt("reuse", "false"))
-                    ? previous(out.resolve("results.json")) : Map.of();
+                    ? previous(out.resolve("results.json"), out.resolve("results-bundles.json"), digests) : Map.of();
             for (LoadedModel model : models) {
                 EvaluationReport acc = null;
                 EvaluationReport ret = null;
@@ -131,6 +142,7 @@ public final class ReportCommand {
                     models.isEmpty() ? "-" : models.get(0).device(), (System.nanoTime() - t0) / 60e9);
             Files.writeString(out.resolve("results.md"), ResultsPage.render(rows, command, setup));
             Files.writeString(out.resolve("results.json"), JSON.writeValueAsString(json));
+            Files.writeString(out.resolve("results-bundles.json"), JSON.writeValueAsString(digests));
             ParetoChart.write(paretoPoints(rows), String.format(Locale.ROOT, "%s and %s sets, seed %d, SSIM > %.2f",
                     accumulation == null ? "-" : accumulation.name(), retrieval == null ? "-" : retrieval.name(), seed,
                     threshold), out.resolve("pareto.png"));
@@ -164,18 +176,54 @@ public final class ReportCommand {
         return ok;
     }
 
-    /** The reports of an earlier run ({@code --reuse true}), by model and set; empty when there is none. */
-    private static Map<String, Map<String, EvaluationReport>> previous(Path json) throws IOException {
-        if (!Files.isRegularFile(json)) {
+    /**
+     * The reports of an earlier run ({@code --reuse true}), by model and set, for the models whose bundle has the
+     * same digest as then; empty when there is none.
+     */
+    private static Map<String, Map<String, EvaluationReport>> previous(Path json, Path bundles,
+                                                                       Map<String, String> digests) throws IOException {
+        if (!Files.isRegularFile(json) || !Files.isRegularFile(bundles)) {
             return Map.of();
         }
-        return JSON.readValue(json.toFile(), new TypeReference<Map<String, Map<String, EvaluationReport>>>() {
+        Map<String, Map<String, EvaluationReport>> reports = JSON.readValue(json.toFile(),
+                new TypeReference<Map<String, Map<String, EvaluationReport>>>() {
+                });
+        Map<String, String> then = JSON.readValue(bundles.toFile(), new TypeReference<Map<String, String>>() {
         });
+        Map<String, Map<String, EvaluationReport>> same = new LinkedHashMap<>();
+        reports.forEach((id, r) -> {
+            if (digests.containsKey(id) && digests.get(id).equals(then.get(id))) {
+                same.put(id, r);
+            } else if (digests.containsKey(id)) {
+                System.out.printf("%s: bundle changed since results.json was written, evaluating again%n", id);
+            }
+        });
+        return same;
+    }
+
+    /** SHA-256 over the bundle folder's regular files (names and bytes, in name order), hex. */
+    static String bundleDigest(Path dir) throws IOException {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        List<Path> files;
+        try (var stream = Files.list(dir)) {
+            files = stream.filter(Files::isRegularFile).sorted().toList();
+        }
+        for (Path f : files) {
+            sha.update(f.getFileName().toString().getBytes(StandardCharsets.UTF_8));
+            sha.update((byte) 0);
+            sha.update(Files.readAllBytes(f));
+        }
+        return HexFormat.of().formatHex(sha.digest());
     }
 
     /**
      * An earlier report that the evaluation would reproduce: same model, set, seed, context, trajectories,
-     * frames, threshold, schedule and memory. Assumes the bundle did not change since.
+     * frames, threshold, schedule and memory, from a bundle with the same digest (see {@link #previous}).
      */
     private static Optional<EvaluationReport> reusable(Map<String, Map<String, EvaluationReport>> previous,
                                                                  Evaluation e) {

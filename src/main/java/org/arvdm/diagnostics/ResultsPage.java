@@ -189,10 +189,10 @@ final class ResultsPage {
                         }
                     }
                 }
-                out.add(r.id() + " (" + r.memory() + ") retrieves better than " + none.id() + " in buckets "
-                        + (better.isEmpty() ? "none" : better) + (notBetter.isEmpty() ? "" : ", not in "
-                        + notBetter) + "; its mean SSIM to the revisited view is higher in " + (closer.isEmpty()
-                        ? "none" : closer) + ".");
+                out.add(r.id() + " (" + r.memory() + ") has a higher retrieval rate than " + none.id() + " in "
+                        + buckets(better) + (better.isEmpty() || notBetter.isEmpty() ? "" : ", not in "
+                        + buckets(notBetter)) + "; its mean SSIM to the revisited view is higher in "
+                        + buckets(closer) + ".");
             }
         }
         for (String arch : rows.stream().map(r -> r.manifest().memory().architecture()).distinct().toList()) {
@@ -230,5 +230,11 @@ final class ResultsPage {
 
     private static String pm(Double mean, Double std, int digits) {
         return mean == null ? "–" : num(mean, digits) + " ± " + num(std, digits);
+    }
+
+    /** "no bucket", "bucket 0-16" or "buckets 0-16, 16-48". */
+    private static String buckets(List<String> labels) {
+        return labels.isEmpty() ? "no bucket"
+                : (labels.size() == 1 ? "bucket " : "buckets ") + String.join(", ", labels);
     }
 }
