@@ -10,7 +10,6 @@ import json
 import os
 
 import numpy as np
-from skimage.io import imsave
 
 from world import ACTIONS, Maze, explore_actions, rollout, since_seen
 
@@ -21,6 +20,8 @@ BUCKETS = [(1, 16), (17, 48), (49, 112)]
 
 
 def write_set(name, kind, description, trajs, context):
+    from skimage.io import imsave  # only needed to write the sets: the tests import this module without it
+
     d = os.path.join(EVAL, name)
     os.makedirs(d, exist_ok=True)
     entries = []
@@ -49,7 +50,8 @@ def accumulation(n=8, context=8, future=72):
     return out
 
 
-def retrieval(n=8, context=8, length=136):
+def retrieval_cases(n=8, context=8, length=136):
+    """The retrieval trajectories with the maze and start pose each came from."""
     out = []
     seed = 910000
     while len(out) < n:
@@ -63,8 +65,12 @@ def retrieval(n=8, context=8, length=136):
         fut = s[context:]
         counts = [int(((fut >= lo) & (fut <= hi)).sum()) for lo, hi in BUCKETS]
         if counts[0] >= 8 and counts[1] >= 4 and counts[2] >= 2:
-            out.append((fr, acts, list(s)))
+            out.append((maze, pose, fr, acts, list(s)))
     return out
+
+
+def retrieval(n=8, context=8, length=136):
+    return [(fr, acts, s) for _, _, fr, acts, s in retrieval_cases(n, context, length)]
 
 
 def main():

@@ -65,3 +65,80 @@ def test_exploration_revisits():
     s = np.array(since_seen(poses))
     assert (s > 0).sum() > 20
     assert (s > 16).sum() > 0
+
+
+def test_committed_retrieval_set_is_what_make_eval_builds_and_paintings_can_be_masked():
+    """decorations.py rebuilds the retrieval set from its maze seeds; that is only valid while
+    the committed PNGs are what make_eval renders. Removing the paintings must change some
+    revisit frames (painting pixels exist) and leave frames without a painting untouched."""
+    import copy
+    import json
+    import os
+
+    import make_eval
+
+    d = os.path.join(os.path.dirname(__file__), "..", "..", "eval", "retrieval")
+    man = json.load(open(os.path.join(d, "manifest.json")))
+    cases = make_eval.retrieval_cases()
+    assert len(cases) == len(man["trajectories"])
+    changed = unchanged = 0
+    for (maze, pose, fr, acts, since), t in zip(cases, man["trajectories"]):
+        img = read_png(os.path.join(d, t["frames"]))[:, :, :3]
+        png = img.reshape(32, t["length"], 32, 3).transpose(1, 0, 2, 3)
+        assert np.array_equal(png, fr)
+        assert list(since) == t["sinceSeen"]
+        bare = copy.deepcopy(maze)
+        bare.paint_idx[:] = 0
+        fb, _ = rollout(bare, pose, acts)
+        diff = np.any(fb != fr, axis=-1).reshape(len(acts), -1).sum(1)
+        changed += int((diff > 0).sum())
+        unchanged += int((diff == 0).sum())
+    assert changed > 0 and unchanged > 0
+
+
+def read_png(path):
+    """8-bit RGB/RGBA non-interlaced PNG -> uint8 array [H, W, C] (numpy + zlib only: CI has no
+    image library)."""
+    import struct
+    import zlib
+
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, hdr = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            hdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    w, h, depth, ctype, _, _, interlace = hdr
+    assert depth == 8 and ctype in (2, 6) and interlace == 0, hdr
+    c = 3 if ctype == 2 else 4
+    raw = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(h, 1 + w * c)
+    out = np.zeros((h, w * c), np.int32)
+    prev = np.zeros(w * c, np.int32)
+    for y in range(h):
+        f, line = raw[y, 0], raw[y, 1:].astype(np.int32)
+        if f == 0:
+            cur = line
+        elif f == 2:
+            cur = (line + prev) & 255
+        else:
+            cur = np.zeros(w * c, np.int32)
+            for x in range(w * c):
+                a = cur[x - c] if x >= c else 0
+                b = prev[x]
+                if f == 1:
+                    pred = a
+                elif f == 3:
+                    pred = (a + b) // 2
+                else:
+                    cc = prev[x - c] if x >= c else 0
+                    pa, pb, pc = abs(b - cc), abs(a - cc), abs(a + b - 2 * cc)
+                    pred = a if pa <= pb and pa <= pc else (b if pb <= pc else cc)
+                cur[x] = (line[x] + pred) & 255
+        out[y] = cur
+        prev = cur
+    return out.reshape(h, w, c).astype(np.uint8)

@@ -1,0 +1,92 @@
+"""Do generated revisit frames bring back the paintings? A measure for the decoration bar.
+
+    /usr/bin/python3 decorations.py ../maze-none ../maze-prepend-4 ../maze-prepend-16 [--seeds 3]
+
+The retrieval set is rebuilt from its maze seeds (make_eval.retrieval; checked equal to the
+committed PNGs) and every trajectory is rendered a second time with its paintings removed.
+Painting pixels = where the two renderings differ. For each revisit frame of the 1-16 bucket
+that shows at least --min-pixels painting pixels, it compares the generated frame with the
+ground truth on those pixels only:
+
+* painting MAE: mean absolute error over the painting pixels (0-255 per channel);
+* bare-wall MAE: the same for the no-painting rendering (what a model that remembers the
+  room but not the painting would ideally draw);
+* recalled: on those pixels the generated frame is closer to the painting than to the bare
+  wall (MAE to the ground truth below MAE to the no-painting rendering): which of the two
+  the model drew. A model that forgets the painting draws the wall and scores near 0; a
+  blurry guess between the two lands on either side by chance.
+
+Prints one line per bundle and writes <out>/decorations.json.
+"""
+import argparse
+import copy
+import json
+import os
+
+import numpy as np
+import torch
+
+import make_eval
+from evaluate import HERE, Bundle, run_set
+from world import rollout
+
+
+def painting_masks():
+    """[(frames, frames rendered without paintings, sinceSeen)] for the retrieval set."""
+    out = []
+    for maze, pose, fr, acts, since in make_eval.retrieval_cases():
+        bare = copy.deepcopy(maze)
+        bare.paint_idx[:] = 0
+        fr_bare, _ = rollout(bare, pose, acts, make_eval.H, make_eval.W)
+        out.append((fr, fr_bare, np.array(since)))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("bundles", nargs="+")
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--min-pixels", type=int, default=16)
+    ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "docs", "issue3"))
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    trajs = painting_masks()
+    results = {}
+    for path in args.bundles:
+        b = Bundle(path)
+        _, _, c, gen, gt, _ = run_set(b, "retrieval", 128, None, args.seeds)
+        n = gen.shape[1]
+        # the committed set must be what make_eval builds (PNG round trip is exact for uint8)
+        for i, (fr, _, _) in enumerate(trajs):
+            want = fr[c:c + n].transpose(0, 3, 1, 2) / 127.5 - 1.0
+            assert np.abs(want - gt[i]).max() < 1e-6, "retrieval set differs from make_eval.retrieval()"
+        maes, bare_maes, recalled = [], [], []
+        for k in range(gen.shape[0]):
+            fr, fr_bare, since = trajs[k % len(trajs)]
+            for j in range(n):
+                s = since[c + j]
+                if not (1 <= s <= 16):
+                    continue
+                truth = fr[c + j].astype(np.float64)
+                mask = np.any(fr[c + j] != fr_bare[c + j], axis=-1)
+                if mask.sum() < args.min_pixels:
+                    continue
+                g = ((np.clip(gen[k, j], -1, 1) + 1) * 127.5).transpose(1, 2, 0)
+                mae = np.abs(g - truth)[mask].mean()
+                bare = np.abs(fr_bare[c + j].astype(np.float64) - truth)[mask].mean()
+                to_bare = np.abs(g - fr_bare[c + j])[mask].mean()
+                maes.append(mae)
+                bare_maes.append(bare)
+                recalled.append(mae < to_bare)
+        r = {"frames": len(maes), "painting_mae": round(float(np.mean(maes)), 2),
+             "bare_wall_mae": round(float(np.mean(bare_maes)), 2),
+             "recalled": round(float(np.mean(recalled)), 3), "seeds": args.seeds, "min_pixels": args.min_pixels}
+        results[b.id] = r
+        print(b.id, json.dumps(r), flush=True)
+    with open(os.path.join(args.out, "decorations.json"), "w") as f:
+        json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
