@@ -209,10 +209,10 @@ def run_set(b, name, n_future, stride=None, seeds=1):
     return man, trajs * seeds, c, gen, gt, last
 
 
-REVISIT_STRIP_NOTE = ("columns: revisit frames of the 1-16 bucket, the first %d of each retrieval trajectory "
-                  "whose place was last seen at least %d frames earlier (seed-0 samples)")
 REVISIT_PER_TRAJ, REVISIT_MIN_SINCE = 4, 4
-REVISIT_STRIP_NOTE = REVISIT_STRIP_NOTE % (REVISIT_PER_TRAJ, REVISIT_MIN_SINCE)
+REVISIT_STRIP_NOTE = ("columns: revisit frames of the 1-16 bucket, the first %d of each retrieval trajectory "
+                      "whose place was last seen at least %d frames earlier (seed-0 samples)"
+                      % (REVISIT_PER_TRAJ, REVISIT_MIN_SINCE))
 
 
 def accumulation(b, args, r, strips):
@@ -253,7 +253,6 @@ def retrieval(b, args, r, strips):
         s = trajs[i][2][c:c + n]
         cols += [(i, j) for j in np.nonzero((s >= REVISIT_MIN_SINCE) & (s <= 16))[0][:REVISIT_PER_TRAJ]]
     strips.setdefault("revisit", {"gt": np.stack([gt[i, j] for i, j in cols])})[b.id] = np.stack([gen[i, j] for i, j in cols])
-
 
 
 def main():

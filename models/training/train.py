@@ -120,8 +120,13 @@ def main():
     ema_den, ema_enc = build(cfg)
     step, wall, hist = 0, 0.0, []
     ck = os.path.join(out, "ckpt.pt")
-    if os.path.exists(ck):
-        s = torch.load(ck, map_location="cpu")
+    # a run's own checkpoint resumes it; `resume_from` continues another run's full state (weights,
+    # EMA, optimizer, step count, wall time): maze-none was trained in two stages, and the memory
+    # variants start from the first
+    src = ck if os.path.exists(ck) else (
+        os.path.join(args.runs, cfg["resume_from"], "ckpt.pt") if cfg["resume_from"] else None)
+    if src is not None:
+        s = torch.load(src, map_location="cpu")
         den.load_state_dict(s["model"])
         ema_den.load_state_dict(s["ema"])
         if enc is not None:
@@ -129,16 +134,7 @@ def main():
             ema_enc.load_state_dict(s["ema_enc"])
         opt.load_state_dict(s["opt"])
         step, wall, hist = s["step"], s["wall"], s["hist"]
-        print("resumed %s at step %d (%.1f min)" % (rid, step, wall / 60), flush=True)
-    elif cfg["resume_from"]:
-        # continue another run's full state (weights, EMA, optimizer, step count, wall time):
-        # the run was trained in two stages, and a memory variant starts from the first
-        s = torch.load(os.path.join(args.runs, cfg["resume_from"], "ckpt.pt"), map_location="cpu")
-        den.load_state_dict(s["model"])
-        ema_den.load_state_dict(s["ema"])
-        opt.load_state_dict(s["opt"])
-        step, wall, hist = s["step"], s["wall"], s["hist"]
-        print("continuing %s from %s at step %d (%.1f min)" % (rid, cfg["resume_from"], step, wall / 60), flush=True)
+        print("resumed %s from %s at step %d (%.1f min)" % (rid, src, step, wall / 60), flush=True)
     else:
         if cfg["init_from"]:
             p = cfg["init_from"]
