@@ -3,6 +3,7 @@
 Training mazes use seeds TRAIN_SEED0 + i; held-out evaluation mazes use seeds >= 900000
 (see make_eval.py), so no evaluation maze is ever seen in training.
 """
+import copy
 import os
 
 import numpy as np
@@ -12,21 +13,26 @@ from world import Maze, explore_actions, rollout, since_seen
 TRAIN_SEED0 = 1000
 
 
-def build_cache(path, n_mazes=200, per_maze=2, length=128, H=32, W=32, seed0=TRAIN_SEED0):
-    if os.path.exists(path):
-        d = np.load(path)
-        return d["frames"], d["actions"], d["since"]
-    frames, actions, since = [], [], []
+def trajectories(n_mazes=200, per_maze=2, length=128, seed0=TRAIN_SEED0):
+    """The training trajectories: (maze, start pose, actions), in cache order."""
     for i in range(n_mazes):
         maze = Maze(seed0 + i)
         rng = np.random.RandomState(seed0 + i)
         for _ in range(per_maze):
             pose = maze.random_pose(rng)
-            acts = [0] + explore_actions(maze, pose, length - 1, rng)
-            fr, poses = rollout(maze, pose, acts, H, W)
-            frames.append(fr)
-            actions.append(acts)
-            since.append(since_seen(poses))
+            yield maze, pose, [0] + explore_actions(maze, pose, length - 1, rng)
+
+
+def build_cache(path, n_mazes=200, per_maze=2, length=128, H=32, W=32, seed0=TRAIN_SEED0):
+    if os.path.exists(path):
+        d = np.load(path)
+        return d["frames"], d["actions"], d["since"]
+    frames, actions, since = [], [], []
+    for maze, pose, acts in trajectories(n_mazes, per_maze, length, seed0):
+        fr, poses = rollout(maze, pose, acts, H, W)
+        frames.append(fr)
+        actions.append(acts)
+        since.append(since_seen(poses))
     frames = np.stack(frames)
     actions = np.array(actions, dtype=np.int64)
     since = np.array(since, dtype=np.int64)
@@ -35,10 +41,40 @@ def build_cache(path, n_mazes=200, per_maze=2, length=128, H=32, W=32, seed0=TRA
     return frames, actions, since
 
 
-class Sampler:
-    """Draws (window, memory) training examples from the cache."""
+def without_paintings(maze):
+    """The same maze with its paintings taken off the walls (everything else identical)."""
+    bare = copy.deepcopy(maze)
+    bare.paint_idx[:] = 0
+    return bare
 
-    def __init__(self, frames, actions, since, window=4, memory_frames=0, revisit_bias=0.5, seed=0):
+
+def painting_masks(path, frames, n_mazes=200, per_maze=2, length=128, H=32, W=32, seed0=TRAIN_SEED0):
+    """Per-pixel painting masks [N, L, H, W] (bool) of the training cache: where a rendering
+    with the paintings removed differs from the cached frames. Cached in `path`."""
+    if os.path.exists(path):
+        return np.load(path)["paint"]
+    masks = []
+    for k, (maze, pose, acts) in enumerate(trajectories(n_mazes, per_maze, length, seed0)):
+        bare, _ = rollout(without_paintings(maze), pose, acts, H, W)
+        masks.append(np.any(bare != frames[k], axis=-1))
+    masks = np.stack(masks)
+    np.savez_compressed(path, paint=masks)
+    return masks
+
+
+class Sampler:
+    """Draws (window, memory) training examples from the cache.
+
+    revisit_bias: share of examples whose window holds a revisit of a view that is in reach
+    (in memory or earlier in the window). With painting masks (`paint`), paint_bias is the share
+    of examples drawn from the revisit windows whose revisit frame shows a painting, and
+    paint_weight the loss weight of painting pixels on in-reach revisit frames (1 elsewhere):
+    the painting is then determined by the memory, and a model that draws the bare wall there
+    instead pays for it.
+    """
+
+    def __init__(self, frames, actions, since, window=4, memory_frames=0, revisit_bias=0.5, seed=0,
+                 paint=None, paint_bias=0.0, paint_weight=1.0):
         self.frames = frames
         self.actions = actions
         self.since = since
@@ -46,17 +82,26 @@ class Sampler:
         self.wm = memory_frames
         self.rng = np.random.RandomState(seed)
         self.bias = revisit_bias if memory_frames > 0 else 0.0
-        # candidate window starts whose window holds a revisit reachable from memory
-        self.revisit_starts = []
+        self.paint = paint
+        self.paint_bias = paint_bias if paint is not None else 0.0
+        self.paint_weight = paint_weight if paint is not None else 1.0
+        # candidate window starts whose window holds a revisit reachable from memory, and those
+        # of them where such a revisit frame shows a painting
+        self.revisit_starts, self.paint_starts = [], []
         if memory_frames > 0:
             n, L = since.shape
             for i in range(n):
                 for t in range(1, L - window + 1):
                     s = since[i, t:t + window]
-                    if ((s > 0) & (s <= memory_frames + np.arange(window))).any():
+                    reach = (s > 0) & (s <= memory_frames + np.arange(window))
+                    if reach.any():
                         self.revisit_starts.append((i, t))
+                        if paint is not None and paint[i, t:t + window][reach].any():
+                            self.paint_starts.append((i, t))
 
     def batch(self, B):
+        """x [B, w, 3, H, W], a [B, w, 5], mem [B, wm, 3, H, W], ma [B, wm, 5], mm [B, wm] and
+        the per-pixel loss weights pw [B, w, 1, H, W]."""
         n, L = self.actions.shape
         w, wm = self.w, self.wm
         H, W = self.frames.shape[2], self.frames.shape[3]
@@ -65,14 +110,19 @@ class Sampler:
         mem = np.zeros((B, wm, 3, H, W), np.float32)
         ma = np.zeros((B, wm, 5), np.float32)
         mm = np.zeros((B, wm), bool)
+        pw = np.ones((B, w, 1, H, W), np.float32)
         for b in range(B):
             if self.revisit_starts and self.rng.rand() < self.bias:
-                i, t = self.revisit_starts[self.rng.randint(len(self.revisit_starts))]
+                starts = self.revisit_starts
+                if self.paint_starts and self.rng.rand() < self.paint_bias / self.bias:
+                    starts = self.paint_starts
+                i, t = starts[self.rng.randint(len(starts))]
             else:
                 i = self.rng.randint(n)
                 t = self.rng.randint(0, L - w + 1)
             x[b] = self.frames[i, t:t + w].transpose(0, 3, 1, 2) / 127.5 - 1.0
             a[b, np.arange(w), self.actions[i, t:t + w]] = 1.0
+            avail = 0
             if wm > 0:
                 avail = min(t, wm)
                 if self.rng.rand() < 0.2:
@@ -81,7 +131,11 @@ class Sampler:
                     mem[b, wm - avail:] = self.frames[i, t - avail:t].transpose(0, 3, 1, 2) / 127.5 - 1.0
                     ma[b, np.arange(wm - avail, wm), self.actions[i, t - avail:t]] = 1.0
                     mm[b, wm - avail:] = True
-        return x, a, mem, ma, mm
+            if self.paint_weight != 1.0:
+                s = self.since[i, t:t + w]
+                reach = (s > 0) & (s <= avail + np.arange(w))
+                pw[b, reach, 0] += (self.paint_weight - 1.0) * self.paint[i, t:t + w][reach]
+        return x, a, mem, ma, mm, pw
 
     def levels(self, B, T=1000, clean_prefix=0.3):
         w = self.w

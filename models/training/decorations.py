@@ -19,7 +19,6 @@ ground truth on those pixels only:
 Prints one line per bundle and writes <out>/decorations.json.
 """
 import argparse
-import copy
 import json
 import os
 
@@ -27,6 +26,7 @@ import numpy as np
 import torch
 
 import make_eval
+from data import without_paintings
 from evaluate import HERE, Bundle, run_set
 from world import rollout
 
@@ -37,9 +37,7 @@ def painting_masks():
     committed PNGs)."""
     out = []
     for maze, pose, fr, acts, since in make_eval.retrieval_cases():
-        bare = copy.deepcopy(maze)
-        bare.paint_idx[:] = 0
-        fr_bare, _ = rollout(bare, pose, acts, make_eval.H, make_eval.W)
+        fr_bare, _ = rollout(without_paintings(maze), pose, acts, make_eval.H, make_eval.W)
         out.append((fr, fr_bare, np.any(fr != fr_bare, axis=-1), np.array(since)))
     return out
 

@@ -18,7 +18,7 @@ import time
 import numpy as np
 import torch
 
-from data import Sampler, build_cache
+from data import Sampler, build_cache, painting_masks
 from networks import KIND, alphas_cumprod_cosine, build
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,7 +29,8 @@ def load_config(path):
         cfg = json.load(f)
     base = dict(height=32, width=32, dim=128, patch=4, depth=4, heads=4, window=4, memory_frames=0,
                 memory_tokens=0, batch=16, lr=3e-4, steps=3000, minutes=30, ckpt_every=100, seed=0,
-                init_from=None, resume_from=None, timesteps=1000, ema=0.998, threads=2, prediction="x0")
+                init_from=None, resume_from=None, timesteps=1000, ema=0.998, threads=2, prediction="x0",
+                revisit_bias=0.5, paint_bias=0.0, paint_weight=1.0)
     base.update(cfg)
     return base
 
@@ -57,7 +58,7 @@ def init_from(den, path):
 
 
 def make_batch(sampler, enc_kind, B, ac, T, prediction="v"):
-    x0, a, mem, ma, mm = sampler.batch(B)
+    x0, a, mem, ma, mm, pw = sampler.batch(B)
     lv = sampler.levels(B, T)
     x0 = torch.from_numpy(x0)
     lv_t = torch.from_numpy(lv)
@@ -65,7 +66,8 @@ def make_batch(sampler, enc_kind, B, ac, T, prediction="v"):
     abar = ac[lv_t][:, :, None, None, None]
     xt = abar.sqrt() * x0 + (1 - abar).sqrt() * eps
     v = abar.sqrt() * eps - (1 - abar).sqrt() * x0 if prediction == "v" else x0
-    return xt, lv_t, torch.from_numpy(a), torch.from_numpy(mem), torch.from_numpy(ma), torch.from_numpy(mm), v, abar
+    return (xt, lv_t, torch.from_numpy(a), torch.from_numpy(mem), torch.from_numpy(ma), torch.from_numpy(mm), v, abar,
+            torch.from_numpy(pw))
 
 
 def x0_weight(abar):
@@ -85,8 +87,11 @@ def forward(den, enc, kind, xt, lv, a, mem, ma, mm):
     return den(xt, lv, a, mem, ma, mm)
 
 
-def loss_fn(pred, v, lv, abar=None):
-    per = ((pred - v) ** 2).mean(dim=(2, 3, 4))
+def loss_fn(pred, v, lv, abar=None, pw=None):
+    """Mean over the noised frames (level > 0) of the per-frame MSE; pw [B, w, 1, H, W] weights
+    pixels (the sampler's painting weights)."""
+    err = (pred - v) ** 2
+    per = (err if pw is None else err * pw).mean(dim=(2, 3, 4))
     if abar is not None:
         per = per * x0_weight(abar[:, :, 0, 0, 0])
     m = (lv > 0).float()
@@ -113,7 +118,13 @@ def main():
     frames, actions, since = build_cache(os.path.join(args.runs, "data_%d.npz" % cfg["height"]), H=cfg["height"], W=cfg["width"])
     kind = KIND[cfg["arch"]]
     wm = cfg["memory_frames"] if kind != "none" else 0
-    sampler = Sampler(frames, actions, since, window=cfg["window"], memory_frames=wm, seed=cfg["seed"] + 17)
+    paint = None
+    if cfg["paint_weight"] != 1.0 or cfg["paint_bias"] > 0:
+        paint = painting_masks(os.path.join(args.runs, "paint_%d.npz" % cfg["height"]), frames,
+                               H=cfg["height"], W=cfg["width"])
+    sampler = Sampler(frames, actions, since, window=cfg["window"], memory_frames=wm, seed=cfg["seed"] + 17,
+                      revisit_bias=cfg["revisit_bias"], paint=paint, paint_bias=cfg["paint_bias"],
+                      paint_weight=cfg["paint_weight"])
     den, enc = build(cfg)
     params = list(den.parameters()) + (list(enc.parameters()) if enc is not None else [])
     opt = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=0.01)
@@ -163,12 +174,12 @@ def main():
 
     while step < cfg["steps"] and (time.time() - t_start) < cfg["minutes"] * 60:
         batch = make_batch(sampler, kind, cfg["batch"], ac, cfg["timesteps"], cfg["prediction"])
-        xt, lv, a, mem, ma, mm, v, abar = batch
+        xt, lv, a, mem, ma, mm, v, abar, pw = batch
         lr = cfg["lr"] * min(1.0, (step + 1) / 100.0)
         for g in opt.param_groups:
             g["lr"] = lr
         pred = forward(den, enc, kind, xt, lv, a, mem, ma, mm)
-        loss = loss_fn(pred, v, lv, abar if cfg["prediction"] == "v" else None)
+        loss = loss_fn(pred, v, lv, abar if cfg["prediction"] == "v" else None, pw)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

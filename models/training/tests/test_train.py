@@ -32,15 +32,57 @@ def test_few_steps_reduce_loss(tmp_path):
 
     def eval_loss():
         with torch.no_grad():
-            xt, lv, a, mem, ma, mm, v, ab = fixed
+            xt, lv, a, mem, ma, mm, v, ab, _ = fixed
             return loss_fn(forward(den, enc, "frames", xt, lv, a, mem, ma, mm), v, lv, ab).item()
 
     before = eval_loss()
     for _ in range(30):
-        xt, lv, a, mem, ma, mm, v, ab = make_batch(sampler, "frames", 8, ac, 1000)
+        xt, lv, a, mem, ma, mm, v, ab, _ = make_batch(sampler, "frames", 8, ac, 1000)
         loss = loss_fn(forward(den, enc, "frames", xt, lv, a, mem, ma, mm), v, lv, ab)
         opt.zero_grad()
         loss.backward()
         opt.step()
     after = eval_loss()
     assert after < 0.8 * before, (before, after)
+
+
+def _small_cache(tmp_path, n_mazes=3):
+    from data import build_cache, painting_masks
+    frames, actions, since = build_cache(str(tmp_path / "d.npz"), n_mazes=n_mazes, per_maze=1, length=64)
+    paint = painting_masks(str(tmp_path / "p.npz"), frames, n_mazes=n_mazes, per_maze=1, length=64)
+    return frames, actions, since, paint
+
+
+def test_painting_masks_mark_exactly_the_painting_pixels(tmp_path):
+    from data import trajectories, without_paintings
+    frames, actions, since, paint = _small_cache(tmp_path)
+    assert paint.shape == frames.shape[:4] and paint.any()
+    for k, (maze, pose, acts) in enumerate(trajectories(3, 1, 64)):
+        bare, _ = rollout(without_paintings(maze), pose, acts)
+        assert (bare[~paint[k]] == frames[k][~paint[k]]).all()
+        assert (np.any(bare != frames[k], axis=-1) == paint[k]).all()
+        # a painting is drawn only on wall faces that carry one: the maze without them has none
+        assert maze.paintings and not without_paintings(maze).paint_idx.any()
+
+
+def test_sampler_weights_paintings_of_revisits_in_reach_and_draws_them(tmp_path):
+    frames, actions, since, paint = _small_cache(tmp_path)
+    plain = Sampler(frames, actions, since, memory_frames=8, seed=1)
+    assert (plain.batch(16)[5] == 1.0).all()
+    s = Sampler(frames, actions, since, memory_frames=8, seed=1, revisit_bias=1.0,
+                paint=paint, paint_bias=1.0, paint_weight=5.0)
+    assert s.paint_starts and set(s.paint_starts) <= set(s.revisit_starts)
+    weighted = 0
+    for _ in range(10):
+        x, a, mem, ma, mm, pw = s.batch(16)
+        assert set(np.unique(pw)) <= {1.0, 5.0}
+        for b in range(16):
+            heavy = pw[b, :, 0] > 1
+            # weights sit only on frames whose view is in memory or earlier in the window
+            weighted += heavy.any()
+            for j in range(pw.shape[1]):
+                if heavy[j].any():
+                    seen = list(mem[b][mm[b]]) + list(x[b, :j])
+                    assert any(np.array_equal(f, x[b, j]) for f in seen), "a weighted frame repeats a view in reach"
+    # every example comes from a painting revisit window; memory truncation (20%) can put it out of reach
+    assert weighted >= 0.6 * 160, weighted
