@@ -80,6 +80,7 @@ def main():
              "recalled": round(float(np.mean(recalled)), 3), "seeds": args.seeds, "min_pixels": args.min_pixels}
         results[b.id] = r
         print(b.id, json.dumps(r), flush=True)
+    os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "decorations.json"), "w") as f:
         json.dump(results, f, indent=1)
 

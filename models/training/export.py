@@ -145,7 +145,12 @@ def main():
                 "mazes (seeds 1000-1199), 2 x 128 frames each, 32x32 RGB; held-out eval mazes use seeds >= 900000",
         "objective": "diffusion forcing: independent per-frame levels (45%% sorted, 20%% equal, 30%% of samples with a clean "
                      "prefix of 1-3 frames at level 0), %s-prediction MSE%s, AdamW, EMA weights exported" % (
-                         cfg["prediction"], " weighted by (1-abar)" if cfg["prediction"] == "v" else ""),
+                         cfg["prediction"], " weighted by (1-abar)" if cfg["prediction"] == "v" else "")
+                     + (", %d%% of samples from windows with a revisit in reach of memory" % round(100 * cfg["revisit_bias"])
+                        if cfg["memory_frames"] else "")
+                     + (" (%d%% from those whose revisit frame shows a painting), painting pixels of in-reach revisit "
+                        "frames weighted %g in the loss" % (round(100 * cfg["paint_bias"]), cfg["paint_weight"])
+                        if cfg["paint_bias"] > 0 or cfg["paint_weight"] != 1.0 else ""),
         "steps": s["step"], "batch": cfg["batch"], "lr": cfg["lr"],
         "wall_time_min": round(s["wall"] / 60.0, 1),
         "final_loss": round(float(np.mean(last)), 4) if last else None,
