@@ -16,7 +16,9 @@ ground truth on those pixels only:
   the model drew. A model that forgets the painting draws the wall and scores near 0; a
   blurry guess between the two lands on either side by chance.
 
-Prints one line per bundle and writes <out>/decorations.json.
+Prints one line per bundle and writes <out>/decorations.json, and <out>/painting-strip.png:
+rows ground truth, the same views without paintings, then each bundle (seed 0); columns the
+first STRIP_PER_TRAJ counted frames of each trajectory (a fixed rule, not picked by quality).
 """
 import argparse
 import json
@@ -27,7 +29,7 @@ import torch
 
 import make_eval
 from data import without_paintings
-from evaluate import HERE, Bundle, run_set
+from evaluate import HERE, Bundle, imsave, run_set, to_img
 from world import rollout
 
 
@@ -42,6 +44,9 @@ def painting_masks():
     return out
 
 
+STRIP_PER_TRAJ = 3
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("bundles", nargs="+")
@@ -53,11 +58,12 @@ def main():
     torch.set_num_threads(args.threads)
     trajs = painting_masks()
     results = {}
+    strip = {}
     for path in args.bundles:
         b = Bundle(path)
         _, _, c, gen, _, _ = run_set(b, "retrieval", 128, None, args.seeds)
         n = gen.shape[1]
-        maes, bare_maes, recalled = [], [], []
+        maes, bare_maes, recalled, counted = [], [], [], []
         for k in range(gen.shape[0]):
             fr, fr_bare, masks, since = trajs[k % len(trajs)]
             for j in range(n):
@@ -75,14 +81,26 @@ def main():
                 maes.append(mae)
                 bare_maes.append(bare)
                 recalled.append(mae < to_bare)
+                counted.append((k, j))
         r = {"frames": len(maes), "painting_mae": round(float(np.mean(maes)), 2),
              "bare_wall_mae": round(float(np.mean(bare_maes)), 2),
              "recalled": round(float(np.mean(recalled)), 3), "seeds": args.seeds, "min_pixels": args.min_pixels}
         results[b.id] = r
         print(b.id, json.dumps(r), flush=True)
+        # strip columns: the first STRIP_PER_TRAJ counted frames of each trajectory, seed 0
+        cols = [(k, j) for k in range(len(trajs)) for j in [jj for kk, jj in counted if kk == k][:STRIP_PER_TRAJ]]
+        if not strip:
+            strip["ground truth"] = [trajs[k][0][c + j] for k, j in cols]
+            strip["without paintings"] = [trajs[k][1][c + j] for k, j in cols]
+        strip[b.id] = [to_img(gen[k, j]) for k, j in cols]
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "decorations.json"), "w") as f:
         json.dump(results, f, indent=1)
+    img = np.concatenate([np.concatenate(row, 1) for row in strip.values()], 0).repeat(2, 0).repeat(2, 1)
+    imsave(os.path.join(args.out, "painting-strip.png"), img, check_contrast=False)
+    with open(os.path.join(args.out, "painting-strip.txt"), "w") as f:
+        f.write("rows, top to bottom: " + ", ".join(strip) + "\ncolumns: the first %d revisit frames (1-16 bucket, "
+                ">= %d painting pixels) of each retrieval trajectory, seed-0 samples\n" % (STRIP_PER_TRAJ, args.min_pixels))
 
 
 if __name__ == "__main__":
