@@ -114,7 +114,7 @@ class Sampler:
         for b in range(B):
             if self.revisit_starts and self.rng.rand() < self.bias:
                 starts = self.revisit_starts
-                if self.paint_starts and self.rng.rand() < self.paint_bias / self.bias:
+                if self.paint_bias > 0 and self.paint_starts and self.rng.rand() < self.paint_bias / self.bias:
                     starts = self.paint_starts
                 i, t = starts[self.rng.randint(len(starts))]
             else:
