@@ -48,16 +48,20 @@ def without_paintings(maze):
     return bare
 
 
+def bare_rendering(maze, pose, acts, frames, H=32, W=32):
+    """The trajectory rendered without its paintings, and the painting-pixel masks [N, H, W]:
+    where that rendering differs from `frames` (the same trajectory with paintings)."""
+    bare, _ = rollout(without_paintings(maze), pose, acts, H, W)
+    return bare, np.any(bare != frames, axis=-1)
+
+
 def painting_masks(path, frames, n_mazes=200, per_maze=2, length=128, H=32, W=32, seed0=TRAIN_SEED0):
     """Per-pixel painting masks [N, L, H, W] (bool) of the training cache: where a rendering
     with the paintings removed differs from the cached frames. Cached in `path`."""
     if os.path.exists(path):
         return np.load(path)["paint"]
-    masks = []
-    for k, (maze, pose, acts) in enumerate(trajectories(n_mazes, per_maze, length, seed0)):
-        bare, _ = rollout(without_paintings(maze), pose, acts, H, W)
-        masks.append(np.any(bare != frames[k], axis=-1))
-    masks = np.stack(masks)
+    masks = np.stack([bare_rendering(maze, pose, acts, frames[k], H, W)[1]
+                      for k, (maze, pose, acts) in enumerate(trajectories(n_mazes, per_maze, length, seed0))])
     np.savez_compressed(path, paint=masks)
     return masks
 

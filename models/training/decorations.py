@@ -28,20 +28,16 @@ import numpy as np
 import torch
 
 import make_eval
-from data import without_paintings
+from data import bare_rendering
 from evaluate import HERE, Bundle, imsave, run_set, to_img
-from world import rollout
 
 
-def painting_masks():
+def retrieval_paintings():
     """[(frames, frames rendered without paintings, painting-pixel masks [N, H, W], sinceSeen)]
     for the retrieval set (make_eval.retrieval_cases; the pytest test_world checks it equals the
     committed PNGs)."""
-    out = []
-    for maze, pose, fr, acts, since in make_eval.retrieval_cases():
-        fr_bare, _ = rollout(without_paintings(maze), pose, acts, make_eval.H, make_eval.W)
-        out.append((fr, fr_bare, np.any(fr != fr_bare, axis=-1), np.array(since)))
-    return out
+    return [(fr, *bare_rendering(maze, pose, acts, fr, make_eval.H, make_eval.W), np.array(since))
+            for maze, pose, fr, acts, since in make_eval.retrieval_cases()]
 
 
 STRIP_PER_TRAJ = 3
@@ -56,7 +52,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "docs", "issue3"))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    trajs = painting_masks()
+    trajs = retrieval_paintings()
     results = {}
     strip = {}
     for path in args.bundles:
