@@ -29,7 +29,7 @@ import torch
 
 import make_eval
 from data import bare_rendering
-from evaluate import HERE, Bundle, imsave, run_set, to_img
+from evaluate import HERE, Bundle, add_sampling_args, imsave, override_sampling, run_set, to_img
 
 
 def retrieval_paintings():
@@ -50,6 +50,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--min-pixels", type=int, default=16)
     ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "docs", "issue3"))
+    add_sampling_args(ap)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     trajs = retrieval_paintings()
@@ -57,6 +58,7 @@ def main():
     strip = {}
     for path in args.bundles:
         b = Bundle(path)
+        override_sampling(b, args)
         _, _, c, gen, _, _ = run_set(b, "retrieval", 128, None, args.seeds)
         n = gen.shape[1]
         maes, bare_maes, recalled, counted = [], [], [], []

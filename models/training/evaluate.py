@@ -195,6 +195,19 @@ def to_img(fr):
     return ((np.clip(fr, -1, 1) + 1) * 127.5).round().astype(np.uint8).transpose(1, 2, 0)
 
 
+def add_sampling_args(ap):
+    ap.add_argument("--eta", type=float, default=None, help="override the bundle's sampling eta")
+    ap.add_argument("--ar-steps", type=int, default=None, help="override the bundle's denoising steps per AR stage")
+
+
+def override_sampling(b, args):
+    """Apply --eta / --ar-steps to the bundle's sampling defaults (model.json `sampling`)."""
+    if args.eta is not None:
+        b.mj["sampling"]["eta"] = args.eta
+    if args.ar_steps is not None:
+        b.mj["sampling"]["ar_steps"] = args.ar_steps
+
+
 def run_set(b, name, n_future, stride=None, seeds=1):
     man, trajs = load_set(name)
     c = man["contextFrames"]
@@ -266,7 +279,7 @@ def main():
     ap.add_argument("--tag", default="")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seeds", type=int, default=3, help="sampling seeds, metrics averaged over all")
-    ap.add_argument("--eta", type=float, default=None, help="override the bundle's sampling eta")
+    add_sampling_args(ap)
     ap.add_argument("--sets", default="accumulation,retrieval", help="which held-out sets to run (comma)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -276,8 +289,7 @@ def main():
     strips = {}
     for path in args.bundles:
         b = Bundle(path)
-        if args.eta is not None:
-            b.mj["sampling"]["eta"] = args.eta
+        override_sampling(b, args)
         t0 = time.time()
         r = {}
         sets = args.sets.split(",")

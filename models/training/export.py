@@ -150,7 +150,9 @@ def main():
                         if cfg["memory_frames"] else "")
                      + (" (%d%% from those whose revisit frame shows a painting), painting pixels of in-reach revisit "
                         "frames weighted %g in the loss" % (round(100 * cfg["paint_bias"]), cfg["paint_weight"])
-                        if cfg["paint_bias"] > 0 or cfg["paint_weight"] != 1.0 else ""),
+                        if cfg["paint_bias"] > 0 or cfg["paint_weight"] != 1.0 else "")
+                     + (", learning rate falling linearly to 0 from step %d" % cfg["cooldown_from"]
+                        if cfg["cooldown_from"] is not None else ""),
         "steps": s["step"], "batch": cfg["batch"], "lr": cfg["lr"],
         "wall_time_min": round(s["wall"] / 60.0, 1),
         "final_loss": round(float(np.mean(last)), 4) if last else None,

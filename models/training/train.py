@@ -30,9 +30,19 @@ def load_config(path):
     base = dict(height=32, width=32, dim=128, patch=4, depth=4, heads=4, window=4, memory_frames=0,
                 memory_tokens=0, batch=16, lr=3e-4, steps=3000, minutes=30, ckpt_every=100, seed=0,
                 init_from=None, resume_from=None, timesteps=1000, ema=0.998, threads=2, prediction="x0",
-                revisit_bias=0.5, paint_bias=0.0, paint_weight=1.0)
+                revisit_bias=0.5, paint_bias=0.0, paint_weight=1.0, cooldown_from=None)
     base.update(cfg)
     return base
+
+
+def learning_rate(cfg, step):
+    """Warm-up over the first 100 steps, then constant; with `cooldown_from` the rate falls
+    linearly from there to 0 at `steps` (a cool-down phase at the end of a run)."""
+    lr = cfg["lr"] * min(1.0, (step + 1) / 100.0)
+    c = cfg["cooldown_from"]
+    if c is not None and step >= c:
+        lr *= max(0.0, (cfg["steps"] - step) / max(cfg["steps"] - c, 1))
+    return lr
 
 
 def init_from(den, path):
@@ -175,7 +185,7 @@ def main():
     while step < cfg["steps"] and (time.time() - t_start) < cfg["minutes"] * 60:
         batch = make_batch(sampler, kind, cfg["batch"], ac, cfg["timesteps"], cfg["prediction"])
         xt, lv, a, mem, ma, mm, v, abar, pw = batch
-        lr = cfg["lr"] * min(1.0, (step + 1) / 100.0)
+        lr = learning_rate(cfg, step)
         for g in opt.param_groups:
             g["lr"] = lr
         pred = forward(den, enc, kind, xt, lv, a, mem, ma, mm)

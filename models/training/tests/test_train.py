@@ -1,11 +1,13 @@
 import json
+import os
 
 import numpy as np
+import pytest
 import torch
 
 from data import Sampler
 from networks import KIND, alphas_cumprod_cosine, build
-from train import forward, load_config, loss_fn, make_batch
+from train import forward, learning_rate, load_config, loss_fn, make_batch
 from world import Maze, explore_actions, rollout, since_seen
 
 
@@ -86,3 +88,16 @@ def test_sampler_weights_paintings_of_revisits_in_reach_and_draws_them(tmp_path)
                     assert any(np.array_equal(f, x[b, j]) for f in seen), "a weighted frame repeats a view in reach"
     # every example comes from a painting revisit window; memory truncation (20%) can put it out of reach
     assert weighted >= 0.6 * 160, weighted
+
+
+def test_learning_rate_warms_up_then_cools_down_linearly_to_zero():
+    cfg = load_config(os.path.join(os.path.dirname(__file__), "..", "configs", "maze-prepend-16.json"))
+    assert learning_rate(cfg, 0) == pytest.approx(cfg["lr"] / 100)
+    assert learning_rate(cfg, cfg["steps"] - 1) == cfg["lr"]  # no cool-down unless configured
+    cfg.update(steps=1000, cooldown_from=600)
+    assert learning_rate(cfg, 599) == cfg["lr"]
+    assert learning_rate(cfg, 600) == pytest.approx(cfg["lr"])
+    assert learning_rate(cfg, 800) == pytest.approx(cfg["lr"] / 2)
+    assert learning_rate(cfg, 1000) == 0.0
+    rates = [learning_rate(cfg, s) for s in range(600, 1001)]
+    assert all(a > b for a, b in zip(rates, rates[1:]))
