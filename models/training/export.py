@@ -112,6 +112,8 @@ def init_chain(cfg):
     out = []
     p = cfg.get("init_from") or cfg.get("resume_from")
     while p:
+        if any(o["run"] == p for o in out):
+            raise ValueError("init chain of %s loops back to run %s" % (cfg["id"], p))
         ck = os.path.join(HERE, "runs", p, "ckpt.pt")
         if not os.path.exists(ck):
             out.append({"run": p})
