@@ -40,6 +40,21 @@ def retrieval_paintings():
             for maze, pose, fr, acts, since in make_eval.retrieval_cases()]
 
 
+def counted_frames(since, masks, c, n, min_pixels):
+    """Indices of the frames the measure counts among the n after the c context frames: revisits
+    of the 1-16 bucket that show at least min_pixels painting pixels."""
+    return [i for i in range(c, c + n) if 1 <= since[i] <= 16 and masks[i].sum() >= min_pixels]
+
+
+def painting_scores(frame, truth, bare, mask):
+    """On the painting pixels `mask` (images 0-255, [H, W, 3]): the MAE of `frame` to the truth,
+    the MAE of the bare wall to the truth, and whether `frame` is closer to the painting than to
+    the bare wall (recalled)."""
+    truth = truth.astype(np.float64)
+    mae = np.abs(frame - truth)[mask].mean()
+    return mae, np.abs(bare - truth)[mask].mean(), mae < np.abs(frame - bare)[mask].mean()
+
+
 STRIP_PER_TRAJ = 3
 
 
@@ -64,22 +79,13 @@ def main():
         maes, bare_maes, recalled, counted = [], [], [], []
         for k in range(gen.shape[0]):
             fr, fr_bare, masks, since = trajs[k % len(trajs)]
-            for j in range(n):
-                s = since[c + j]
-                if not (1 <= s <= 16):
-                    continue
-                truth = fr[c + j].astype(np.float64)
-                mask = masks[c + j]
-                if mask.sum() < args.min_pixels:
-                    continue
-                g = ((np.clip(gen[k, j], -1, 1) + 1) * 127.5).transpose(1, 2, 0)
-                mae = np.abs(g - truth)[mask].mean()
-                bare = np.abs(fr_bare[c + j].astype(np.float64) - truth)[mask].mean()
-                to_bare = np.abs(g - fr_bare[c + j])[mask].mean()
+            for i in counted_frames(since, masks, c, n, args.min_pixels):
+                g = ((np.clip(gen[k, i - c], -1, 1) + 1) * 127.5).transpose(1, 2, 0)
+                mae, bare, hit = painting_scores(g, fr[i], fr_bare[i], masks[i])
                 maes.append(mae)
                 bare_maes.append(bare)
-                recalled.append(mae < to_bare)
-                counted.append((k, j))
+                recalled.append(hit)
+                counted.append((k, i - c))
         r = {"frames": len(maes), "painting_mae": round(float(np.mean(maes)), 2),
              "bare_wall_mae": round(float(np.mean(bare_maes)), 2),
              "recalled": round(float(np.mean(recalled)), 3), "seeds": args.seeds, "min_pixels": args.min_pixels}

@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from data import build_cache
-from decorations import retrieval_paintings
+from decorations import counted_frames, painting_scores, retrieval_paintings
 from evaluate import HERE, load_set
 
 PATCH = 8
@@ -51,14 +51,12 @@ def main():
         for fr, fr_bare, masks, since in trajs:
             f = fr.astype(np.float64)
             r = unpatch((patches(f) - mu) @ v.T @ v + mu, f.shape)
-            for j in c + np.nonzero((since[c:] >= 1) & (since[c:] <= 16))[0]:
-                m = masks[j]
-                if m.sum() < args.min_pixels:
-                    continue
+            for j in counted_frames(since, masks, c, len(f) - c, args.min_pixels):
                 se.append(((r[j] - f[j]) ** 2).mean())
-                mae.append(np.abs(r[j] - f[j])[m].mean())
-                bare_mae.append(np.abs(fr_bare[j] - f[j])[m].mean())
-                recalled.append(np.abs(r[j] - f[j])[m].mean() < np.abs(r[j] - fr_bare[j])[m].mean())
+                m, b, hit = painting_scores(r[j], fr[j], fr_bare[j], masks[j])
+                mae.append(m)
+                bare_mae.append(b)
+                recalled.append(hit)
         print("%d dims: %d frames, PSNR %.2f dB, painting MAE %.2f (bare wall %.2f), recalled %.3f"
               % (k, len(mae), 10 * np.log10(255 ** 2 / np.mean(se)), np.mean(mae), np.mean(bare_mae), np.mean(recalled)))
 
