@@ -62,8 +62,9 @@ class Attention(nn.Module):
             nn.init.zeros_(self.out.weight)
             nn.init.zeros_(self.out.bias)
 
-    def forward(self, x: torch.Tensor, ctx: torch.Tensor, mask: Optional[torch.Tensor]) -> torch.Tensor:
-        # x [N, L, D], ctx [N, S, D], mask [N, S] bool (True = attend)
+    def forward(self, x: torch.Tensor, ctx: torch.Tensor, mask: Optional[torch.Tensor],
+                bias: Optional[torch.Tensor] = None) -> torch.Tensor:
+        # x [N, L, D], ctx [N, S, D], mask [N, S] bool (True = attend), bias [N, heads, L, S] added to the logits
         N, L, D = x.shape
         S = ctx.shape[1]
         h = self.heads
@@ -73,6 +74,8 @@ class Attention(nn.Module):
         k = kv[:, :, 0].transpose(1, 2)
         v = kv[:, :, 1].transpose(1, 2)
         att = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(dh))
+        if bias is not None:
+            att = att + bias
         if mask is not None:
             att = att.masked_fill(torch.logical_not(mask)[:, None, None, :], -1e4)
         att = torch.softmax(att, dim=-1)
@@ -90,9 +93,65 @@ class Mlp(nn.Module):
         return self.fc2(F.gelu(self.fc1(x)))
 
 
-class Block(nn.Module):
-    def __init__(self, dim: int, heads: int, cross: bool = False, mem_tokens: bool = False):
+class PoseCode(nn.Module):
+    """Relative poses between the frames of one prepend sequence, read off the actions.
+
+    A world-model network is given actions, not poses; for the maze world's discrete actions
+    (forward/back move half a block, left/right turn 90 degrees) the pose of every frame
+    relative to every other frame of the same contiguous sequence (memory frames, then the
+    window) is the integral of the actions between them. A move into a wall changes nothing:
+    where a frame and the one before it are both clean (memory frames, level-0 window frames)
+    and equal (mean absolute difference below `still`; in this world a turn always changes the
+    frame), its action is taken to have changed nothing. This also covers the service's
+    initialization stage, where the newest context frame is both the last memory slot and the
+    first window slot. forward() gives, for each
+    query frame t and key frame s, a bucket index: the heading difference (4) times the key's
+    offset in the query's own frame (forward, lateral), each in -R..R half-blocks, plus one
+    "far" bucket per heading difference. Each temporal-attention layer adds a learned bias
+    per (bucket, head) to its logits (zero at initialization), so attention can go straight
+    to the memory frames that saw the same place from the same spot (pose-aware retrieval, as
+    in pose-indexed memories for world models), instead of having to integrate the actions
+    itself."""
+
+    def __init__(self, move: Tuple[int, int], turn: Tuple[int, int], reach: int = 2, still: float = 0.01):
         super().__init__()
+        self.fwd, self.back = move
+        self.left, self.right = turn
+        self.R = reach
+        self.still = still
+        self.n = 4 * (2 * reach + 1) ** 2 + 4
+
+    def forward(self, frames: torch.Tensor, actions: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+        # frames [B, F, C, H, W], actions [B, F, A] (action i leads to frame i), clean [B, F] bool
+        move = actions[:, :, self.fwd] - actions[:, :, self.back]
+        turn = actions[:, :, self.left] - actions[:, :, self.right]
+        diff = (frames[:, 1:] - frames[:, :-1]).abs().mean(dim=(2, 3, 4))
+        still = (diff < self.still) & clean[:, 1:] & clean[:, :-1]
+        moved = torch.cat([torch.ones_like(move[:, :1]), torch.logical_not(still).to(move.dtype)], dim=1)
+        move = move * moved
+        turn = turn * moved
+        h = torch.remainder(torch.round(torch.cumsum(turn, dim=1)), 4.0)
+        dx = (h == 0).to(move.dtype) - (h == 2).to(move.dtype)
+        dy = (h == 1).to(move.dtype) - (h == 3).to(move.dtype)
+        px = torch.cumsum(move * dx, dim=1)
+        py = torch.cumsum(move * dy, dim=1)
+        # key s relative to query t, in t's frame: [B, F(t), F(s)]
+        ex = px[:, None, :] - px[:, :, None]
+        ey = py[:, None, :] - py[:, :, None]
+        f = torch.round(ex * dx[:, :, None] + ey * dy[:, :, None]).to(torch.long)
+        lat = torch.round(ey * dx[:, :, None] - ex * dy[:, :, None]).to(torch.long)
+        dh = torch.remainder(h[:, None, :] - h[:, :, None], 4.0).to(torch.long)
+        R = self.R
+        side = 2 * R + 1
+        near = (f.abs() <= R) & (lat.abs() <= R)
+        idx = dh * side * side + (f.clamp(-R, R) + R) * side + (lat.clamp(-R, R) + R)
+        return torch.where(near, idx, 4 * side * side + dh)
+
+
+class Block(nn.Module):
+    def __init__(self, dim: int, heads: int, cross: bool = False, mem_tokens: bool = False, pose_buckets: int = 0):
+        super().__init__()
+        self.heads = heads
         self.n1 = nn.LayerNorm(dim, elementwise_affine=False)
         self.n2 = nn.LayerNorm(dim, elementwise_affine=False)
         self.n3 = nn.LayerNorm(dim, elementwise_affine=False)
@@ -105,10 +164,15 @@ class Block(nn.Module):
         self.xattn: Optional[Attention] = Attention(dim, heads, zero_out=True) if cross else None
         self.xnorm: Optional[nn.LayerNorm] = nn.LayerNorm(dim) if cross else None
         self.mnorm: Optional[nn.LayerNorm] = nn.LayerNorm(dim) if mem_tokens else None
+        self.ptab: Optional[nn.Embedding] = nn.Embedding(pose_buckets, heads) if pose_buckets > 0 else None
+        if self.ptab is not None:
+            nn.init.zeros_(self.ptab.weight)
 
     def forward(self, h: torch.Tensor, c: torch.Tensor, tmask: torch.Tensor,
-                mem: Optional[torch.Tensor], mem_mask: Optional[torch.Tensor], n_out: int) -> torch.Tensor:
-        # h [B, F, N, D]; c [B, F, D]; tmask [B, F] bool; mem [B, S, D] (tokens or memory-frame tokens)
+                mem: Optional[torch.Tensor], mem_mask: Optional[torch.Tensor], n_out: int,
+                pose: Optional[torch.Tensor] = None) -> torch.Tensor:
+        # h [B, F, N, D]; c [B, F, D]; tmask [B, F] bool; mem [B, S, D] (tokens or memory-frame tokens);
+        # pose [B, F, F] relative-pose buckets (PoseCode) for the temporal attention
         B, Fn, N, D = h.shape
         mods = self.ada(F.silu(c)).unsqueeze(2).chunk(9, dim=-1)
         # spatial attention (per frame), optionally joint with memory tokens
@@ -129,7 +193,12 @@ class Block(nn.Module):
         y = self.n2(h) * (1.0 + mods[4]) + mods[3]
         y = y.permute(0, 2, 1, 3).reshape(B * N, Fn, D)
         tm = tmask.unsqueeze(1).expand(B, N, Fn).reshape(B * N, Fn)
-        y = self.tattn(y, y, tm)
+        tb: Optional[torch.Tensor] = None
+        pt = self.ptab
+        if pt is not None and pose is not None:
+            hb = pt(pose).permute(0, 3, 1, 2)  # [B, heads, F, F]
+            tb = hb.unsqueeze(1).expand(B, N, self.heads, Fn, Fn).reshape(B * N, self.heads, Fn, Fn)
+        y = self.tattn(y, y, tm, tb)
         h = h + mods[5] * y.reshape(B, N, Fn, D).permute(0, 2, 1, 3)
         # cross attention to memory-frame tokens (window frames only)
         xa = self.xattn
@@ -150,9 +219,10 @@ class Denoiser(nn.Module):
 
     def __init__(self, arch: str = "none", channels: int = 3, height: int = 32, width: int = 32,
                  patch: int = 4, dim: int = 128, depth: int = 4, heads: int = 4, n_actions: int = 5,
-                 window: int = 4, memory_frames: int = 0, memory_tokens: int = 0):
+                 window: int = 4, memory_frames: int = 0, memory_tokens: int = 0, pose_bias: bool = False):
         super().__init__()
         assert arch in ARCHS
+        assert not pose_bias or arch == "prepend", "pose_bias is a prepend option"
         self.arch = arch
         self.C, self.H, self.W, self.p = channels, height, width, patch
         self.gh, self.gw = height // patch, width // patch
@@ -169,7 +239,11 @@ class Denoiser(nn.Module):
         self.act = nn.Linear(n_actions, dim)
         cross = arch == "cross_attention"
         toks = KIND[arch] == "tokens"
-        self.blocks = nn.ModuleList([Block(dim, heads, cross=cross, mem_tokens=toks) for _ in range(depth)])
+        # the maze world's action names: noop, forward, back, left, right (world.ACTIONS)
+        self.pose: Optional[PoseCode] = PoseCode((1, 2), (3, 4)) if pose_bias else None
+        nb = self.pose.n if self.pose is not None else 0
+        self.blocks = nn.ModuleList([Block(dim, heads, cross=cross, mem_tokens=toks, pose_buckets=nb)
+                                     for _ in range(depth)])
         self.norm_out = nn.LayerNorm(dim, elementwise_affine=False)
         self.ada_out = nn.Linear(dim, 2 * dim)
         nn.init.zeros_(self.ada_out.weight)
@@ -230,6 +304,7 @@ class Denoiser(nn.Module):
         tmask = torch.ones(B, w, dtype=torch.bool, device=x.device)
         mem: Optional[torch.Tensor] = None
         mem_mask: Optional[torch.Tensor] = None
+        pose: Optional[torch.Tensor] = None
         if self.is_prepend or self.is_cross or self.cc_in is not None:
             memory, memory_actions, memory_mask = self.right_align(memory, memory_actions, memory_mask)
             mvalid = memory_mask.to(x.dtype)
@@ -240,6 +315,10 @@ class Denoiser(nn.Module):
                 tok = torch.cat([mtok, tok], dim=1)
                 c = torch.cat([mc, c], dim=1)
                 tmask = torch.cat([memory_mask, tmask], dim=1)
+                pc = self.pose
+                if pc is not None:
+                    clean = torch.cat([memory_mask, levels == 0], dim=1)
+                    pose = pc(torch.cat([memory, x], dim=1), torch.cat([memory_actions, actions], dim=1), clean)
             elif self.is_cross:
                 # memory-frame tokens carry their action embedding; a learned null slot
                 # (the zero vector) keeps attention defined while history is empty
@@ -263,7 +342,7 @@ class Denoiser(nn.Module):
         Fn = tok.shape[1]
         h = tok
         for blk in self.blocks:
-            h = blk(h, c, tmask, mem, mem_mask, w)
+            h = blk(h, c, tmask, mem, mem_mask, w, pose)
         h = h[:, Fn - w:]
         cw = c[:, c.shape[1] - w:]
         sh, sc = self.ada_out(F.silu(cw)).unsqueeze(2).chunk(2, dim=-1)
@@ -353,7 +432,8 @@ def build(cfg: dict):
     arch = cfg["arch"]
     kw = dict(channels=3, height=cfg["height"], width=cfg["width"], n_actions=5, dim=cfg["dim"])
     den = Denoiser(arch=arch, patch=cfg["patch"], depth=cfg["depth"], heads=cfg["heads"], window=cfg["window"],
-                   memory_frames=cfg.get("memory_frames", 0), memory_tokens=cfg.get("memory_tokens", 0), **kw)
+                   memory_frames=cfg.get("memory_frames", 0), memory_tokens=cfg.get("memory_tokens", 0),
+                   pose_bias=cfg.get("pose_bias", False), **kw)
     enc = None
     if KIND[arch] == "tokens":
         enc = MemoryEncoder(arch=arch, patch=cfg.get("enc_patch", 8), heads=cfg["heads"],

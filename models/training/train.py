@@ -30,7 +30,7 @@ def load_config(path):
     base = dict(height=32, width=32, dim=128, patch=4, depth=4, heads=4, window=4, memory_frames=0,
                 memory_tokens=0, batch=16, lr=3e-4, steps=3000, minutes=30, ckpt_every=100, seed=0,
                 init_from=None, resume_from=None, timesteps=1000, ema=0.998, threads=2, prediction="x0",
-                revisit_bias=0.5, paint_bias=0.0, paint_weight=1.0, cooldown_from=None)
+                revisit_bias=0.5, paint_bias=0.0, paint_weight=1.0, cooldown_from=None, pose_bias=False)
     base.update(cfg)
     return base
 
@@ -45,11 +45,30 @@ def learning_rate(cfg, step):
     return lr
 
 
+def init_source(name, runs):
+    """Where `init_from` takes its weights: an absolute checkpoint path as given; a run id, that
+    run's checkpoint runs/<id>/ckpt.pt when it exists, else the committed bundle ../<id>/ (whose
+    denoiser.pt holds that run's exported EMA weights), so a fresh clone can continue a bundle."""
+    if os.path.isabs(name):
+        return name
+    ck = os.path.join(runs, name, "ckpt.pt")
+    if os.path.exists(ck):
+        return ck
+    bundle = os.path.join(HERE, "..", name)
+    if os.path.exists(os.path.join(bundle, "denoiser.pt")):
+        return bundle
+    return ck
+
+
 def init_from(den, path):
-    """Initialize a memory variant from a trained backbone checkpoint (EMA weights).
-    Matching tensors are copied; the temporal position table is copied into the window
-    slots (and the memory slots start from the oldest window slot)."""
-    sd = torch.load(path, map_location="cpu")["ema"]
+    """Initialize a memory variant from a trained checkpoint's EMA weights (or a bundle folder's
+    denoiser.pt). Matching tensors are copied, new ones keep their (zero) initialization; the
+    temporal position table is copied into the window slots (and the memory slots start from the
+    oldest window slot)."""
+    if os.path.isdir(path):
+        sd = torch.jit.load(os.path.join(path, "denoiser.pt"), map_location="cpu").state_dict()
+    else:
+        sd = torch.load(path, map_location="cpu")["ema"]
     own = den.state_dict()
     n = 0
     for k, v in sd.items():
@@ -158,8 +177,7 @@ def main():
         print("resumed %s from %s at step %d (%.1f min)" % (rid, src, step, wall / 60), flush=True)
     else:
         if cfg["init_from"]:
-            p = cfg["init_from"]
-            p = p if os.path.isabs(p) else os.path.join(args.runs, p, "ckpt.pt")
+            p = init_source(cfg["init_from"], args.runs)
             print("init from %s: %d tensors" % (p, init_from(den, p)), flush=True)
         ema_den.load_state_dict(den.state_dict())
         if enc is not None:

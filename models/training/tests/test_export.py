@@ -12,16 +12,17 @@ from train import load_config
 TINY = dict(dim=32, depth=1, heads=2, memory_tokens=4)
 
 
-def cfg_for(arch, tmp_path):
+def cfg_for(arch, tmp_path, **extra):
     p = tmp_path / "c.json"
     mf = 0 if arch == "none" else 4
-    p.write_text(json.dumps(dict(id="tiny-" + arch, arch=arch, memory_frames=mf, **TINY)))
+    p.write_text(json.dumps(dict(id="tiny-" + arch, arch=arch, memory_frames=mf, **TINY, **extra)))
     return load_config(str(p))
 
 
-@pytest.mark.parametrize("arch", ARCHS)
-def test_export_signature_and_parity(arch, tmp_path):
-    cfg = cfg_for(arch, tmp_path)
+@pytest.mark.parametrize("arch,extra", [(a, {}) for a in ARCHS] + [("prepend", {"pose_bias": True})],
+                         ids=ARCHS + ["prepend-pose_bias"])
+def test_export_signature_and_parity(arch, extra, tmp_path):
+    cfg = cfg_for(arch, tmp_path, **extra)
     torch.manual_seed(0)
     den, enc = build(cfg)
     # randomize the zero-initialized output layers so that outputs are not trivially zero

@@ -101,3 +101,85 @@ def test_learning_rate_warms_up_then_cools_down_linearly_to_zero():
     assert learning_rate(cfg, 1000) == 0.0
     rates = [learning_rate(cfg, s) for s in range(600, 1001)]
     assert all(a > b for a, b in zip(rates, rates[1:]))
+
+
+def test_pose_code_reads_the_world_poses_off_actions_and_frames(tmp_path):
+    """PoseCode's bucket for every (query, key) pair of a 20-frame sequence equals the bucket of
+    the true relative pose from the world (walls included: blocked moves are told by the frames)."""
+    from networks import PoseCode
+    from data import trajectories
+    from world import DIRS
+
+    pc = PoseCode((1, 2), (3, 4))
+    R, side = pc.R, 2 * pc.R + 1
+    blocked = exact = 0
+    for k, (maze, pose, acts) in enumerate(trajectories(n_mazes=4, per_maze=1, length=96)):
+        fr, poses = rollout(maze, pose, acts)
+        blocked += sum(1 for i in range(1, len(acts)) if acts[i] in (1, 2) and poses[i] == poses[i - 1])
+        for t0 in range(0, 96 - 20 + 1, 19):
+            P = np.array(poses[t0:t0 + 20])
+            x = torch.from_numpy(fr[t0:t0 + 20].transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1)[None]
+            a = torch.zeros(1, 20, 5)
+            a[0, torch.arange(20), torch.tensor(acts[t0:t0 + 20])] = 1.0
+            got = pc(x, a, torch.ones(1, 20, dtype=torch.bool))[0].numpy()
+            d = DIRS[P[:, 2]]  # [F, 2] heading vectors
+            ex = P[None, :, 0] - P[:, None, 0]
+            ey = P[None, :, 1] - P[:, None, 1]
+            f = ex * d[:, None, 0] + ey * d[:, None, 1]
+            lat = ey * d[:, None, 0] - ex * d[:, None, 1]
+            dh = (P[None, :, 2] - P[:, None, 2]) % 4
+            near = (np.abs(f) <= R) & (np.abs(lat) <= R)
+            want = np.where(near, dh * side * side + (np.clip(f, -R, R) + R) * side + np.clip(lat, -R, R) + R,
+                            4 * side * side + dh)
+            np.testing.assert_array_equal(got, want)
+            exact += int((got == 2 * side + 2).sum())
+    assert blocked > 0 and exact > 80  # the sequences do hold bumps into walls and same-pose pairs
+
+
+def test_pose_bias_starts_as_the_network_without_it_and_its_tables_get_gradients():
+    cfg = dict(arch="prepend", height=32, width=32, dim=32, patch=8, depth=2, heads=2, window=4, memory_frames=4)
+    torch.manual_seed(0)
+    plain, _ = build(cfg)
+    posed, _ = build(dict(cfg, pose_bias=True))
+    missing = [k for k in posed.state_dict() if k not in plain.state_dict()]
+    assert missing and all(".ptab." in k for k in missing)
+    posed.load_state_dict(plain.state_dict(), strict=False)
+    with torch.no_grad():
+        for p in list(plain.parameters()):
+            if p.abs().sum() == 0:
+                p.normal_(0, 0.05)
+    posed.load_state_dict(plain.state_dict(), strict=False)
+    x, mem = torch.randn(2, 4, 3, 32, 32), torch.rand(2, 4, 3, 32, 32) * 2 - 1
+    lv = torch.tensor([[0, 250, 500, 1000], [250, 500, 750, 1000]])
+    a = torch.zeros(2, 4, 5)
+    a[:, :, 3] = 1.0
+    ma = torch.zeros(2, 4, 5)
+    ma[:, :, 1] = 1.0
+    mm = torch.ones(2, 4, dtype=torch.bool)
+    assert torch.allclose(plain(x, lv, a, mem, ma, mm), posed(x, lv, a, mem, ma, mm), atol=1e-6)
+    posed(x, lv, a, mem, ma, mm).square().mean().backward()
+    assert all(b.ptab.weight.grad.abs().sum() > 0 for b in posed.blocks)
+
+
+def test_pose_code_ignores_a_frame_repeated_with_its_action():
+    """The service's initialization stage shows the newest context frame twice (last memory slot
+    and first window slot, with the same action): poses must come out as without the repeat,
+    whatever that action was (here a turn)."""
+    from networks import PoseCode
+
+    m = Maze(7)
+    rng = np.random.RandomState(3)
+    pose = m.random_pose(rng)
+    acts = [0, 1, 3, 1, 1, 4, 2, 3, 1, 4]
+    fr, _ = rollout(m, pose, acts)
+    x = torch.from_numpy(fr.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1)[None]
+    a = torch.zeros(1, len(acts), 5)
+    a[0, torch.arange(len(acts)), torch.tensor(acts)] = 1.0
+    pc = PoseCode((1, 2), (3, 4))
+    want = pc(x, a, torch.ones(1, len(acts), dtype=torch.bool))[0]
+    k = 7  # acts[7] is a left turn
+    rep = [*range(k + 1), k, *range(k + 1, len(acts))]
+    got = pc(x[:, rep], a[:, rep], torch.ones(1, len(rep), dtype=torch.bool))[0]
+    keep = [i for i in range(len(rep)) if i != k + 1]
+    assert torch.equal(got[keep][:, keep], want)
+    assert torch.equal(got[k + 1], got[k])  # the repeat sits at the pose of the frame it repeats
