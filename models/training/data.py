@@ -55,6 +55,23 @@ def bare_rendering(maze, pose, acts, frames, H=32, W=32):
     return bare, np.any(bare != frames, axis=-1)
 
 
+def shown_in_context(maze, pose, acts, bare, c, H=32, W=32):
+    """Per frame: are most of its painting pixels (more than half) from paintings that were in
+    view somewhere in the c context frames? Only those can be recalled from the client's clip;
+    a painting first seen in a generated frame was never shown to the model (it drew that view
+    itself), so no memory can bring it back. Each painting is rendered alone (the others taken
+    off) to tell whose pixels are whose. `bare`: the trajectory rendered without paintings."""
+    own = [np.zeros(bare.shape[:3], bool)]
+    for k in np.unique(maze.paint_idx[maze.paint_idx > 0]):
+        one = without_paintings(maze)
+        one.paint_idx[maze.paint_idx == k] = k
+        own.append(np.any(rollout(one, pose, acts, H, W)[0] != bare, axis=-1))  # [N, H, W]
+    own = np.array(own)
+    seen = own[:, :c].any(axis=(1, 2, 3))  # which paintings the context showed
+    total = own.sum(axis=(0, 2, 3))
+    return np.where(total > 0, 2 * own[seen].sum(axis=(0, 2, 3)) > total, False)
+
+
 def painting_masks(path, frames, n_mazes=200, per_maze=2, length=128, H=32, W=32, seed0=TRAIN_SEED0):
     """Per-pixel painting masks [N, L, H, W] (bool) of the training cache: where a rendering
     with the paintings removed differs from the cached frames. Cached in `path`."""

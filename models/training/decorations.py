@@ -16,6 +16,10 @@ ground truth on those pixels only:
   the model drew. A model that forgets the painting draws the wall and scores near 0; a
   blurry guess between the two lands on either side by chance.
 
+The recall is also split by whether the frame's paintings were in view in the context clip
+(shown_in_context): a painting the context never showed was first drawn by the model itself,
+so only those the context showed can be recalled.
+
 Prints one line per bundle and writes <out>/decorations.json, and <out>/painting-strip.png:
 rows ground truth, the same views without paintings, then each bundle (seed 0); columns the
 first STRIP_PER_TRAJ counted frames of each trajectory (a fixed rule, not picked by quality).
@@ -28,16 +32,16 @@ import numpy as np
 import torch
 
 import make_eval
-from data import bare_rendering
-from evaluate import HERE, Bundle, add_sampling_args, imsave, override_sampling, run_set, to_img
+from data import bare_rendering, shown_in_context
+from evaluate import HERE, Bundle, add_sampling_args, imsave, load_set, override_sampling, run_set, to_img
 
 
-def retrieval_paintings():
+def retrieval_paintings(cases=None):
     """[(frames, frames rendered without paintings, painting-pixel masks [N, H, W], sinceSeen)]
     for the retrieval set (make_eval.retrieval_cases; the pytest test_world checks it equals the
     committed PNGs)."""
     return [(fr, *bare_rendering(maze, pose, acts, fr, make_eval.H, make_eval.W), np.array(since))
-            for maze, pose, fr, acts, since in make_eval.retrieval_cases()]
+            for maze, pose, fr, acts, since in (cases or make_eval.retrieval_cases())]
 
 
 def counted_frames(since, masks, c, n, min_pixels):
@@ -68,7 +72,10 @@ def main():
     add_sampling_args(ap)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    trajs = retrieval_paintings()
+    cases = make_eval.retrieval_cases()
+    trajs = retrieval_paintings(cases)
+    c0 = load_set("retrieval")[0]["contextFrames"]
+    in_ctx = [shown_in_context(maze, pose, acts, bare, c0) for (maze, pose, _, acts, _), (_, bare, _, _) in zip(cases, trajs)]
     results = {}
     strip = {}
     for path in args.bundles:
@@ -76,7 +83,7 @@ def main():
         override_sampling(b, args)
         _, _, c, gen, _, _ = run_set(b, "retrieval", 128, None, args.seeds)
         n = gen.shape[1]
-        maes, bare_maes, recalled, counted = [], [], [], []
+        maes, bare_maes, recalled, counted, ctx = [], [], [], [], []
         for k in range(gen.shape[0]):
             fr, fr_bare, masks, since = trajs[k % len(trajs)]
             for i in counted_frames(since, masks, c, n, args.min_pixels):
@@ -86,9 +93,14 @@ def main():
                 bare_maes.append(bare)
                 recalled.append(hit)
                 counted.append((k, i - c))
+                ctx.append(in_ctx[k % len(trajs)][i])
         r = {"frames": len(maes), "painting_mae": round(float(np.mean(maes)), 2),
              "bare_wall_mae": round(float(np.mean(bare_maes)), 2),
              "recalled": round(float(np.mean(recalled)), 3), "seeds": args.seeds, "min_pixels": args.min_pixels}
+        rec, ctx = np.array(recalled), np.array(ctx)
+        for name, sel in (("in_context", ctx), ("not_in_context", ~ctx)):
+            r["frames_painting_" + name] = int(sel.sum())
+            r["recalled_painting_" + name] = round(float(rec[sel].mean()), 3) if sel.any() else None
         results[b.id] = r
         print(b.id, json.dumps(r), flush=True)
         # strip columns: the first STRIP_PER_TRAJ counted frames of each trajectory, seed 0

@@ -111,13 +111,27 @@ def init_chain(cfg):
     """The runs this bundle's weights descend from, with their steps and wall time."""
     out = []
     p = cfg.get("init_from") or cfg.get("resume_from")
+    recorded = []  # the init chain recorded by the last committed bundle on the way
     while p:
         if any(o["run"] == p for o in out):
             raise ValueError("init chain of %s loops back to run %s" % (cfg["id"], p))
         ck = os.path.join(HERE, "runs", p, "ckpt.pt")
         if not os.path.exists(ck):
-            out.append({"run": p})
-            break
+            # no local run: a committed bundle of that id (train.init_source) records how it was
+            # made; past the committed bundles, the chain the last of them recorded
+            mj = os.path.join(HERE, "..", p, "model.json")
+            if not os.path.exists(mj):
+                rest = [i for i, o in enumerate(recorded) if o.get("run") == p]
+                out.extend(recorded[rest[0]:] if rest else [{"run": p}])
+                break
+            with open(mj) as f:
+                t = json.load(f).get("training", {})
+            out.append({"run": p, "steps": t.get("steps"), "wall_time_min": t.get("wall_time_min"),
+                        "prediction": t.get("config", {}).get("prediction"), "batch": t.get("batch"),
+                        "weights": "committed bundle models/%s" % p})
+            recorded = t.get("init_chain", [])
+            p = t.get("init_from") or t.get("resume_from")
+            continue
         s = torch.load(ck, map_location="cpu")
         c = s.get("cfg", {})
         out.append({"run": p, "steps": s["step"], "wall_time_min": round(s["wall"] / 60.0, 1),

@@ -78,3 +78,16 @@ def test_export_signature_and_parity(arch, extra, tmp_path):
     else:
         o = dj(x, lv, a, torch.zeros(B, 0, 3, 32, 32), torch.zeros(B, 0, 5), torch.zeros(B, 0, dtype=torch.bool))
         assert o.shape == x.shape
+
+
+def test_init_chain_follows_committed_bundles_where_no_local_run_exists():
+    """A fresh clone has no runs/: a config that starts from a committed bundle records that
+    bundle's own steps and then the chain back to the backbone, one entry per run."""
+    from export import HERE, init_chain
+
+    runs = ["maze-prepend-16-paint4", "maze-prepend-16", "none-base", "none-v64"]
+    if any(os.path.exists(os.path.join(HERE, "runs", r, "ckpt.pt")) for r in runs):
+        pytest.skip("local training runs present: the chain is read from them instead")
+    chain = init_chain({"id": "x", "init_from": "maze-prepend-16-paint4"})
+    assert [c["run"] for c in chain] == runs
+    assert [c["steps"] for c in chain] == [25462, 11638, 2140, 800]

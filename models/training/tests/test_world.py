@@ -94,6 +94,36 @@ def test_committed_retrieval_set_is_what_make_eval_builds_and_paintings_can_be_m
     assert changed > 0 and unchanged > 0
 
 
+def test_paintings_shown_in_context_are_told_apart_from_those_first_seen_later():
+    """decorations.py splits painting recall by whether the context clip showed the painting.
+    Context frames that show a painting count as shown, frames without painting pixels never do;
+    in a maze holding one painting only, its frames count as shown exactly when the painting was
+    first in view inside the context."""
+    import make_eval
+    from data import bare_rendering, shown_in_context, without_paintings
+
+    c = 8
+    later = earlier = 0
+    for maze, pose, fr, acts, since in make_eval.retrieval_cases():
+        bare, mask = bare_rendering(maze, pose, acts, fr)
+        shown = shown_in_context(maze, pose, acts, bare, c)
+        has = mask.reshape(len(acts), -1).any(1)
+        assert shown[:c][has[:c]].all() and not shown[~has].any()
+        for k in range(len(maze.paintings)):
+            alone = without_paintings(maze)
+            alone.paint_idx[maze.paint_idx == k + 1] = k + 1
+            f1, _ = rollout(alone, pose, acts)
+            vis = np.any(f1 != bare, axis=-1).reshape(len(acts), -1).any(1)
+            if not vis.any():
+                continue
+            s1 = shown_in_context(alone, pose, acts, bare, c)
+            first_in_context = int(np.argmax(vis)) < c
+            assert (s1[vis] == first_in_context).all() and not s1[~vis].any()
+            earlier += first_in_context
+            later += not first_in_context
+    assert later > 0 and earlier > 0
+
+
 def read_png(path):
     """8-bit RGB/RGBA non-interlaced PNG -> uint8 array [H, W, C] (numpy + zlib only: CI has no
     image library)."""
