@@ -48,6 +48,13 @@ def without_paintings(maze):
     return bare
 
 
+def only_painting(maze, k):
+    """The same maze with every painting but number k (its paint_idx value, 1-based) taken off."""
+    one = without_paintings(maze)
+    one.paint_idx[maze.paint_idx == k] = k
+    return one
+
+
 def bare_rendering(maze, pose, acts, frames, H=32, W=32):
     """The trajectory rendered without its paintings, and the painting-pixel masks [N, H, W]:
     where that rendering differs from `frames` (the same trajectory with paintings)."""
@@ -63,9 +70,7 @@ def shown_in_context(maze, pose, acts, bare, c, H=32, W=32):
     off) to tell whose pixels are whose. `bare`: the trajectory rendered without paintings."""
     own = [np.zeros(bare.shape[:3], bool)]
     for k in np.unique(maze.paint_idx[maze.paint_idx > 0]):
-        one = without_paintings(maze)
-        one.paint_idx[maze.paint_idx == k] = k
-        own.append(np.any(rollout(one, pose, acts, H, W)[0] != bare, axis=-1))  # [N, H, W]
+        own.append(np.any(rollout(only_painting(maze, k), pose, acts, H, W)[0] != bare, axis=-1))  # [N, H, W]
     own = np.array(own)
     seen = own[:, :c].any(axis=(1, 2, 3))  # which paintings the context showed
     total = own.sum(axis=(0, 2, 3))

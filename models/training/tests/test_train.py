@@ -103,6 +103,14 @@ def test_learning_rate_warms_up_then_cools_down_linearly_to_zero():
     assert all(a > b for a, b in zip(rates, rates[1:]))
 
 
+def _sequence(frames, acts):
+    """Frames [N, H, W, 3] uint8 and action ids -> network inputs [1, N, 3, H, W] and one-hot [1, N, 5]."""
+    x = torch.from_numpy(frames.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1)[None]
+    a = torch.zeros(1, len(acts), 5)
+    a[0, torch.arange(len(acts)), torch.tensor(acts)] = 1.0
+    return x, a
+
+
 def test_pose_code_reads_the_world_poses_off_actions_and_frames(tmp_path):
     """PoseCode's bucket for every (query, key) pair of a 20-frame sequence equals the bucket of
     the true relative pose from the world (walls included: blocked moves are told by the frames)."""
@@ -118,9 +126,7 @@ def test_pose_code_reads_the_world_poses_off_actions_and_frames(tmp_path):
         blocked += sum(1 for i in range(1, len(acts)) if acts[i] in (1, 2) and poses[i] == poses[i - 1])
         for t0 in range(0, 96 - 20 + 1, 19):
             P = np.array(poses[t0:t0 + 20])
-            x = torch.from_numpy(fr[t0:t0 + 20].transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1)[None]
-            a = torch.zeros(1, 20, 5)
-            a[0, torch.arange(20), torch.tensor(acts[t0:t0 + 20])] = 1.0
+            x, a = _sequence(fr[t0:t0 + 20], acts[t0:t0 + 20])
             got = pc(x, a, torch.ones(1, 20, dtype=torch.bool))[0].numpy()
             d = DIRS[P[:, 2]]  # [F, 2] heading vectors
             ex = P[None, :, 0] - P[:, None, 0]
@@ -143,9 +149,8 @@ def test_pose_bias_starts_as_the_network_without_it_and_its_tables_get_gradients
     posed, _ = build(dict(cfg, pose_bias=True))
     missing = [k for k in posed.state_dict() if k not in plain.state_dict()]
     assert missing and all(".ptab." in k for k in missing)
-    posed.load_state_dict(plain.state_dict(), strict=False)
     with torch.no_grad():
-        for p in list(plain.parameters()):
+        for p in plain.parameters():
             if p.abs().sum() == 0:
                 p.normal_(0, 0.05)
     posed.load_state_dict(plain.state_dict(), strict=False)
@@ -172,9 +177,7 @@ def test_pose_code_ignores_a_frame_repeated_with_its_action():
     pose = m.random_pose(rng)
     acts = [0, 1, 3, 1, 1, 4, 2, 3, 1, 4]
     fr, _ = rollout(m, pose, acts)
-    x = torch.from_numpy(fr.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1)[None]
-    a = torch.zeros(1, len(acts), 5)
-    a[0, torch.arange(len(acts)), torch.tensor(acts)] = 1.0
+    x, a = _sequence(fr, acts)
     pc = PoseCode((1, 2), (3, 4))
     want = pc(x, a, torch.ones(1, len(acts), dtype=torch.bool))[0]
     k = 7  # acts[7] is a left turn

@@ -100,7 +100,7 @@ def test_paintings_shown_in_context_are_told_apart_from_those_first_seen_later()
     in a maze holding one painting only, its frames count as shown exactly when the painting was
     first in view inside the context."""
     import make_eval
-    from data import bare_rendering, shown_in_context, without_paintings
+    from data import bare_rendering, only_painting, shown_in_context
 
     c = 8
     later = earlier = 0
@@ -110,8 +110,7 @@ def test_paintings_shown_in_context_are_told_apart_from_those_first_seen_later()
         has = mask.reshape(len(acts), -1).any(1)
         assert shown[:c][has[:c]].all() and not shown[~has].any()
         for k in range(len(maze.paintings)):
-            alone = without_paintings(maze)
-            alone.paint_idx[maze.paint_idx == k + 1] = k + 1
+            alone = only_painting(maze, k + 1)
             f1, _ = rollout(alone, pose, acts)
             vis = np.any(f1 != bare, axis=-1).reshape(len(acts), -1).any(1)
             if not vis.any():
