@@ -29,6 +29,14 @@ public final class History {
         actions.add(action);
     }
 
+    /** A new history with the same entries (the frames themselves are never changed, so they are shared). */
+    public History copy() {
+        History h = new History(frameSize, actionSize);
+        h.frames.addAll(frames);
+        h.actions.addAll(actions);
+        return h;
+    }
+
     public int size() {
         return frames.size();
     }
