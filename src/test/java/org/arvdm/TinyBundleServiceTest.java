@@ -21,6 +21,10 @@ import org.springframework.boot.test.context.SpringBootTest;
         "arvdm.limits.max-frames=64",
         "arvdm.limits.max-body-bytes=1000000",
         "arvdm.evaluation.set-dir=src/test/resources/eval",
-        "arvdm.keep-alive=200ms"})
+        "arvdm.keep-alive=200ms",
+        "arvdm.sessions.idle-timeout=3s",
+        "arvdm.sessions.max-sessions=6",
+        "arvdm.sessions.max-queued-actions=8",
+        "arvdm.sessions.replay-frames=16"})
 public @interface TinyBundleServiceTest {
 }

@@ -21,6 +21,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param batching     continuous batching of concurrent generations' network calls
  * @param keepAlive    interval of SSE keep-alive comments while no event is due
  * @param evaluation   evaluation runs (POST /v1/evaluations) and the bundled evaluation sets
+ * @param sessions     interactive sessions (POST /v1/sessions, docs/sessions.md)
  */
 @ConfigurationProperties(prefix = "arvdm")
 public record ArvdmProperties(
@@ -32,7 +33,8 @@ public record ArvdmProperties(
         @DefaultValue Limits limits,
         @DefaultValue Batching batching,
         @DefaultValue("10s") Duration keepAlive,
-        @DefaultValue Evaluation evaluation) {
+        @DefaultValue Evaluation evaluation,
+        @DefaultValue Sessions sessions) {
 
     public ArvdmProperties {
         if (workers < 1) {
@@ -78,5 +80,24 @@ public record ArvdmProperties(
             @DefaultValue("1") int workers,
             @DefaultValue("2") int maxQueued,
             @DefaultValue("3600") int maxSeconds) {
+    }
+
+    /**
+     * @param maxSessions        sessions open at once (all models); past it creating one gets 429
+     * @param idleTimeout        a session with no viewer and no action for this long expires
+     * @param maxQueuedActions   actions a session holds that the loop has not used yet; past it 429
+     * @param replayFrames       frames kept for viewers that reconnect with Last-Event-ID
+     * @param maxRecordingFrames frames kept for GET .../recording (the newest)
+     * @param defaultFps         frames per second of a realtime session that names none
+     * @param maxFps             highest fps a session may ask for
+     */
+    public record Sessions(
+            @DefaultValue("64") int maxSessions,
+            @DefaultValue("5m") Duration idleTimeout,
+            @DefaultValue("32") int maxQueuedActions,
+            @DefaultValue("64") int replayFrames,
+            @DefaultValue("3000") int maxRecordingFrames,
+            @DefaultValue("10") int defaultFps,
+            @DefaultValue("30") int maxFps) {
     }
 }

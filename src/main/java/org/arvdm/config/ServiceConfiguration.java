@@ -16,6 +16,7 @@ import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelManifest;
 import org.arvdm.model.ModelRegistry;
 import org.arvdm.model.TorchNetworks;
+import org.arvdm.session.SessionService;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
@@ -66,6 +67,23 @@ class ServiceConfiguration {
     @Bean
     AutoCloseable generationShutdown(GenerationService service, ArvdmProperties props) {
         return () -> service.shutdown(Duration.ofSeconds(props.limits().maxGenerationSeconds()));
+    }
+
+    @Bean
+    SessionService sessionService(ArvdmProperties props, GenerationService runner, ArvdmMetrics metrics) {
+        ArvdmProperties.Sessions s = props.sessions();
+        return new SessionService(new SessionService.Config(s.maxSessions(), s.idleTimeout(), s.maxQueuedActions(),
+                s.replayFrames(), s.maxRecordingFrames(), s.defaultFps(), s.maxFps()), runner, metrics);
+    }
+
+    /**
+     * Ends every session with an error event naming the shutdown before the runner stops (beans
+     * close in reverse order of creation, and this one depends on the runner's shutdown bean).
+     */
+    @Bean
+    AutoCloseable sessionShutdown(SessionService sessions, @org.springframework.beans.factory.annotation.Qualifier(
+            "generationShutdown") AutoCloseable generationShutdown) {
+        return sessions::shutdown;
     }
 
     @Bean

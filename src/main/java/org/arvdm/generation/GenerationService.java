@@ -186,7 +186,9 @@ public final class GenerationService {
                     joined = task.gateway.open();
                 }
                 task.beforeUnit();
+                long t0 = System.nanoTime();
                 task.loop.advance(task.actions(), task.gateway, task.listener(), task.observer);
+                task.afterUnit(System.nanoTime() - t0);
                 if (task.loop.finished()) {
                     end(task, true, null);
                     return;

@@ -31,6 +31,10 @@ public abstract class LoopTask {
     protected void beforeUnit() {
     }
 
+    /** Called on the worker right after a unit ran (not under the monitor). */
+    protected void afterUnit(long unitNanos) {
+    }
+
     /** The actions {@link ArLoop#advance} reads; only indices below {@link ArLoop#actionsNeeded()}. */
     protected abstract ActionSource actions();
 
@@ -62,6 +66,11 @@ public abstract class LoopTask {
 
     public final ArLoop loop() {
         return loop;
+    }
+
+    /** Under the monitor: whether a worker is running a unit of the task now. */
+    protected final boolean isRunning() {
+        return running;
     }
 
     /** Under the monitor: whether the task has ended. */

@@ -100,6 +100,44 @@ public final class ArvdmMetrics {
         };
     }
 
+    /**
+     * The sessions' meters: open sessions by mode, bytes they hold, created/closed counters
+     * (closed by reason: deleted, expired, shutdown, error), action-to-frame latency by mode,
+     * realtime frames later than their pacing slot. Tags: mode and reason only (never an id).
+     */
+    public void registerSessions(java.util.function.ToIntFunction<String> openByMode,
+                                 java.util.function.LongSupplier bytesHeld) {
+        for (String mode : java.util.List.of("realtime", "step")) {
+            Gauge.builder("arvdm.sessions.open", () -> openByMode.applyAsInt(mode)).tag("mode", mode)
+                    .description("Sessions open now").register(registry);
+        }
+        Gauge.builder("arvdm.sessions.bytes", bytesHeld::getAsLong).baseUnit("bytes")
+                .description("Heap bytes held by open sessions (state, replay buffers, recordings)").register(registry);
+    }
+
+    public void sessionCreated(String mode) {
+        Counter.builder("arvdm.sessions.created").tag("mode", mode).description("Sessions created")
+                .register(registry).increment();
+    }
+
+    public void sessionClosed(String mode, String reason) {
+        Counter.builder("arvdm.sessions.closed").tag("mode", mode).tag("reason", reason)
+                .description("Sessions ended, by reason (deleted, expired, shutdown, error)").register(registry)
+                .increment();
+    }
+
+    public void actionToFrame(String mode, double ms) {
+        Timer.builder("arvdm.sessions.action_latency").tag("mode", mode)
+                .description("Time from an action's arrival to the frame it leads to").publishPercentileHistogram()
+                .register(registry).record((long) (ms * 1e6), TimeUnit.NANOSECONDS);
+    }
+
+    public void lateFrame() {
+        Counter.builder("arvdm.sessions.late_frames")
+                .description("Realtime frames emitted after the end of their pacing slot").register(registry)
+                .increment();
+    }
+
     /** Evaluations of {@code model} admitted and waiting for an evaluation worker. */
     public AtomicInteger evaluationQueue(String model) {
         return evaluationQueues.computeIfAbsent(model, k -> {

@@ -1,0 +1,29 @@
+package org.arvdm.api;
+
+import io.swagger.v3.oas.annotations.media.Schema;
+
+/**
+ * Body of {@code POST /v1/sessions}: a generation request without the action list, plus how
+ * frames are paced.
+ *
+ * @param mode {@code realtime} (default: frames paced at {@code fps}, padding when no action is due,
+ *             paused while no viewer is connected) or {@code step} (a frame only for actions sent)
+ * @param fps  frames per second of a realtime session (default arvdm.sessions.default-fps, 1..max-fps)
+ */
+@Schema(description = "An interactive session: a context clip, then actions sent while it runs")
+public record SessionRequest(
+        @Schema(example = "maze-prepend-16-pose") String model,
+        GenerationRequest.Context context,
+        GenerationRequest.Schedule schedule,
+        GenerationRequest.Memory memory,
+        Long seed,
+        GenerationRequest.Output output,
+        Boolean previews,
+        @Schema(allowableValues = {"realtime", "step"}) String mode,
+        Integer fps) {
+
+    /** The same fields as a generation request of one frame, for the shared planner. */
+    GenerationRequest asGeneration() {
+        return new GenerationRequest(model, context, null, 1, schedule, memory, seed, output, previews);
+    }
+}

@@ -1,0 +1,236 @@
+package org.arvdm.session;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.arvdm.generation.ArLoop;
+import org.arvdm.generation.CallGateway;
+import org.arvdm.generation.GenerationPlan;
+import org.arvdm.generation.GenerationService;
+import org.arvdm.metrics.ArvdmMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The open sessions: creates them (at most {@code maxSessions}), finds them by id, forks,
+ * deletes and expires them, and ends them all on shutdown with an error event naming the
+ * reason. Sessions run on the {@link GenerationService} runner with the generations; this
+ * service adds only a clock (one daemon thread) for realtime pacing and idle expiry.
+ * <p>
+ * Ids are 128 random bits (URL-safe base64) from a {@link SecureRandom}: the id is the
+ * capability to the session, so there is no listing, and logs show only its first characters.
+ */
+public final class SessionService {
+    private static final Logger log = LoggerFactory.getLogger(SessionService.class);
+
+    /** The limits of arvdm.sessions.*, as plain values. */
+    public record Config(int maxSessions, Duration idleTimeout, int maxQueuedActions, int replayFrames,
+                         int maxRecordingFrames, int defaultFps, int maxFps) {
+    }
+
+    private final Config config;
+    private final GenerationService runner;
+    private final ArvdmMetrics metrics;
+    private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+    private final AtomicInteger places = new AtomicInteger();
+    private final SecureRandom random = new SecureRandom();
+    private final ScheduledExecutorService clock;
+    private volatile boolean stopping;
+
+    public SessionService(Config config, GenerationService runner, ArvdmMetrics metrics) {
+        this.config = config;
+        this.runner = runner;
+        this.metrics = metrics;
+        this.clock = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "arvdm-session-clock");
+            t.setDaemon(true);
+            return t;
+        });
+        long sweep = Math.max(50, Math.min(1000, config.idleTimeout().toMillis() / 4));
+        clock.scheduleWithFixedDelay(this::expireIdle, sweep, sweep, TimeUnit.MILLISECONDS);
+        metrics.registerSessions(mode -> openSessions(Session.Mode.valueOf(mode.toUpperCase(java.util.Locale.ROOT))),
+                this::bytesHeld);
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    GenerationService runner() {
+        return runner;
+    }
+
+    ArvdmMetrics metrics() {
+        return metrics;
+    }
+
+    /** Opens a session on {@code plan}; it starts running at once (step: when actions arrive). */
+    public Session create(GenerationPlan plan, CallGateway gateway, Session.Spec spec) {
+        reserve();
+        try {
+            Session s = new Session(newId(), new ArLoop(plan), gateway, metrics.observer(spec.model()), spec, this,
+                    null);
+            open(s);
+            return s;
+        } catch (RuntimeException e) {
+            places.decrementAndGet();
+            throw e;
+        }
+    }
+
+    private void reserve() {
+        if (stopping || runner.stopping()) {
+            throw SessionException.shuttingDown();
+        }
+        if (places.incrementAndGet() > config.maxSessions()) {
+            places.decrementAndGet();
+            throw SessionException.tooMany(config.maxSessions(), Duration.ofSeconds(Math.max(1,
+                    config.idleTimeout().toSeconds() / 10)));
+        }
+    }
+
+    private void open(Session s) {
+        sessions.put(s.id(), s);
+        metrics.sessionCreated(s.mode().label());
+        log.info("session {} opened on {} ({}, {} fps, lag {})", s.shortId(), s.spec().model(), s.mode().label(),
+                s.fps(), s.lagFrames());
+        runner.start(s);
+    }
+
+    /** @throws SessionException 404 for an unknown, expired or deleted id */
+    public Session get(String id) {
+        Session s = id == null ? null : sessions.get(id);
+        if (s == null || s.isClosed()) {
+            throw SessionException.notFound();
+        }
+        return s;
+    }
+
+    public Optional<Session> find(String id) {
+        return Optional.ofNullable(id == null ? null : sessions.get(id));
+    }
+
+    /**
+     * A new session with the parent's whole state (window, levels, history, random stream) and
+     * an empty action queue; completes once the parent's current unit (if any) has finished.
+     */
+    public CompletableFuture<Session> fork(String id) {
+        Session parent = get(id);
+        reserve();
+        parent.hold();
+        CompletableFuture<Session> result = new CompletableFuture<>();
+        Runnable attempt = new Runnable() {
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+
+            @Override
+            public void run() {
+                try {
+                    if (parent.unitRunning()) {
+                        if (System.nanoTime() > deadline) {
+                            throw new IllegalStateException("the parent's unit did not end in 30 s");
+                        }
+                        clock.schedule(this, 1, TimeUnit.MILLISECONDS);
+                        return;
+                    }
+                    Session child;
+                    synchronized (parent) {
+                        if (parent.isClosed()) {
+                            throw SessionException.notFound();
+                        }
+                        child = new Session(newId(), parent.loop().fork(), parent.gatewayOf(),
+                                metrics.observer(parent.spec().model()), parent.spec(), SessionService.this,
+                                parent);
+                    }
+                    open(child);
+                    result.complete(child);
+                } catch (RuntimeException e) {
+                    places.decrementAndGet();
+                    result.completeExceptionally(e);
+                } finally {
+                    if (result.isDone()) {
+                        parent.release();
+                        runner.wake(parent);
+                    }
+                }
+            }
+        };
+        clock.execute(attempt);
+        return result;
+    }
+
+    /** Ends the session: a {@code closed} event with {@code reason}, then everything is freed. */
+    public boolean close(String id, String reason) {
+        Session s = sessions.get(id);
+        return s != null && close(s, reason, null);
+    }
+
+    void closeWithError(Session s, SessionEvent.Problem problem) {
+        close(s, "error", problem);
+    }
+
+    private boolean close(Session s, String reason, SessionEvent.Problem problem) {
+        if (!s.close(reason, problem)) {
+            return false;
+        }
+        if (sessions.remove(s.id(), s)) {
+            places.decrementAndGet();
+        }
+        runner.cancel(s, GenerationService.SHUTDOWN.equals(reason) ? "session shut down" : "session " + reason);
+        metrics.sessionClosed(s.mode().label(), reason);
+        log.info("session {} closed: {}", s.shortId(), reason);
+        return true;
+    }
+
+    /** Runs {@code s}'s readiness check again in {@code nanos} (its pacing slot). */
+    void wakeAt(Session s, long nanos) {
+        clock.schedule(() -> runner.wake(s), Math.max(0, nanos), TimeUnit.NANOSECONDS);
+    }
+
+    private void expireIdle() {
+        long idle = config.idleTimeout().toNanos();
+        for (Session s : List.copyOf(sessions.values())) {
+            if (s.idleFor(idle)) {
+                close(s, "expired", null);
+            }
+        }
+    }
+
+    public int openSessions() {
+        return sessions.size();
+    }
+
+    public int openSessions(Session.Mode mode) {
+        return (int) sessions.values().stream().filter(s -> s.mode() == mode).count();
+    }
+
+    public long bytesHeld() {
+        return sessions.values().stream().mapToLong(Session::bytesHeld).sum();
+    }
+
+    private String newId() {
+        byte[] b = new byte[16];
+        random.nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+
+    /** Ends every session with an {@code error} event naming the shutdown, then {@code closed}. */
+    public void shutdown() {
+        stopping = true;
+        SessionEvent.Problem p = new SessionEvent.Problem("urn:arvdm:shutdown", "Service shutting down", 503,
+                "the service is shutting down; the session ended");
+        for (Session s : List.copyOf(sessions.values())) {
+            close(s, GenerationService.SHUTDOWN, p);
+        }
+        clock.shutdownNow();
+    }
+}
