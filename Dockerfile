@@ -5,26 +5,32 @@
 #   CPU (default): docker build -t arvdm-serving:0.1.0-cpu .
 #   GPU (CUDA):    docker build --build-arg FLAVOR=gpu -t arvdm-serving:0.1.0-gpu .
 #
-# FLAVOR picks both the Maven profile (cpu: pytorch-native-cpu, gpu: pytorch-native-cu128)
-# and the runtime base (eclipse-temurin JRE, or an NVIDIA CUDA runtime with that JRE copied in).
+# One jar for both flavours (it carries the CPU libtorch). FLAVOR picks the runtime base: the
+# eclipse-temurin JRE, or an NVIDIA CUDA runtime with that JRE copied in plus DJL's CUDA 12.8
+# build of libtorch, fetched once at build time into /opt/libtorch (deploy/docker/fetch-libtorch.sh)
+# and found through PYTORCH_LIBRARY_PATH, so the container still runs offline and read-only.
+# The CUDA natives are not on Maven Central (deepjavalibrary/djl#3784); see docs/deployment.md.
 # MODELS picks the bundles baked into /app/models (auto|repo|test|none, see
 # deploy/docker/select-models.sh); mount another directory over it or set ARVDM_MODEL_DIR.
 
 ARG FLAVOR=cpu
 ARG JRE_IMAGE=eclipse-temurin:17-jre
 ARG CUDA_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04
+# Must match pom.xml (pytorch.version, djl.version): DockerImageTest checks it.
+ARG PYTORCH_VERSION=2.7.1
+ARG DJL_VERSION=0.36.0
+ARG TORCH_FLAVOR=cu128
 
 # ---------------------------------------------------------------- build: the executable jar
 FROM maven:3.9-eclipse-temurin-17 AS build
-ARG FLAVOR
 WORKDIR /build
 COPY pom.xml ./
 # Dependencies first, so source edits do not download them again.
 RUN --mount=type=cache,target=/root/.m2 \
-    mvn -B -q -P"${FLAVOR}" dependency:resolve -DincludeScope=runtime
+    mvn -B -q dependency:resolve -DincludeScope=runtime
 COPY src/main ./src/main
 RUN --mount=type=cache,target=/root/.m2 \
-    mvn -B -q -P"${FLAVOR}" -Dmaven.test.skip=true package \
+    mvn -B -q -Dmaven.test.skip=true package \
  && cp target/arvdm-serving-*.jar /build/app.jar
 
 # ---------------------------------------------------------------- models: the bundles to bake in
@@ -35,13 +41,29 @@ ARG MODELS=auto
 COPY . /ctx
 RUN sh /ctx/deploy/docker/select-models.sh /ctx /models "${MODELS}"
 
+# ---------------------------------------------------------------- GPU natives (FLAVOR=gpu only)
+# DJL's CUDA libtorch and its JNI library, from DJL's CDN at build time (several GB).
+FROM maven:3.9-eclipse-temurin-17 AS natives-gpu
+ARG PYTORCH_VERSION
+ARG DJL_VERSION
+ARG TORCH_FLAVOR
+COPY deploy/docker/fetch-libtorch.sh /fetch-libtorch.sh
+RUN (command -v curl >/dev/null || (apt-get update -q && apt-get install -y -q --no-install-recommends curl)) \
+ && sh /fetch-libtorch.sh "${PYTORCH_VERSION}" "${TORCH_FLAVOR}" "${DJL_VERSION}" /opt/libtorch
+
 # ---------------------------------------------------------------- runtime bases
 FROM ${JRE_IMAGE} AS base-cpu
 
 FROM ${CUDA_IMAGE} AS base-gpu
+ARG PYTORCH_VERSION
+ARG TORCH_FLAVOR
 COPY --from=base-cpu /opt/java/openjdk /opt/java/openjdk
+COPY --from=natives-gpu /opt/libtorch /opt/libtorch
 ENV JAVA_HOME=/opt/java/openjdk \
     PATH=/opt/java/openjdk/bin:$PATH \
+    PYTORCH_LIBRARY_PATH=/opt/libtorch \
+    PYTORCH_VERSION=${PYTORCH_VERSION} \
+    PYTORCH_FLAVOR=${TORCH_FLAVOR} \
     NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility
 

@@ -13,22 +13,25 @@ from world import Maze, explore_actions, rollout, since_seen
 TRAIN_SEED0 = 1000
 
 
-def trajectories(n_mazes=200, per_maze=2, length=128, seed0=TRAIN_SEED0):
-    """The training trajectories: (maze, start pose, actions), in cache order."""
+def trajectories(n_mazes=200, per_maze=2, length=128, seed0=TRAIN_SEED0, maze_cls=Maze, explore=explore_actions):
+    """The training trajectories: (maze, start pose, actions), in cache order (world v2:
+    maze_cls=world2.Maze2, explore=world2.explore_actions)."""
     for i in range(n_mazes):
-        maze = Maze(seed0 + i)
+        maze = maze_cls(seed0 + i)
         rng = np.random.RandomState(seed0 + i)
         for _ in range(per_maze):
             pose = maze.random_pose(rng)
-            yield maze, pose, [0] + explore_actions(maze, pose, length - 1, rng)
+            yield maze, pose, [0] + explore(maze, pose, length - 1, rng)
 
 
-def build_cache(path, n_mazes=200, per_maze=2, length=128, H=32, W=32, seed0=TRAIN_SEED0):
+def build_cache(path, n_mazes=200, per_maze=2, length=128, H=32, W=32, seed0=TRAIN_SEED0, **world):
+    """frames [N, L, H, W, 3] uint8, actions [N, L], since [N, L] (cached in `path`); `world`:
+    maze_cls and explore for trajectories()."""
     if os.path.exists(path):
         d = np.load(path)
         return d["frames"], d["actions"], d["since"]
     frames, actions, since = [], [], []
-    for maze, pose, acts in trajectories(n_mazes, per_maze, length, seed0):
+    for maze, pose, acts in trajectories(n_mazes, per_maze, length, seed0, **world):
         fr, poses = rollout(maze, pose, acts, H, W)
         frames.append(fr)
         actions.append(acts)

@@ -72,8 +72,9 @@ class Bundle:
         self.calls += 1
         return out
 
-    def ddim(self, x, out, t, s, eta=0.0):
-        """x [B,F,...] at levels t [B,F] -> levels s; frames with s == t untouched."""
+    def ddim(self, x, out, t, s, eta=0.0, noise=None):
+        """x [B,F,...] at levels t [B,F] -> levels s; frames with s == t untouched. sigma*z is drawn from
+        noise(shape) frame by frame in window order, only for frames whose sigma > 0 (the Java engine's order)."""
         at = self.ac[t][:, :, None, None, None]
         as_ = self.ac[s][:, :, None, None, None]
         if self.pred == "v":
@@ -85,7 +86,11 @@ class Bundle:
         x0 = x0.clamp(-1, 1)
         eps = (x - at.sqrt() * x0) / (1 - at).clamp(min=1e-12).sqrt()
         sig = eta * ((1 - as_) / (1 - at).clamp(min=1e-12)).sqrt() * (1 - at / as_).clamp(min=0).sqrt()
-        xs = as_.sqrt() * x0 + (1 - as_ - sig ** 2).clamp(min=0).sqrt() * eps + sig * torch.randn_like(x)
+        z = torch.zeros_like(x)
+        for f in range(x.shape[1]):
+            if eta > 0 and bool((sig[:, f] > 0).any()):
+                z[:, f] = (noise or _randn)(x[:, f].shape)
+        xs = as_.sqrt() * x0 + (1 - as_ - sig ** 2).clamp(min=0).sqrt() * eps + sig * z
         same = (s == t)[:, :, None, None, None]
         return torch.where(same, x, xs)
 
@@ -97,29 +102,46 @@ def onehot(names, acts):
     return a
 
 
-def generate(b, ctx, ctx_a, fut_a, n, stride=None, m_ar=None, m_init=None, seed=0):
-    """ctx [B,c,C,H,W] in [-1,1]; ctx_a [B,c,A]; fut_a [B,n,A]. Returns [B,n,C,H,W]."""
+def _randn(shape):
+    return torch.randn(shape, dtype=torch.float64)
+
+
+def generate(b, ctx, ctx_a, fut_a, n, stride=None, m_ar=None, m_init=None, seed=0, levels=None, eta=None,
+             noise=None):
+    """ctx [B,c,C,H,W] in [-1,1]; ctx_a [B,c,A]; fut_a [B,n,A]. Returns [B,n,C,H,W].
+
+    levels: optional explicit (input levels, output levels) of one AR step (else the default family);
+    noise: optional shape -> float64 tensor, every Gaussian draw in the Java engine's order (initial
+    noise, re-noising, sigma*z), for the parity test; frames computed past n get the noop action."""
     g = torch.manual_seed(seed)
+    noise = noise or _randn
     w = b.w
     D = stride or b.mj["window"]["stride"]
     m_ar = m_ar or b.mj["sampling"]["ar_steps"]
     m_init = m_init or b.mj["sampling"]["init_steps"]
-    eta = b.mj["sampling"]["eta"]
+    eta = b.mj["sampling"]["eta"] if eta is None else eta
     T = b.T
     B, c = ctx.shape[:2]
+    if c < D:
+        raise ValueError("the context has %d frames, fewer than the stride %d" % (c, D))
     K = w // D
-    tin = torch.tensor([round(T * ((j // D) + 1) / K) for j in range(w)], dtype=torch.long)
-    tout = torch.tensor([round(T * (j // D) / K) for j in range(w)], dtype=torch.long)
+    if levels is None:
+        tin = torch.tensor([round(T * ((j // D) + 1) / K) for j in range(w)], dtype=torch.long)
+        tout = torch.tensor([round(T * (j // D) / K) for j in range(w)], dtype=torch.long)
+    else:
+        tin, tout = (torch.tensor(v, dtype=torch.long) for v in levels)
     hist = ctx.clone()
     hist_a = ctx_a.clone()
     total = n + w
-    acts = torch.cat([fut_a, fut_a[:, -1:].expand(B, total, 5)], 1)[:, :total]
+    pad = torch.zeros(B, total, fut_a.shape[2], dtype=fut_a.dtype)
+    pad[:, :, b.mj["actions"]["names"].index("noop")] = 1.0
+    acts = torch.cat([fut_a, pad], 1)[:, :total]
     shape = ctx.shape[2:]
     emitted = 0
     if w > D:
         # initialization: [last D context frames at level 0, w-D new frames T -> 0]
         k = w - D
-        x = torch.cat([ctx[:, c - D:], torch.randn(B, k, *shape, dtype=torch.float64)], 1)
+        x = torch.cat([ctx[:, c - D:], noise((B, k, *shape))], 1)
         a = torch.cat([ctx_a[:, c - D:], acts[:, :k]], 1).float()
         mem = b.memory_inputs(hist.float(), hist_a.float(), c - D)
         lv_prev = torch.cat([torch.zeros(D, dtype=torch.long), torch.full((k,), T, dtype=torch.long)])
@@ -127,14 +149,14 @@ def generate(b, ctx, ctx_a, fut_a, n, stride=None, m_ar=None, m_init=None, seed=
             lv_new = torch.cat([torch.zeros(D, dtype=torch.long),
                                 torch.full((k,), int(round(T * (1 - m / m_init))), dtype=torch.long)])
             out = b.call(x, lv_prev.expand(B, w), a, mem)
-            x = b.ddim(x, out, lv_prev.expand(B, w), lv_new.expand(B, w), eta)
+            x = b.ddim(x, out, lv_prev.expand(B, w), lv_new.expand(B, w), eta, noise)
             lv_prev = lv_new
         init = x[:, D:]
         ac = b.ac[tin[:k]][None, :, None, None, None]
-        win = ac.sqrt() * init + (1 - ac).sqrt() * torch.randn_like(init)
-        win = torch.cat([win, torch.randn(B, D, *shape, dtype=torch.float64)], 1)
+        win = ac.sqrt() * init + (1 - ac).sqrt() * noise(init.shape)
+        win = torch.cat([win, noise((B, D, *shape))], 1)
     else:
-        win = torch.randn(B, w, *shape, dtype=torch.float64)
+        win = noise((B, w, *shape))
     win_a = acts[:, :w]
     nxt = w  # index into acts of the next frame to enter
     frames = []
@@ -144,7 +166,7 @@ def generate(b, ctx, ctx_a, fut_a, n, stride=None, m_ar=None, m_init=None, seed=
         for m in range(1, m_ar + 1):
             lv_new = torch.round(tin.double() + (tout - tin).double() * m / m_ar).long()
             out = b.call(win, lv_prev.expand(B, w), win_a.float(), mem)
-            win = b.ddim(win, out, lv_prev.expand(B, w), lv_new.expand(B, w), eta)
+            win = b.ddim(win, out, lv_prev.expand(B, w), lv_new.expand(B, w), eta, noise)
             lv_prev = lv_new
         done = win[:, :D].clamp(-1, 1)
         frames.append(done)
@@ -153,9 +175,9 @@ def generate(b, ctx, ctx_a, fut_a, n, stride=None, m_ar=None, m_init=None, seed=
         hist_a = torch.cat([hist_a, win_a[:, :D]], 1)
         new_a = acts[:, nxt:nxt + D]
         if new_a.shape[1] < D:
-            new_a = torch.cat([new_a, acts[:, -1:].expand(B, D - new_a.shape[1], 5)], 1)
+            new_a = torch.cat([new_a, pad[:, :D - new_a.shape[1]]], 1)
         nxt += D
-        win = torch.cat([win[:, D:], torch.randn(B, D, *shape, dtype=torch.float64)], 1)
+        win = torch.cat([win[:, D:], noise((B, D, *shape))], 1)
         win_a = torch.cat([win_a[:, D:], new_a], 1)
     return torch.cat(frames, 1)[:, :n]
 

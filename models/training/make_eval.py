@@ -1,5 +1,5 @@
 """Write the held-out evaluation sets to models/eval/<set>/ (maze seeds >= 900000, never
-used in training):   /usr/bin/python3 make_eval.py
+used in training):   /usr/bin/python3 make_eval.py   (world v2: --world v2, make_eval2.py)
 
 Format (read by the Java service): manifest.json plus one RGB PNG per trajectory with its
 N frames tiled left to right (width N*W, height H). actions[0] = "noop" (leads to frame 0).
@@ -19,21 +19,39 @@ H = W = 32
 BUCKETS = [(1, 16), (17, 48), (49, 112)]
 
 
-def write_set(name, kind, description, trajs, context):
+def save_png(path, img):
     from skimage.io import imsave  # only needed to write the sets: the tests import this module without it
 
-    d = os.path.join(EVAL, name)
-    os.makedirs(d, exist_ok=True)
+    imsave(path, img, check_contrast=False)
+
+
+def write_trajectories(d, name, trajs):
     entries = []
     for k, (frames, acts, since) in enumerate(trajs):
         fn = "%s-%02d.png" % (name, k)
-        imsave(os.path.join(d, fn), np.concatenate(list(frames), axis=1), check_contrast=False)
+        save_png(os.path.join(d, fn), np.concatenate(list(frames), axis=1))
         entries.append({"id": "%s-%02d" % (name, k), "frames": fn, "length": int(len(frames)),
                         "actions": [ACTIONS[a] for a in acts], "sinceSeen": [int(s) for s in since]})
-    man = {"name": name, "kind": kind, "description": description,
-           "frame": {"channels": 3, "height": H, "width": W},
-           "actions": {"type": "discrete", "names": ACTIONS},
-           "contextFrames": context, "trajectories": entries}
+    return entries
+
+
+def write_set(name, kind, description, trajs, context, world=None, extra=None):
+    """Write models/eval/<name>/: the trajectory PNGs and manifest.json. `world` ("maze-v2")
+    is written to the manifest when given (absent = maze-v1, the v1 sets stay byte-identical);
+    `extra(d)` returns more manifest keys (written after contextFrames: the controllability
+    states)."""
+    d = os.path.join(EVAL, name)
+    os.makedirs(d, exist_ok=True)
+    man = {"name": name}
+    if world is not None:
+        man["world"] = world
+    man.update({"kind": kind, "description": description,
+                "frame": {"channels": 3, "height": H, "width": W},
+                "actions": {"type": "discrete", "names": ACTIONS},
+                "contextFrames": context})
+    if extra is not None:
+        man.update(extra(d))
+    man["trajectories"] = write_trajectories(d, name, trajs)
     with open(os.path.join(d, "manifest.json"), "w") as f:
         json.dump(man, f, indent=1)
 
@@ -74,6 +92,14 @@ def retrieval(n=8, context=8, length=136):
 
 
 def main():
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--world", choices=["v1", "v2"], default="v1")
+    if ap.parse_args().world == "v2":
+        import make_eval2
+
+        return make_eval2.main()
     acc = accumulation()
     write_set("accumulation", "accumulation",
               "8 held-out trajectories (maze seeds 900000-900007): 8 context frames + 72 future frames, exploration "

@@ -111,28 +111,38 @@ class Maze:
                     return False
         return True
 
+    HEADINGS = 4  # v1: 90 degree turns
+
+    def move(self, d):
+        """The integer position change of a forward move with heading d."""
+        return int(DIRS[d][0]), int(DIRS[d][1])
+
     def step(self, pose, action):
         hx, hy, d = pose
         if isinstance(action, str):
             action = ACTIONS.index(action)
         if action == 1 or action == 2:
             s = 1 if action == 1 else -1
-            nx, ny = hx + s * DIRS[d][0], hy + s * DIRS[d][1]
+            mx, my = self.move(d)
+            nx, ny = hx + s * mx, hy + s * my
             if self.free(nx, ny):
                 return (int(nx), int(ny), d)
             return pose
         if action == 3:
-            return (hx, hy, (d + 1) % 4)
+            return (hx, hy, (d + 1) % self.HEADINGS)
         if action == 4:
-            return (hx, hy, (d + 3) % 4)
+            return (hx, hy, (d - 1) % self.HEADINGS)
         return pose
 
     # ---- rendering ----------------------------------------------------------------
     def render(self, pose, H=32, W=32):
         """Render an H x W x 3 uint8 frame from a pose."""
         hx, hy, d = pose
-        px, py = hx * 0.5, hy * 0.5
-        dx, dy = float(DIRS[d][0]), float(DIRS[d][1])
+        return self.cast(hx * 0.5, hy * 0.5, float(DIRS[d][0]), float(DIRS[d][1]), H, W)
+
+    def cast(self, px, py, dx, dy, H=32, W=32):
+        """Ray-cast an H x W x 3 uint8 frame from position (px, py) in blocks, looking along
+        the unit vector (dx, dy) with a 90 degree field of view."""
         rx, ry = dy, -dx  # right vector; FOV 90 degrees
         camx = (2.0 * (np.arange(W) + 0.5) / W) - 1.0
         rdx = dx + rx * camx

@@ -9,6 +9,7 @@ import org.arvdm.diagnostics.Evaluation;
 import org.arvdm.diagnostics.EvaluationSet;
 import org.arvdm.diagnostics.EvaluationSets;
 import org.arvdm.diagnostics.ImageMetrics;
+import org.arvdm.generation.ArSchedule;
 import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelManifest;
 import org.springframework.http.HttpStatus;
@@ -92,9 +93,10 @@ final class EvaluationPlanner {
         }
         long seed = r.seed() != null ? r.seed() : ThreadLocalRandom.current().nextLong(1L << 53);
         long deadline = System.nanoTime() + props.evaluation().maxSeconds() * 1_000_000_000L;
-        return new Evaluation(model.id(), m, model.gateway(), setName, trajectories, context, frames,
-                GenerationPlanner.schedule(r.schedule(), m, props.limits()), GenerationPlanner.memory(r.memory(), m), seed, threshold,
-                deadline);
+        ArSchedule schedule = GenerationPlanner.schedule(r.schedule(), m, props.limits());
+        GenerationPlanner.checkContext(context, schedule, "contextFrames");
+        return new Evaluation(model.id(), m, model.gateway(), setName, trajectories, context, frames, schedule,
+                GenerationPlanner.memory(r.memory(), m), seed, threshold, deadline);
     }
 
     private static void checkCompatible(EvaluationSet set, ModelManifest m) {

@@ -33,7 +33,7 @@ final class GenerationPlanner {
     Planned plan(GenerationRequest r, ModelManifest m) {
         ModelManifest.Frame shape = m.frame();
         ModelManifest.Actions space = m.actions();
-        float[] padding = paddingAction(space);
+        float[] padding = space.padding();
 
         GenerationRequest.Context ctx = r.context();
         if (ctx == null || ctx.frames() == null || ctx.frames().isEmpty()) {
@@ -82,6 +82,7 @@ final class GenerationPlanner {
         }
 
         ArSchedule schedule = schedule(r.schedule(), m, limits);
+        checkContext(frames.size(), schedule, "context.frames");
         MemoryModule memory = memory(r.memory(), m);
         String format = "png";
         int quality = 90;
@@ -128,13 +129,16 @@ final class GenerationPlanner {
         return out;
     }
 
-    /** The action assumed where none is known: noop for discrete spaces that have one, else zeros. */
-    static float[] paddingAction(ModelManifest.Actions space) {
-        float[] v = new float[space.vectorSize()];
-        if (space.discrete() && space.names().contains("noop")) {
-            v[space.names().indexOf("noop")] = 1f;
+    /**
+     * The newest Δ context frames start the window (docs/engine.md), so a context needs at least Δ
+     * (the schedule's stride) frames.
+     */
+    static void checkContext(int contextFrames, ArSchedule schedule, String field) {
+        if (contextFrames < schedule.stride()) {
+            throw ApiException.badRequest(field, contextFrames + " context frame(s) given, fewer than the stride"
+                    + " (schedule.stride = " + schedule.stride() + "): the newest " + schedule.stride()
+                    + " context frames start the window");
         }
-        return v;
     }
 
     static float[] action(Object a, ModelManifest.Actions space, String field) {

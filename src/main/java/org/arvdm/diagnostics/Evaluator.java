@@ -97,7 +97,7 @@ public final class Evaluator {
         ModelManifest m = e.manifest();
         int c = e.contextFrames();
         int n = e.framesFor(t);
-        float[] padding = padding(m.actions());
+        float[] padding = m.actions().padding();
         List<float[]> ctxActions = new ArrayList<>();
         for (int k = 0; k < c; k++) {
             ctxActions.add(oneHot(t.actions().get(k), m.actions()));
@@ -155,16 +155,6 @@ public final class Evaluator {
         }
         float[] v = new float[space.names().size()];
         v[idx] = 1f;
-        return v;
-    }
-
-    /** The action for frames past the trajectory's end (computed, never scored): noop. */
-    private static float[] padding(ModelManifest.Actions space) {
-        float[] v = new float[space.vectorSize()];
-        int noop = space.discrete() ? space.names().indexOf("noop") : -1;
-        if (noop >= 0) {
-            v[noop] = 1f;
-        }
         return v;
     }
 }

@@ -129,7 +129,7 @@ public final class ArGenerator {
         private void initialize() throws InterruptedException {
             int ctx = history.size();
             for (int j = 0; j < stride; j++) {
-                int h = Math.max(0, ctx - stride + j);
+                int h = ctx - stride + j; // GenerationPlan guarantees ctx >= stride
                 System.arraycopy(history.frame(h), 0, x, j * fs, fs);
                 System.arraycopy(history.action(h), 0, act, j * as, as);
                 level[j] = 0;
@@ -246,9 +246,22 @@ public final class ArGenerator {
             }
         }
 
+        /**
+         * The memory view for the coming step, from the history without the frames that sit clean
+         * in the window (the newest Δ context frames during the initialization stage; emitted
+         * frames a schedule keeps at level 0 in the window): as in training, the network never
+         * sees a frame both in its window and in its memory.
+         */
         private MemoryView prepareMemory() {
             checkLive();
-            MemoryView view = plan.memory().prepare(history, (frames, actions, mask, slots) -> {
+            int inWindow = 0;
+            for (int j = 0; j < w; j++) {
+                if (index[j] < emitted) { // a context frame (-1) or an emitted frame still in the window
+                    inWindow++;
+                }
+            }
+            History visible = inWindow == 0 ? history : history.prefix(history.size() - inWindow);
+            MemoryView view = plan.memory().prepare(visible, (frames, actions, mask, slots) -> {
                 checkLive();
                 try {
                     float[] tokens = gateway.encode(new EncodeCall(frames, actions, mask, slots));

@@ -35,8 +35,8 @@ public record ArSchedule(int timesteps, int window, int stride, int[] inputLevel
         int[] out = new int[window];
         for (int j = 0; j < window; j++) {
             int b = j / stride + 1;
-            in[j] = (int) Math.round((double) timesteps * b / bands);
-            out[j] = (int) Math.round((double) timesteps * (b - 1) / bands);
+            in[j] = level((double) timesteps * b / bands);
+            out[j] = level((double) timesteps * (b - 1) / bands);
         }
         return new ArSchedule(timesteps, window, stride, in, out, arSteps, initSteps, eta);
     }
@@ -138,12 +138,20 @@ public record ArSchedule(int timesteps, int window, int stride, int[] inputLevel
 
     /** Level of window frame {@code j} after iteration {@code m} (0..arSteps) of an AR step. */
     public int arLevel(int j, int m) {
-        return (int) Math.round(inputLevels[j] + (double) (outputLevels[j] - inputLevels[j]) * m / arSteps);
+        return level(inputLevels[j] + (double) (outputLevels[j] - inputLevels[j]) * m / arSteps);
     }
 
     /** Level of the frames being initialised after iteration {@code m} (0..initSteps). */
     public int initLevel(int m) {
-        return (int) Math.round(timesteps * (1.0 - (double) m / initSteps));
+        return level(timesteps * (1.0 - (double) m / initSteps));
+    }
+
+    /**
+     * The one rounding rule for levels: to the nearest integer, halves to the even one (Python's
+     * {@code round} and {@code torch.round}, which the training code and the reference sampler use).
+     */
+    static int level(double v) {
+        return (int) Math.rint(v);
     }
 
     /** Frames generated jointly by the initialization stage (w − Δ; 0 means none). */

@@ -10,7 +10,8 @@ import org.arvdm.memory.MemoryModule;
  *
  * @param frameSize      C·H·W
  * @param actionSize     A, the action vector length
- * @param contextFrames  the context clip, oldest first, each C·H·W in [-1, 1] (at least one)
+ * @param contextFrames  the context clip, oldest first, each C·H·W in [-1, 1] (at least Δ: the newest Δ
+ *                       start the window)
  * @param contextActions one action vector per context frame (the first is the padding action)
  * @param padding        the action used where none is known (noop, or zeros)
  * @param deadlineNanos  System.nanoTime() past which the loop stops (Long.MAX_VALUE for none)
@@ -23,6 +24,10 @@ public record GenerationPlan(int frameSize, int actionSize, double[] alphasCumpr
     public GenerationPlan {
         if (contextFrames.isEmpty()) {
             throw new IllegalArgumentException("a generation needs at least one context frame");
+        }
+        if (contextFrames.size() < schedule.stride()) {
+            throw new IllegalArgumentException("the context has " + contextFrames.size() + " frames, fewer than the"
+                    + " stride (" + schedule.stride() + ")");
         }
         if (contextActions.size() != contextFrames.size()) {
             throw new IllegalArgumentException("one action per context frame expected");

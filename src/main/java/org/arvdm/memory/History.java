@@ -29,6 +29,17 @@ public final class History {
         actions.add(action);
     }
 
+    /** A copy holding the oldest {@code n} entries (the frames and actions themselves are shared, not copied). */
+    public History prefix(int n) {
+        if (n < 0 || n > frames.size()) {
+            throw new IllegalArgumentException("prefix of " + n + " entries out of " + frames.size());
+        }
+        History h = new History(frameSize, actionSize);
+        h.frames.addAll(frames.subList(0, n));
+        h.actions.addAll(actions.subList(0, n));
+        return h;
+    }
+
     public int size() {
         return frames.size();
     }

@@ -9,8 +9,12 @@ public final class DeviceSpec {
     }
 
     public static Device resolve(String spec, Engine engine) {
+        return resolve(spec, engine.getGpuCount());
+    }
+
+    /** The device for {@code spec} on a machine where the engine sees {@code gpus} GPUs. */
+    public static Device resolve(String spec, int gpus) {
         String s = spec == null ? "auto" : spec.trim().toLowerCase(java.util.Locale.ROOT);
-        int gpus = engine.getGpuCount();
         if (s.equals("auto")) {
             return gpus > 0 ? Device.gpu() : Device.cpu();
         }
@@ -19,7 +23,7 @@ public final class DeviceSpec {
         }
         if (s.equals("gpu") || s.startsWith("gpu:")) {
             int id = s.equals("gpu") ? 0 : parseId(s);
-            if (id >= gpus) {
+            if (id < 0 || id >= gpus) {
                 throw new IllegalArgumentException("arvdm.device=" + spec + " but the PyTorch engine sees " + gpus
                         + " GPU(s); use cpu or auto, or install the CUDA natives (see docs/deployment.md)");
             }

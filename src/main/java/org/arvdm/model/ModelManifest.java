@@ -40,6 +40,19 @@ public record ModelManifest(
         public int vectorSize() {
             return discrete() ? names.size() : size;
         }
+
+        /**
+         * The one padding action, used wherever no action is known (a context's first frame given
+         * without one, frames computed past a request's end, frames asked for by count):
+         * {@code noop} one-hot for discrete spaces that have one, else zeros.
+         */
+        public float[] padding() {
+            float[] v = new float[vectorSize()];
+            if (discrete() && names.contains("noop")) {
+                v[names.indexOf("noop")] = 1f;
+            }
+            return v;
+        }
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)

@@ -107,6 +107,17 @@ class GenerationErrorsTest {
     }
 
     @Test
+    void contextShorterThanTheStrideIsRejected() {
+        Map<String, Object> r = GenerationApiTest.request("tiny-frames", 1, 2, 1);
+        r.put("schedule", Map.of("stride", 2));
+        problem(r, 400, "context.frames").jsonPath("$.detail").value(d ->
+                assertThat((String) d).contains("1 context frame(s) given, fewer than the stride"));
+        r.put("context", Map.of("frames", TestImages.clip(2, 16)));
+        http.post().uri("/v1/generations").contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.APPLICATION_JSON).bodyValue(r).exchange().expectStatus().isOk();
+    }
+
+    @Test
     void memoryCanBeLoweredNeverRaised() {
         problem(with("memory", Map.of("frames", 5)), 400, "memory.frames").jsonPath("$.detail")
                 .value(d -> assertThat((String) d).contains("must be in 1..4"));

@@ -20,7 +20,7 @@ import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 import org.yaml.snakeyaml.Yaml;
 
-/** The Dockerfile, .dockerignore and the Maven gpu profile say what the docs and manifests rely on. */
+/** The Dockerfile, .dockerignore and pom.xml say what the docs and manifests rely on. */
 class DockerImageTest {
 
     private final DockerImageSpec image = DockerImageSpec.load();
@@ -35,8 +35,9 @@ class DockerImageTest {
         assertThat(image.stage("base-cpu").orElseThrow().from()).isEqualTo("${JRE_IMAGE}");
         assertThat(image.stage("base-gpu").orElseThrow().from()).isEqualTo("${CUDA_IMAGE}");
         assertThat(image.runtime().from()).isEqualTo("base-${FLAVOR}");
+        // One jar for both flavours: the build does not depend on FLAVOR.
         assertThat(image.stage("build").orElseThrow().all("RUN"))
-                .anySatisfy(run -> assertThat(run).contains("-P\"${FLAVOR}\"", "package"));
+                .anySatisfy(run -> assertThat(run).contains("package").doesNotContain("FLAVOR", "-P"));
     }
 
     @Test
@@ -75,24 +76,49 @@ class DockerImageTest {
         assertThat(lines).noneMatch(l -> l.startsWith("!target") || l.startsWith("!.git"));
     }
 
+    /**
+     * The GPU image names only artifacts that exist: the jar is the CPU one (the CUDA natives are not on
+     * Maven Central, deepjavalibrary/djl#3784), and DJL's CUDA 12.8 libtorch is fetched at build time for
+     * exactly the PyTorch and DJL versions the pom pins, then found through PYTORCH_LIBRARY_PATH while
+     * the running container stays offline.
+     */
     @Test
-    void mavenGpuProfileSwapsTheCpuNativesForCuda128() throws Exception {
+    void gpuImageFetchesTheCudaNativesOfThePinnedVersionsAtBuildTime() throws Exception {
         Document pom = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(
                 new ByteArrayInputStream(RenderedManifests.read("pom.xml").getBytes(StandardCharsets.UTF_8)));
-        Map<String, String> profileFlavor = new LinkedHashMap<>();
-        NodeList profiles = pom.getElementsByTagName("profile");
-        for (int i = 0; i < profiles.getLength(); i++) {
-            Element p = (Element) profiles.item(i);
-            String id = p.getElementsByTagName("id").item(0).getTextContent().strip();
-            NodeList flavor = p.getElementsByTagName("pytorch.flavor");
-            if (flavor.getLength() > 0) {
-                profileFlavor.put(id, flavor.item(0).getTextContent().strip());
+        Element props = (Element) pom.getElementsByTagName("properties").item(0);
+        String pytorch = props.getElementsByTagName("pytorch.version").item(0).getTextContent().strip();
+        String djl = props.getElementsByTagName("djl.version").item(0).getTextContent().strip();
+
+        List<String> djlArtifacts = new java.util.ArrayList<>();
+        NodeList deps = pom.getElementsByTagName("dependency");
+        for (int i = 0; i < deps.getLength(); i++) {
+            Element d = (Element) deps.item(i);
+            if (d.getElementsByTagName("groupId").item(0).getTextContent().strip().equals("ai.djl.pytorch")) {
+                djlArtifacts.add(d.getElementsByTagName("artifactId").item(0).getTextContent().strip());
             }
         }
-        assertThat(profileFlavor).containsEntry("cpu", "cpu").containsEntry("gpu", "cu128");
-        assertThat(RenderedManifests.read("pom.xml"))
-                .contains("<artifactId>pytorch-native-${pytorch.flavor}</artifactId>")
-                .contains("<pytorch.flavor>cpu</pytorch.flavor>");
+        assertThat(djlArtifacts).containsExactlyInAnyOrder("pytorch-engine", "pytorch-jni", "pytorch-native-cpu");
+        assertThat(RenderedManifests.read("pom.xml")).doesNotContain("pytorch-native-cu", "pytorch.flavor");
+
+        assertThat(image.globalArg("PYTORCH_VERSION")).contains(pytorch);
+        assertThat(image.globalArg("DJL_VERSION")).contains(djl);
+        assertThat(image.globalArg("TORCH_FLAVOR")).contains("cu128");
+        assertThat(image.globalArg("CUDA_IMAGE")).hasValueSatisfying(v -> assertThat(v).contains(":12.8"));
+
+        DockerImageSpec.Stage natives = image.stage("natives-gpu").orElseThrow();
+        assertThat(natives.all("COPY")).containsExactly("deploy/docker/fetch-libtorch.sh /fetch-libtorch.sh");
+        assertThat(natives.all("RUN")).anySatisfy(run -> assertThat(run).contains(
+                "sh /fetch-libtorch.sh \"${PYTORCH_VERSION}\" \"${TORCH_FLAVOR}\" \"${DJL_VERSION}\" /opt/libtorch"));
+
+        DockerImageSpec.Stage gpu = image.stage("base-gpu").orElseThrow();
+        assertThat(gpu.all("COPY")).contains("--from=natives-gpu /opt/libtorch /opt/libtorch");
+        Map<String, String> env = DockerImageSpec.parseEnv(String.join(" ", gpu.all("ENV")));
+        assertThat(env).containsEntry("PYTORCH_LIBRARY_PATH", "/opt/libtorch")
+                .containsEntry("PYTORCH_VERSION", "${PYTORCH_VERSION}")
+                .containsEntry("PYTORCH_FLAVOR", "${TORCH_FLAVOR}");
+        // Nothing downloads at run time: the entrypoint keeps DJL offline for both flavours.
+        assertThat(image.javaCommand(image.environment())).contains("-Dai.djl.offline=true");
     }
 
     /**

@@ -169,9 +169,10 @@ class ArGeneratorTest {
                 OracleNetworks.cleanFrame(-101, FS)));
         List<Float> historyActions = new ArrayList<>(List.of(0f, -1f));
         int call = 0;
-        // Init stage (w - stride = 1 frame, 2 iterations) sees the context only.
+        // Init stage (w - stride = 1 frame, 2 iterations): the newest context frame sits clean in the
+        // window, so memory holds only the context before it.
         for (int m = 0; m < 2; m++, call++) {
-            assertMemory(net.calls.get(call), history, historyActions, wm);
+            assertMemory(net.calls.get(call), history.subList(0, 1), historyActions.subList(0, 1), wm);
         }
         // Each AR step (2 iterations) sees the history as it was at the step's start.
         int emittedBefore = 0;
@@ -220,8 +221,8 @@ class ArGeneratorTest {
                 CallGateway.direct(net), rec, EngineObserver.NONE);
 
         assertThat(net.encodes).hasSize(1 + stats.arSteps());
-        // Init: encoder saw the 3 context frames left-padded to 4 slots.
-        assertThat(net.encodes.get(0).mask()).containsExactly(false, true, true, true);
+        // Init: the newest 2 (= stride) context frames are in the window, the encoder saw the one before.
+        assertThat(net.encodes.get(0).mask()).containsExactly(false, false, false, true);
         // AR step 1: the init frames are not history yet (they are emitted when they leave the window).
         assertThat(net.encodes.get(1).mask()).containsExactly(false, true, true, true);
         assertThat(net.encodes.get(2).mask()).containsExactly(true, true, true, true);

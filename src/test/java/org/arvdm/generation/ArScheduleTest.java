@@ -30,6 +30,21 @@ class ArScheduleTest {
     }
 
     @Test
+    void levelsRoundHalvesToEvenAsPythonDoes() {
+        ArSchedule s = ArSchedule.defaultFamily(100, 4, 1, 4, 8, 0);
+        // 25 - 25·2/4 = 12.5 -> 12 (half-up: 13); 50 - 25·1/4 = 43.75 -> 44
+        assertThat(s.arLevel(0, 2)).isEqualTo(12);
+        assertThat(s.arLevel(1, 1)).isEqualTo(44);
+        assertThat(s.arLevel(1, 2)).isEqualTo(38); // 37.5 -> 38 (even)
+        // 100 * (1 - 3/8) = 62.5 -> 62, 100 * (1 - 1/8) = 87.5 -> 88
+        assertThat(s.initLevel(3)).isEqualTo(62);
+        assertThat(s.initLevel(1)).isEqualTo(88);
+        // default family with K = 8 bands over T = 100: 12.5 -> 12, 37.5 -> 38, 62.5 -> 62, 87.5 -> 88
+        assertThat(ArSchedule.defaultFamily(100, 8, 1, 1, 1, 0).inputLevels())
+                .containsExactly(12, 25, 38, 50, 62, 75, 88, 100);
+    }
+
+    @Test
     void explicitLevelsDeriveOutputsFromCircularityAndBoundary() {
         ArSchedule s = ArSchedule.explicit(1000, 4, 1, new int[] {100, 400, 700, 1000}, null, 5, 5, 0);
         assertThat(s.outputLevels()).containsExactly(0, 100, 400, 700);
