@@ -181,7 +181,7 @@ public final class ImageCodec {
         }
     }
 
-    static float[] toFrame(BufferedImage img, int channels) {
+    public static float[] toFrame(BufferedImage img, int channels) {
         return FrameImages.toFrame(img, channels);
     }
 
@@ -210,23 +210,27 @@ public final class ImageCodec {
         return out;
     }
 
+    /**
+     * The JDK PNG writer's compression quality for zlib level 1: ImageIO's default is level 4, which costs
+     * a quarter more time per frame for about 10 % fewer bytes (docs/encoding.md). PNG is lossless, so
+     * the pixels a client decodes are the same.
+     */
+    static final float PNG_FAST = 0.9f;
+
     public static byte[] bytes(BufferedImage img, String format, int quality) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        boolean jpeg = "jpeg".equals(format);
+        Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName(jpeg ? "jpeg" : "png");
+        ImageWriter writer = writers.next();
         try {
-            if ("jpeg".equals(format)) {
-                Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName("jpeg");
-                ImageWriter writer = writers.next();
-                ImageWriteParam param = writer.getDefaultWriteParam();
-                param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-                param.setCompressionQuality(quality / 100f);
-                try (MemoryCacheImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
-                    writer.setOutput(ios);
-                    writer.write(null, new IIOImage(img, null, null), param);
-                } finally {
-                    writer.dispose();
-                }
-            } else {
-                ImageIO.write(img, "png", out);
+            ImageWriteParam param = writer.getDefaultWriteParam();
+            param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+            param.setCompressionQuality(jpeg ? quality / 100f : PNG_FAST);
+            try (MemoryCacheImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
+                writer.setOutput(ios);
+                writer.write(null, new IIOImage(img, null, null), param);
+            } finally {
+                writer.dispose();
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
