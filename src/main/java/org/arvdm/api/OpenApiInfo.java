@@ -25,7 +25,7 @@ import org.springframework.context.annotation.Configuration;
         info = @Info(title = "ARVDM serving API", version = "v1",
                 description = "Auto-regressive video diffusion (Meta-ARVDM) generation, streamed frame by frame"
                         + " over server-sent events.",
-                license = @License(name = "Apache-2.0")),
+                license = @License(name = "Apache-2.0", identifier = "Apache-2.0")),
         servers = @Server(url = "/", description = "this service"),
         security = @SecurityRequirement(name = OpenApiInfo.API_KEY))
 @SecurityScheme(name = OpenApiInfo.API_KEY, type = SecuritySchemeType.HTTP, scheme = "bearer",
