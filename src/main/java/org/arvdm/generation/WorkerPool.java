@@ -1,7 +1,6 @@
 package org.arvdm.generation;
 
 import java.time.Duration;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -13,7 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * bounds what waits in it). Owns its threads: {@link #shutdown(Duration)}.
  */
 public final class WorkerPool {
-    private final ExecutorService executor;
+    private final ThreadPoolExecutor executor;
 
     public WorkerPool(String threadPrefix, int threads) {
         AtomicInteger n = new AtomicInteger();
@@ -27,6 +26,16 @@ public final class WorkerPool {
 
     public Future<?> submit(Runnable task) {
         return executor.submit(task);
+    }
+
+    /** True while some submitted task waits for a thread. */
+    public boolean hasWaiting() {
+        return !executor.getQueue().isEmpty();
+    }
+
+    /** Threads running a task now. */
+    public int busy() {
+        return executor.getActiveCount();
     }
 
     /** Lets running tasks finish within {@code grace}, then interrupts them; queued tasks still run first. */

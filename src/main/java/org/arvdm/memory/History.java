@@ -29,6 +29,11 @@ public final class History {
         actions.add(action);
     }
 
+    /** A new history with the same entries (the frames themselves are never changed, so they are shared). */
+    public History copy() {
+        return prefix(frames.size());
+    }
+
     /** A copy holding the oldest {@code n} entries (the frames and actions themselves are shared, not copied). */
     public History prefix(int n) {
         if (n < 0 || n > frames.size()) {
