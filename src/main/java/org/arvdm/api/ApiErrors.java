@@ -1,73 +1,274 @@
 package org.arvdm.api;
 
 import java.net.URI;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
 
 import org.arvdm.generation.CapacityException;
 import org.springframework.core.codec.DecodingException;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.server.MethodNotAllowedException;
+import org.springframework.web.server.NotAcceptableStatusException;
+import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.server.ServerWebInputException;
 import org.springframework.web.server.UnsupportedMediaTypeStatusException;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.TokenStreamContext;
+import tools.jackson.core.exc.InputCoercionException;
+import tools.jackson.core.exc.StreamConstraintsException;
+import tools.jackson.core.exc.StreamReadException;
+import tools.jackson.databind.exc.MismatchedInputException;
+import tools.jackson.databind.exc.PropertyBindingException;
 
-/** The one place exceptions become HTTP problems ({@code application/problem+json}). */
+/**
+ * The one place failures become HTTP problems ({@code application/problem+json}): exceptions of
+ * controllers (through this advice) and of the HTTP stack around them (through {@link ProblemWebExceptionHandler}).
+ * Every problem has {@code type}, {@code title}, {@code status}, {@code detail}; {@code field}
+ * names the part of the request at fault by its JSON path ({@code schedule.inputLevels[2]},
+ * {@code body} for the body as a whole). Details never name Java classes, and values echoed from
+ * a request are cut to {@link #MAX_ECHO} characters.
+ */
 @RestControllerAdvice
 class ApiErrors {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ApiErrors.class);
+    /** Longest piece of a client's value echoed back in a detail. */
+    static final int MAX_ECHO = 64;
 
-    @ExceptionHandler(ApiException.class)
-    ResponseEntity<ProblemDetail> api(ApiException e) {
-        ProblemDetail p = problem(e.status(), e.getMessage());
-        if (e.field() != null) {
-            p.setProperty("field", e.field());
+    /** A problem ready to send: the detail and the headers it needs. */
+    record Answer(ProblemDetail problem, String retryAfter, String wwwAuthenticate) {
+        ResponseEntity<ProblemDetail> entity() {
+            ResponseEntity.BodyBuilder b = ResponseEntity.status(problem.getStatus())
+                    .contentType(MediaType.APPLICATION_PROBLEM_JSON);
+            if (retryAfter != null) {
+                b.header(HttpHeaders.RETRY_AFTER, retryAfter);
+            }
+            if (wwwAuthenticate != null) {
+                b.header(HttpHeaders.WWW_AUTHENTICATE, wwwAuthenticate);
+            }
+            return b.body(problem);
         }
-        if (e.rule() != null) {
-            p.setProperty("rule", e.rule());
+    }
+
+    @ExceptionHandler(Throwable.class)
+    ResponseEntity<ProblemDetail> handle(Throwable e) {
+        return answer(e).entity();
+    }
+
+    /** Maps any failure before the first response byte to its problem. */
+    static Answer answer(Throwable e) {
+        if (e instanceof ApiException a) {
+            return new Answer(problem(a.status(), a.getMessage(), a.field(), a.rule()), null,
+                    a.status() == HttpStatus.UNAUTHORIZED ? ApiKeys.CHALLENGE : null);
         }
-        return respond(p, null);
-    }
-
-    @ExceptionHandler(CapacityException.class)
-    ResponseEntity<ProblemDetail> capacity(CapacityException e) {
-        HttpStatus status = e.shuttingDown() ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.TOO_MANY_REQUESTS;
-        return respond(problem(status, e.getMessage()), Long.toString(Math.max(1, e.retryAfter().toSeconds())));
-    }
-
-    @ExceptionHandler(ServerWebInputException.class)
-    ResponseEntity<ProblemDetail> input(ServerWebInputException e) {
-        Throwable cause = e.getMostSpecificCause();
-        if (cause instanceof DataBufferLimitException) {
-            return respond(problem(HttpStatus.PAYLOAD_TOO_LARGE, "body: larger than arvdm.limits.max-body-bytes"),
-                    null);
+        if (e instanceof CapacityException c) {
+            HttpStatus status = c.shuttingDown() ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.TOO_MANY_REQUESTS;
+            return new Answer(problem(status, c.getMessage(), null, null),
+                    Long.toString(Math.max(1, c.retryAfter().toSeconds())), null);
         }
-        String detail = e.getCause() instanceof DecodingException d ? d.getMostSpecificCause().getMessage()
-                : e.getReason();
-        ProblemDetail p = problem(HttpStatus.BAD_REQUEST, "body: not a valid request: " + detail);
-        p.setProperty("field", "body");
-        return respond(p, null);
+        if (e instanceof java.util.concurrent.RejectedExecutionException) {
+            return new Answer(problem(HttpStatus.TOO_MANY_REQUESTS, "too many requests are being decoded; retry"
+                    + " shortly", null, null), "1", null);
+        }
+        if (e instanceof ServerWebInputException in) {
+            return new Answer(input(in), null, null);
+        }
+        if (e instanceof DataBufferLimitException) {
+            return new Answer(tooLarge(), null, null);
+        }
+        if (e instanceof UnsupportedMediaTypeStatusException) {
+            return new Answer(problem(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json",
+                    "Content-Type", null), null, null);
+        }
+        if (e instanceof NotAcceptableStatusException n) {
+            return new Answer(problem(HttpStatus.NOT_ACCEPTABLE, "Accept: this resource answers "
+                    + n.getSupportedMediaTypes(), "Accept", null), null, null);
+        }
+        if (e instanceof MethodNotAllowedException m) {
+            return new Answer(problem(HttpStatus.METHOD_NOT_ALLOWED, "method " + m.getHttpMethod()
+                    + " is not allowed here; allowed: " + m.getSupportedMethods(), null, null), null, null);
+        }
+        if (e instanceof ResponseStatusException r) {
+            HttpStatusCode code = r.getStatusCode();
+            if (code.value() == HttpStatus.PAYLOAD_TOO_LARGE.value()) {
+                return new Answer(tooLarge(), null, null);
+            }
+            String detail = code.value() == 404 ? "no such resource; the API is under /v1 (see /v3/api-docs)"
+                    : echo(r.getReason() == null ? HttpStatus.valueOf(code.value()).getReasonPhrase() : r.getReason());
+            return new Answer(problem(HttpStatus.valueOf(code.value()), detail, null, null), null, null);
+        }
+        log.error("unexpected failure before the response", e);
+        return new Answer(problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal error; the service log has the"
+                + " details", null, null), null, null);
     }
 
-    @ExceptionHandler(UnsupportedMediaTypeStatusException.class)
-    ResponseEntity<ProblemDetail> mediaType(UnsupportedMediaTypeStatusException e) {
-        return respond(problem(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json"), null);
-    }
-
-    static ProblemDetail problem(HttpStatus status, String detail) {
-        ProblemDetail p = ProblemDetail.forStatusAndDetail(status, detail);
-        p.setType(URI.create("urn:arvdm:" + status.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')));
+    /** The problem of a generation or evaluation that failed after it was admitted (SSE error event or JSON). */
+    static ProblemDetail failure(String type, String title, int status, String detail) {
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatusCode.valueOf(status), detail);
+        p.setType(URI.create(type));
+        p.setTitle(title);
         return p;
     }
 
-    private static ResponseEntity<ProblemDetail> respond(ProblemDetail p, String retryAfter) {
-        ResponseEntity.BodyBuilder b = ResponseEntity.status(p.getStatus())
-                .contentType(MediaType.APPLICATION_PROBLEM_JSON);
-        if (retryAfter != null) {
-            b.header(HttpHeaders.RETRY_AFTER, retryAfter);
+    static ProblemDetail failure(org.arvdm.generation.GenerationEvent.Failed f) {
+        return failure(f.type(), f.title(), f.status(), f.detail());
+    }
+
+    /** A problem of the service's one shape; {@code field} and {@code rule} are left out when null. */
+    static ProblemDetail problem(HttpStatus status, String detail, String field, String rule) {
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(status, detail);
+        p.setType(URI.create("urn:arvdm:" + status.name().toLowerCase(Locale.ROOT).replace('_', '-')));
+        if (field != null) {
+            p.setProperty("field", field);
         }
-        return b.body(p);
+        if (rule != null) {
+            p.setProperty("rule", rule);
+        }
+        return p;
+    }
+
+    static ProblemDetail tooLarge() {
+        return problem(HttpStatus.PAYLOAD_TOO_LARGE, "body: larger than arvdm.limits.max-body-bytes", "body", null);
+    }
+
+    /** A client's value as echoed in a detail: at most {@link #MAX_ECHO} characters. */
+    static String echo(Object value) {
+        String s = String.valueOf(value);
+        if (s.length() <= MAX_ECHO) {
+            return s;
+        }
+        return s.substring(0, MAX_ECHO) + "… (" + s.length() + " characters)";
+    }
+
+    /** A body that could not be read as the request type: the JSON path of the first fault and why. */
+    private static ProblemDetail input(ServerWebInputException e) {
+        Throwable cause = e;
+        while (cause != null && !(cause instanceof JacksonException) && !(cause instanceof DataBufferLimitException)) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof DataBufferLimitException) {
+            return tooLarge();
+        }
+        if (cause == null) {
+            boolean missing = e.getCause() == null && e.getReason() != null && e.getReason().contains("body");
+            return problem(HttpStatus.BAD_REQUEST, "body: " + (missing ? "a JSON request body is required"
+                    : "not a valid request"), "body", null);
+        }
+        JacksonException j = (JacksonException) cause;
+        String field = path(j.getPath());
+        if (j instanceof PropertyBindingException u) {
+            String known = known(u.getKnownPropertyIds());
+            return problem(HttpStatus.BAD_REQUEST, field + ": unknown field '" + echo(u.getPropertyName()) + "'"
+                    + (known.isEmpty() ? "" : "; the fields here are " + known), field, null);
+        }
+        if (j instanceof MismatchedInputException m && !(j instanceof StreamReadException)) {
+            String expected = expected(m.getTargetType());
+            String got = given(m.getCurrentToken());
+            return problem(HttpStatus.BAD_REQUEST, field + ": must be " + expected
+                    + (got == null ? "" : ", got " + got), field, null);
+        }
+        if (j instanceof InputCoercionException c) {
+            return problem(HttpStatus.BAD_REQUEST, field + ": must be " + expected(c.getTargetType())
+                    + " within its range", field, null);
+        }
+        if (j instanceof StreamConstraintsException) {
+            return problem(HttpStatus.BAD_REQUEST, "body: " + echo(j.getOriginalMessage()), "body", null);
+        }
+        // not JSON at all: the body is at fault, except for a repeated key, which has a place
+        field = String.valueOf(j.getOriginalMessage()).startsWith("Duplicate") ? parserPath(j) : "body";
+        String where = j.getLocation() == null ? "" : " at line " + j.getLocation().getLineNr() + ", column "
+                + j.getLocation().getColumnNr();
+        String why = j.getOriginalMessage() == null ? "" : ": " + echo(j.getOriginalMessage().split("\n")[0]);
+        return problem(HttpStatus.BAD_REQUEST, field + ": not valid JSON" + where + why, field, null);
+    }
+
+    /** {@code a.b[2].c} from Jackson's reference chain; {@code body} for the root. */
+    static String path(List<JacksonException.Reference> refs) {
+        StringBuilder sb = new StringBuilder();
+        for (JacksonException.Reference r : refs) {
+            if (r.getPropertyName() != null) {
+                if (!sb.isEmpty()) {
+                    sb.append('.');
+                }
+                sb.append(echo(r.getPropertyName()));
+            } else if (r.getIndex() >= 0) {
+                sb.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return sb.isEmpty() ? "body" : sb.toString();
+    }
+
+    /** Where the parser stood when it failed (a duplicate key): its JSON path, or {@code body}. */
+    private static String parserPath(JacksonException j) {
+        if (!(j.processor() instanceof JsonParser parser)) {
+            return "body";
+        }
+        java.util.ArrayDeque<String> parts = new java.util.ArrayDeque<>();
+        for (TokenStreamContext c = parser.streamReadContext(); c != null && !c.inRoot(); c = c.getParent()) {
+            if (c.inArray()) {
+                parts.push("[" + Math.max(0, c.getCurrentIndex()) + "]");
+            } else if (c.currentName() != null) {
+                parts.push("." + echo(c.currentName()));
+            }
+        }
+        String path = String.join("", parts);
+        path = path.startsWith(".") ? path.substring(1) : path;
+        return path.isEmpty() ? "body" : path;
+    }
+
+    private static String known(Collection<Object> ids) {
+        if (ids == null || ids.isEmpty()) {
+            return "";
+        }
+        return ids.stream().map(String::valueOf).sorted().toList().toString();
+    }
+
+    /** What a field of this Java type is in JSON words. */
+    private static String expected(Class<?> t) {
+        if (t == null) {
+            return "of another JSON type";
+        }
+        if (t == Integer.class || t == int.class || t == Long.class || t == long.class || t == Short.class) {
+            return "an integer";
+        }
+        if (Number.class.isAssignableFrom(t) || t == double.class || t == float.class) {
+            return "a number";
+        }
+        if (t == String.class) {
+            return "a string";
+        }
+        if (t == Boolean.class || t == boolean.class) {
+            return "true or false";
+        }
+        if (Collection.class.isAssignableFrom(t) || t.isArray()) {
+            return "an array";
+        }
+        return "an object";
+    }
+
+    private static String given(JsonToken token) {
+        if (token == null) {
+            return null;
+        }
+        return switch (token) {
+            case VALUE_STRING -> "a string";
+            case VALUE_NUMBER_INT -> "an integer";
+            case VALUE_NUMBER_FLOAT -> "a fractional number";
+            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+            case VALUE_NULL -> "null";
+            case START_ARRAY -> "an array";
+            case START_OBJECT -> "an object";
+            default -> null;
+        };
     }
 }

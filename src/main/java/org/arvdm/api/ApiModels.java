@@ -81,8 +81,8 @@ final class ApiModels {
         }
     }
 
-    /** Payload of the {@code error} event: a problem detail. */
-    record Problem(String type, String title, int status, String detail) {
+    /** Payload of the {@code queued} event, sent at once to a stream that waits for a worker. */
+    record Queued(int position) {
     }
 
     /** The {@code application/json} answer: everything the stream would have carried. */

@@ -57,9 +57,11 @@ class EvaluationController {
     private final EvaluationService service;
     private final EvaluationPlanner planner;
     private final Duration keepAlive;
+    private final RequestDecoding decoding;
 
     EvaluationController(ModelRegistry registry, EvaluationSets sets, EvaluationService service,
-                         ArvdmProperties props) {
+                         ArvdmProperties props, RequestDecoding decoding) {
+        this.decoding = decoding;
         this.registry = registry;
         this.sets = sets;
         this.service = service;
@@ -137,22 +139,26 @@ class EvaluationController {
                 .next()
                 .map(e -> {
                     Object data = payload(e);
-                    if (data instanceof ApiModels.Problem p) {
-                        return ResponseEntity.status(p.status()).contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                    if (data instanceof org.springframework.http.ProblemDetail p) {
+                        return ResponseEntity.status(p.getStatus()).contentType(MediaType.APPLICATION_PROBLEM_JSON)
                                 .body(data);
                     }
                     return ResponseEntity.ok(data);
                 });
     }
 
+    /** Plans on the decoding pool (uploaded trajectories are images), then admits on subscription. */
     private Flux<EvaluationEvent> accept(EvaluationRequest request) {
-        if (request == null) {
-            throw ApiException.badRequest("body", "a JSON evaluation request is required");
-        }
-        LoadedModel model = RequestedModel.resolve(registry, request.model());
-        Evaluation evaluation = planner.plan(request, model);
-        Admission.Ticket ticket = service.admission().admit(model.id());
-        return service.evaluate(evaluation, ticket);
+        return decoding.run(() -> {
+            if (request == null) {
+                throw ApiException.badRequest("body", "a JSON evaluation request is required");
+            }
+            LoadedModel model = RequestedModel.resolve(registry, request.model());
+            return planner.plan(request, model);
+        }).flatMapMany(evaluation -> {
+            Admission.Ticket ticket = service.admission().admit(evaluation.model());
+            return service.evaluate(evaluation, ticket);
+        });
     }
 
     private static Object payload(EvaluationEvent e) {
@@ -166,7 +172,7 @@ class EvaluationController {
             return r.report();
         }
         EvaluationEvent.Failed f = (EvaluationEvent.Failed) e;
-        return new ApiModels.Problem(f.type(), f.title(), f.status(), f.detail());
+        return ApiErrors.failure(f.type(), f.title(), f.status(), f.detail());
     }
 
     private static String eventName(EvaluationEvent e) {

@@ -50,14 +50,14 @@ final class EvaluationPlanner {
         int context;
         if (uploaded) {
             setName = Evaluation.UPLOADED;
-            trajectories = uploaded(r.trajectories(), m);
+            trajectories = uploaded(r.trajectories(), m, props.limits());
             if (r.contextFrames() == null) {
                 throw ApiException.badRequest("contextFrames", "required with uploaded trajectories");
             }
             context = r.contextFrames();
         } else {
             EvaluationSet set = sets.get(r.set()).orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "set",
-                    "set: unknown evaluation set '" + r.set() + "'; see GET /v1/evaluation-sets"));
+                    "set: unknown evaluation set '" + ApiErrors.echo(r.set()) + "'; see GET /v1/evaluation-sets"));
             checkCompatible(set, m);
             setName = set.name();
             trajectories = set.trajectories();
@@ -93,7 +93,7 @@ final class EvaluationPlanner {
         }
         long seed = r.seed() != null ? r.seed() : ThreadLocalRandom.current().nextLong(1L << 53);
         long deadline = System.nanoTime() + props.evaluation().maxSeconds() * 1_000_000_000L;
-        ArSchedule schedule = GenerationPlanner.schedule(r.schedule(), m);
+        ArSchedule schedule = GenerationPlanner.schedule(r.schedule(), m, props.limits());
         GenerationPlanner.checkContext(context, schedule, "contextFrames");
         return new Evaluation(model.id(), m, model.gateway(), setName, trajectories, context, frames, schedule,
                 GenerationPlanner.memory(r.memory(), m), seed, threshold, deadline);
@@ -115,9 +115,22 @@ final class EvaluationPlanner {
     }
 
     private static List<EvaluationSet.Trajectory> uploaded(List<EvaluationRequest.Trajectory> given,
-                                                           ModelManifest m) {
+                                                           ModelManifest m, ArvdmProperties.Limits limits) {
         if (given.isEmpty()) {
             throw ApiException.badRequest("trajectories", "at least one trajectory is required");
+        }
+        if (given.size() > limits.maxTrajectories()) {
+            throw ApiException.badRequest("trajectories", given.size() + " trajectories given, the limit is "
+                    + limits.maxTrajectories() + " (arvdm.limits.max-trajectories)");
+        }
+        int total = 0;
+        for (int i = 0; i < given.size(); i++) {
+            EvaluationRequest.Trajectory t = given.get(i);
+            total += t == null || t.frames() == null ? 0 : t.frames().size();
+            if (total > limits.maxUploadedFrames()) {
+                throw ApiException.badRequest("trajectories[" + i + "].frames", "the trajectories hold more than "
+                        + limits.maxUploadedFrames() + " frames together (arvdm.limits.max-uploaded-frames)");
+            }
         }
         List<EvaluationSet.Trajectory> out = new ArrayList<>();
         for (int i = 0; i < given.size(); i++) {
@@ -143,7 +156,7 @@ final class EvaluationPlanner {
             for (int j = 0; j < n; j++) {
                 String a = t.actions().get(j);
                 if (a == null || !m.actions().names().contains(a)) {
-                    throw ApiException.badRequest(field + ".actions[" + j + "]", "unknown action '" + a
+                    throw ApiException.badRequest(field + ".actions[" + j + "]", "unknown action '" + ApiErrors.echo(a)
                             + "'; the model's actions are " + m.actions().names());
                 }
                 Integer s = t.sinceSeen() == null ? Integer.valueOf(-1) : t.sinceSeen().get(j);

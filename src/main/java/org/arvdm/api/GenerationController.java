@@ -44,8 +44,11 @@ class GenerationController {
     private final GenerationService service;
     private final GenerationPlanner planner;
     private final Duration keepAlive;
+    private final RequestDecoding decoding;
 
-    GenerationController(ModelRegistry registry, GenerationService service, ArvdmProperties props) {
+    GenerationController(ModelRegistry registry, GenerationService service, ArvdmProperties props,
+                         RequestDecoding decoding) {
+        this.decoding = decoding;
         this.registry = registry;
         this.service = service;
         this.planner = new GenerationPlanner(props.limits());
@@ -53,7 +56,8 @@ class GenerationController {
     }
 
     /** A request checked and admitted: its events, ready to be subscribed once. */
-    private record Accepted(LoadedModel model, GenerationPlanner.Planned planned, Flux<GenerationEvent> events) {
+    private record Accepted(LoadedModel model, GenerationPlanner.Planned planned, Flux<GenerationEvent> events,
+                            int queuePosition) {
     }
 
     @PostMapping(path = "/v1/generations", consumes = MediaType.APPLICATION_JSON_VALUE,
@@ -72,45 +76,69 @@ class GenerationController {
     @ApiResponse(responseCode = "503", description = "Models still loading, or shutting down", content = @Content(
             mediaType = "application/problem+json"))
     Flux<ServerSentEvent<Object>> stream(@RequestBody GenerationRequest request) {
-        Accepted a = accept(request);
-        Flux<ServerSentEvent<Object>> events = a.events().map(e -> toSse(e, a)).concatWithValues(END);
-        Flux<ServerSentEvent<Object>> ticks = Flux.interval(keepAlive, keepAlive)
-                .map(i -> ServerSentEvent.builder().comment("keep-alive").build());
-        return Flux.merge(events, ticks).takeWhile(e -> e != END);
+        return plan(request).flatMapMany(p -> {
+            Accepted a = admit(p);
+            Flux<ServerSentEvent<Object>> events = a.events().map(e -> toSse(e, a));
+            if (a.queuePosition() > 0) {
+                // sent at once, so a queued client sees headers and its place instead of silence
+                events = events.startWith(ServerSentEvent.builder((Object) new ApiModels.Queued(a.queuePosition()))
+                        .event("queued").build());
+            }
+            Flux<ServerSentEvent<Object>> ticks = Flux.interval(keepAlive, keepAlive)
+                    .map(i -> ServerSentEvent.builder().comment("keep-alive").build());
+            return Flux.merge(events.concatWithValues(END), ticks).takeWhile(e -> e != END);
+        });
     }
 
     @PostMapping(path = "/v1/generations", consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
     @Operation(summary = SUMMARY, description = DESCRIPTION)
     Mono<ResponseEntity<Object>> once(@RequestBody GenerationRequest request) {
-        Accepted a = accept(request);
-        return a.events().collectList().map(events -> {
-            ApiModels.Started started = null;
-            List<ApiModels.Frame> frames = new ArrayList<>();
-            for (GenerationEvent e : events) {
-                Object data = payload(e, a);
-                if (data instanceof ApiModels.Problem p) {
-                    return ResponseEntity.status(p.status()).contentType(MediaType.APPLICATION_PROBLEM_JSON)
-                            .body((Object) p);
-                }
-                if (data instanceof ApiModels.Started s) {
-                    started = s;
-                } else if (data instanceof ApiModels.Frame f) {
-                    frames.add(f);
-                } else if (data instanceof ApiModels.Done d) {
-                    return ResponseEntity.ok((Object) new ApiModels.GenerationResponse(started, frames, d));
-                }
-            }
-            throw new IllegalStateException("generation ended without done or error");
+        return plan(request).flatMap(p -> {
+            Accepted a = admit(p);
+            return a.events().collectList().map(events -> answer(events, a));
         });
     }
 
-    private Accepted accept(GenerationRequest request) {
-        if (request == null) {
-            throw ApiException.badRequest("body", "a JSON generation request is required");
+    private static ResponseEntity<Object> answer(List<GenerationEvent> events, Accepted a) {
+        ApiModels.Started started = null;
+        List<ApiModels.Frame> frames = new ArrayList<>();
+        for (GenerationEvent e : events) {
+            Object data = payload(e, a);
+            if (data instanceof org.springframework.http.ProblemDetail p) {
+                return ResponseEntity.status(p.getStatus()).contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                        .body((Object) p);
+            }
+            if (data instanceof ApiModels.Started s) {
+                started = s;
+            } else if (data instanceof ApiModels.Frame f) {
+                frames.add(f);
+            } else if (data instanceof ApiModels.Done d) {
+                return ResponseEntity.ok((Object) new ApiModels.GenerationResponse(started, frames, d));
+            }
         }
-        LoadedModel model = RequestedModel.resolve(registry, request.model());
-        GenerationPlanner.Planned planned = planner.plan(request, model.manifest());
+        throw new IllegalStateException("generation ended without done or error");
+    }
+
+    /** A request checked and planned, not yet admitted. */
+    private record Checked(LoadedModel model, GenerationPlanner.Planned planned) {
+    }
+
+    /** Resolves the model, decodes the context and plans, on the decoding pool (never the event loop). */
+    private Mono<Checked> plan(GenerationRequest request) {
+        return decoding.run(() -> {
+            if (request == null) {
+                throw ApiException.badRequest("body", "a JSON generation request is required");
+            }
+            LoadedModel model = RequestedModel.resolve(registry, request.model());
+            return new Checked(model, planner.plan(request, model.manifest()));
+        });
+    }
+
+    /** Takes an admission place (or throws 429/503); the events own it from their subscription on. */
+    private Accepted admit(Checked c) {
+        LoadedModel model = c.model();
+        GenerationPlanner.Planned planned = c.planned();
         Admission.Ticket ticket = service.admission().admit(model.id());
         ModelManifest.Frame shape = model.manifest().frame();
         int previewScale = Math.max(1, Math.max(shape.height(), shape.width()) / 32);
@@ -118,7 +146,7 @@ class GenerationController {
                 model.gateway(), ticket,
                 f -> ImageCodec.encode(f, shape, planned.format(), planned.quality(), 1),
                 f -> ImageCodec.encode(f, shape, "png", 0, previewScale));
-        return new Accepted(model, planned, events);
+        return new Accepted(model, planned, events, ticket.position());
     }
 
     private static Object payload(GenerationEvent e, Accepted a) {
@@ -138,8 +166,7 @@ class GenerationController {
         if (e instanceof GenerationEvent.Done d) {
             return ApiModels.Done.of(d.stats());
         }
-        GenerationEvent.Failed f = (GenerationEvent.Failed) e;
-        return new ApiModels.Problem(f.type(), f.title(), f.status(), f.detail());
+        return ApiErrors.failure((GenerationEvent.Failed) e);
     }
 
     private static String eventName(GenerationEvent e) {

@@ -81,7 +81,7 @@ final class GenerationPlanner {
             echo.add(a);
         }
 
-        ArSchedule schedule = schedule(r.schedule(), m);
+        ArSchedule schedule = schedule(r.schedule(), m, limits);
         checkContext(frames.size(), schedule, "context.frames");
         MemoryModule memory = memory(r.memory(), m);
         String format = "png";
@@ -93,7 +93,7 @@ final class GenerationPlanner {
                     format = "jpeg";
                 }
                 if (!format.equals("png") && !format.equals("jpeg")) {
-                    throw ApiException.badRequest("output.format", "must be png or jpeg, got '" + r.output().format()
+                    throw ApiException.badRequest("output.format", "must be png or jpeg, got '" + ApiErrors.echo(r.output().format())
                             + "'");
                 }
             }
@@ -148,7 +148,7 @@ final class GenerationPlanner {
             }
             int idx = space.names().indexOf(name);
             if (idx < 0) {
-                throw ApiException.badRequest(field, "unknown action '" + name + "'; the model's actions are "
+                throw ApiException.badRequest(field, "unknown action '" + ApiErrors.echo(name) + "'; the model's actions are "
                         + space.names());
             }
             float[] v = new float[space.names().size()];
@@ -168,7 +168,7 @@ final class GenerationPlanner {
         return v;
     }
 
-    static ArSchedule schedule(GenerationRequest.Schedule s, ModelManifest m) {
+    static ArSchedule schedule(GenerationRequest.Schedule s, ModelManifest m, ArvdmProperties.Limits limits) {
         int t = m.diffusion().timesteps();
         int w = m.window().frames();
         int stride = m.window().stride();
@@ -179,8 +179,8 @@ final class GenerationPlanner {
         List<Integer> out = null;
         if (s != null) {
             stride = s.stride() != null ? s.stride() : stride;
-            arSteps = s.arSteps() != null ? s.arSteps() : arSteps;
-            initSteps = s.initSteps() != null ? s.initSteps() : initSteps;
+            arSteps = s.arSteps() != null ? steps(s.arSteps(), "schedule.arSteps", limits) : arSteps;
+            initSteps = s.initSteps() != null ? steps(s.initSteps(), "schedule.initSteps", limits) : initSteps;
             eta = s.eta() != null ? s.eta() : eta;
             in = s.inputLevels();
             out = s.outputLevels();
@@ -198,6 +198,15 @@ final class GenerationPlanner {
         } catch (ScheduleException e) {
             throw new ApiException(HttpStatus.BAD_REQUEST, e.field(), e.rule(), e.getMessage());
         }
+    }
+
+    /** A client's iteration count: at least 1, at most arvdm.limits.max-steps. */
+    private static int steps(int given, String field, ArvdmProperties.Limits limits) {
+        if (given < 1 || given > limits.maxSteps()) {
+            throw ApiException.badRequest(field, "must be in 1.." + limits.maxSteps() + " (arvdm.limits.max-steps),"
+                    + " got " + given);
+        }
+        return given;
     }
 
     private static int[] ints(List<Integer> list, String field) {

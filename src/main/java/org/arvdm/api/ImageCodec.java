@@ -41,12 +41,12 @@ public final class ImageCodec {
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest(field, "not valid base64 (" + e.getMessage() + ")");
         }
-        BufferedImage img;
-        try {
-            img = ImageIO.read(new ByteArrayInputStream(bytes));
-        } catch (IOException | RuntimeException e) {
-            img = null;
+        Header header = header(bytes, field);
+        if (header.width() != shape.width() || header.height() != shape.height()) {
+            throw ApiException.badRequest(field, "image is " + header.width() + "x" + header.height()
+                    + ", the model takes " + shape.width() + "x" + shape.height());
         }
+        BufferedImage img = read(bytes, header.format());
         if (img == null) {
             throw ApiException.badRequest(field, "not a decodable PNG or JPEG image");
         }
@@ -55,6 +55,130 @@ public final class ImageCodec {
                     + ", the model takes " + shape.width() + "x" + shape.height());
         }
         return toFrame(img, shape.channels());
+    }
+
+    /** What an image's header declares, read before any pixel is decoded. */
+    record Header(String format, int width, int height) {
+    }
+
+    private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+    /**
+     * The format and dimensions an image declares, checked without decoding it: PNG (every chunk's
+     * CRC, 8 bits per sample or fewer, no 16-bit) or baseline/progressive JPEG (8-bit precision);
+     * anything else (BMP, GIF, WebP, ...) is refused.
+     */
+    static Header header(byte[] b, String field) {
+        if (b.length >= 8 && java.util.Arrays.equals(b, 0, 8, PNG_SIGNATURE, 0, 8)) {
+            return pngHeader(b, field);
+        }
+        if (b.length >= 3 && (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xd8 && (b[2] & 0xff) == 0xff) {
+            return jpegHeader(b, field);
+        }
+        throw ApiException.badRequest(field, "not a decodable PNG or JPEG image (only PNG and JPEG are accepted)");
+    }
+
+    private static Header pngHeader(byte[] b, String field) {
+        int pos = 8;
+        int width = -1;
+        int height = -1;
+        boolean end = false;
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        while (!end) {
+            if (pos + 12 > b.length) {
+                throw ApiException.badRequest(field, "PNG is truncated (no IEND chunk)");
+            }
+            long length = readInt(b, pos) & 0xffffffffL;
+            if (length > b.length - pos - 12) {
+                throw ApiException.badRequest(field, "PNG is truncated (a chunk runs past the end)");
+            }
+            int n = (int) length;
+            String type = new String(b, pos + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+            crc.reset();
+            crc.update(b, pos + 4, 4 + n);
+            if ((int) crc.getValue() != readInt(b, pos + 8 + n)) {
+                throw ApiException.badRequest(field, "PNG chunk " + ApiErrors.echo(type) + " has a bad CRC");
+            }
+            if (width < 0) {
+                if (!type.equals("IHDR") || n != 13) {
+                    throw ApiException.badRequest(field, "PNG does not start with an IHDR chunk");
+                }
+                width = readInt(b, pos + 8);
+                height = readInt(b, pos + 12);
+                int depth = b[pos + 16] & 0xff;
+                if (depth > 8) {
+                    throw ApiException.badRequest(field, "PNG has " + depth + " bits per sample; 8 at most");
+                }
+                if (width <= 0 || height <= 0) {
+                    throw ApiException.badRequest(field, "PNG declares " + width + "x" + height + " pixels");
+                }
+            }
+            end = type.equals("IEND");
+            pos += 12 + n;
+        }
+        return new Header("png", width, height);
+    }
+
+    private static Header jpegHeader(byte[] b, String field) {
+        int pos = 2;
+        while (pos + 4 <= b.length) {
+            if ((b[pos] & 0xff) != 0xff) {
+                throw ApiException.badRequest(field, "JPEG is malformed (no marker where one is due)");
+            }
+            int marker = b[pos + 1] & 0xff;
+            if (marker == 0xff) {
+                pos++;
+                continue;
+            }
+            if (marker == 0xd9 || marker == 0xda) {
+                break;
+            }
+            if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+                pos += 2;
+                continue;
+            }
+            int length = ((b[pos + 2] & 0xff) << 8) | (b[pos + 3] & 0xff);
+            boolean frame = marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
+            if (frame) {
+                if (pos + 9 >= b.length || length < 8) {
+                    throw ApiException.badRequest(field, "JPEG is truncated (short frame header)");
+                }
+                int precision = b[pos + 4] & 0xff;
+                int height = ((b[pos + 5] & 0xff) << 8) | (b[pos + 6] & 0xff);
+                int width = ((b[pos + 7] & 0xff) << 8) | (b[pos + 8] & 0xff);
+                if (precision != 8) {
+                    throw ApiException.badRequest(field, "JPEG has " + precision + "-bit samples; 8 only");
+                }
+                if (width <= 0 || height <= 0) {
+                    throw ApiException.badRequest(field, "JPEG declares " + width + "x" + height + " pixels");
+                }
+                return new Header("jpeg", width, height);
+            }
+            pos += 2 + length;
+        }
+        throw ApiException.badRequest(field, "JPEG is truncated (no frame header)");
+    }
+
+    private static int readInt(byte[] b, int pos) {
+        return ((b[pos] & 0xff) << 24) | ((b[pos + 1] & 0xff) << 16) | ((b[pos + 2] & 0xff) << 8) | (b[pos + 3] & 0xff);
+    }
+
+    /** Decodes with the one reader of the header's format (never another format ImageIO might know). */
+    private static BufferedImage read(byte[] bytes, String format) {
+        Iterator<javax.imageio.ImageReader> readers = ImageIO.getImageReadersByFormatName(format);
+        if (!readers.hasNext()) {
+            return null;
+        }
+        javax.imageio.ImageReader reader = readers.next();
+        try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(
+                new ByteArrayInputStream(bytes))) {
+            reader.setInput(in, true, true);
+            return reader.read(0);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        } finally {
+            reader.dispose();
+        }
     }
 
     public static float[] toFrame(BufferedImage img, int channels) {

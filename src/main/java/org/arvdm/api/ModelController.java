@@ -3,6 +3,9 @@ package org.arvdm.api;
 import java.util.List;
 
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelRegistry;
@@ -31,8 +34,12 @@ class ModelController {
 
     @GetMapping("/v1/models/{id}")
     @Operation(summary = "One model's manifest: frame shape, action space, window, memory")
+    @ApiResponse(responseCode = "200", description = "The model")
+    @ApiResponse(responseCode = "404", description = "Unknown model; the problem names the field id", content =
+            @Content(mediaType = "application/problem+json", schema = @Schema(implementation =
+                    org.springframework.http.ProblemDetail.class)))
     ApiModels.ModelInfo get(@PathVariable String id) {
         return registry.get(id).map(ApiModels.ModelInfo::of)
-                .orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "id", "unknown model '" + id + "'"));
+                .orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "id", "id: unknown model '" + ApiErrors.echo(id) + "'"));
     }
 }

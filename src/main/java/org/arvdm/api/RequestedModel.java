@@ -14,11 +14,15 @@ final class RequestedModel {
         if (!registry.loaded()) {
             throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "model", "models are still loading; retry shortly");
         }
-        if (id == null || id.isBlank()) {
+        if (id != null && id.isBlank()) {
+            throw ApiException.badRequest("model", "must be a model id (see GET /v1/models) or left out for the"
+                    + " default model, got a blank string");
+        }
+        if (id == null) {
             return registry.defaultModel().orElseThrow(() -> new ApiException(HttpStatus.SERVICE_UNAVAILABLE,
                     "model", "no default model is loaded: " + registry.problem()));
         }
         return registry.get(id).orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "model",
-                "model: unknown model '" + id + "'; see GET /v1/models"));
+                "model: unknown model '" + ApiErrors.echo(id) + "'; see GET /v1/models"));
     }
 }

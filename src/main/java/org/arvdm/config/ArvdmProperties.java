@@ -2,6 +2,8 @@ package org.arvdm.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -22,6 +24,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param keepAlive    interval of SSE keep-alive comments while no event is due
  * @param evaluation   evaluation runs (POST /v1/evaluations) and the bundled evaluation sets
  * @param sessions     interactive sessions (POST /v1/sessions, docs/sessions.md)
+ * @param security     who may call the API
  */
 @ConfigurationProperties(prefix = "arvdm")
 public record ArvdmProperties(
@@ -34,7 +37,8 @@ public record ArvdmProperties(
         @DefaultValue Batching batching,
         @DefaultValue("10s") Duration keepAlive,
         @DefaultValue Evaluation evaluation,
-        @DefaultValue Sessions sessions) {
+        @DefaultValue Sessions sessions,
+        @DefaultValue Security security) {
 
     public ArvdmProperties {
         if (workers < 1) {
@@ -54,12 +58,36 @@ public record ArvdmProperties(
      * @param maxContextFrames     frames a context clip may hold
      * @param maxBodyBytes         request body limit (413 past it)
      * @param maxGenerationSeconds a generation running longer is ended with an error event
+     * @param maxSteps             denoising iterations a request may ask for per AR step
+     *                             ({@code schedule.arSteps}) and for the initialization
+     *                             ({@code schedule.initSteps})
+     * @param maxTrajectories      uploaded trajectories one evaluation request may carry
+     * @param maxUploadedFrames    frames all uploaded trajectories of one evaluation request hold together
      */
     public record Limits(
             @DefaultValue("256") int maxFrames,
             @DefaultValue("128") int maxContextFrames,
             @DefaultValue("16777216") int maxBodyBytes,
-            @DefaultValue("600") int maxGenerationSeconds) {
+            @DefaultValue("600") int maxGenerationSeconds,
+            @DefaultValue("1000") int maxSteps,
+            @DefaultValue("64") int maxTrajectories,
+            @DefaultValue("2048") int maxUploadedFrames) {
+
+        public Limits {
+            positive("arvdm.limits.max-frames", maxFrames);
+            positive("arvdm.limits.max-context-frames", maxContextFrames);
+            positive("arvdm.limits.max-body-bytes", maxBodyBytes);
+            positive("arvdm.limits.max-generation-seconds", maxGenerationSeconds);
+            positive("arvdm.limits.max-steps", maxSteps);
+            positive("arvdm.limits.max-trajectories", maxTrajectories);
+            positive("arvdm.limits.max-uploaded-frames", maxUploadedFrames);
+        }
+
+        private static void positive(String key, int value) {
+            if (value < 1) {
+                throw new IllegalArgumentException(key + " must be at least 1, got " + value);
+            }
+        }
     }
 
     /**
@@ -99,5 +127,38 @@ public record ArvdmProperties(
             @DefaultValue("3000") int maxRecordingFrames,
             @DefaultValue("10") int defaultFps,
             @DefaultValue("30") int maxFps) {
+    }
+
+    /**
+     * @param apiKeys {@code id:secret} pairs (environment: {@code ARVDM_SECURITY_API_KEYS=ops:s3cret,ci:t0ken});
+     *                empty (the default) leaves the API open; otherwise every {@code /v1/} request needs
+     *                {@code Authorization: Bearer <secret>} of one of them
+     */
+    public record Security(@DefaultValue({}) List<String> apiKeys) {
+
+        /** The configured keys, parsed and checked. */
+        public List<ApiKey> keys() {
+            List<ApiKey> out = new ArrayList<>();
+            for (String entry : apiKeys) {
+                String e = entry.strip();
+                if (e.isEmpty()) {
+                    continue;
+                }
+                int colon = e.indexOf(':');
+                if (colon < 1 || colon == e.length() - 1) {
+                    throw new IllegalArgumentException("arvdm.security.api-keys: each entry is id:secret");
+                }
+                out.add(new ApiKey(e.substring(0, colon), e.substring(colon + 1)));
+            }
+            return out;
+        }
+    }
+
+    /** One API key: the id requests made with it are recorded under, and its secret. */
+    public record ApiKey(String id, String secret) {
+        @Override
+        public String toString() {
+            return "ApiKey[" + id + "]";
+        }
     }
 }

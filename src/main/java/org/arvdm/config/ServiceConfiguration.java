@@ -31,6 +31,53 @@ class ServiceConfiguration {
         return new ArvdmMetrics(registry);
     }
 
+    /**
+     * Keeps the Prometheus output clean for {@code promtool check metrics}: JVM/process meters whose
+     * names carry abbreviated units or a misleading {@code _count} suffix are dropped (none is
+     * charted), and every meter without a description gets one (HELP text).
+     */
+    @Bean
+    io.micrometer.core.instrument.config.MeterFilter promtoolCleanMetrics() {
+        java.util.Set<String> dropped = java.util.Set.of("jvm.compilation.time", "process.cpu.time",
+                "system.cpu.count");
+        return new io.micrometer.core.instrument.config.MeterFilter() {
+            @Override
+            public io.micrometer.core.instrument.config.MeterFilterReply accept(
+                    io.micrometer.core.instrument.Meter.Id id) {
+                return dropped.contains(id.getName()) ? io.micrometer.core.instrument.config.MeterFilterReply.DENY
+                        : io.micrometer.core.instrument.config.MeterFilterReply.NEUTRAL;
+            }
+
+            @Override
+            public io.micrometer.core.instrument.Meter.Id map(io.micrometer.core.instrument.Meter.Id id) {
+                if (id.getDescription() != null) {
+                    return id;
+                }
+                return new io.micrometer.core.instrument.Meter.Id(id.getName(),
+                        io.micrometer.core.instrument.Tags.of(id.getTagsAsIterable()), id.getBaseUnit(),
+                        id.getName().startsWith("http.server.requests") ? "HTTP requests served" : id.getName(),
+                        id.getType());
+            }
+        };
+    }
+
+    /**
+     * Resident set size ({@code process_resident_memory_bytes}, which the Grafana dashboard charts and
+     * Micrometer does not publish on its own), read from /proc/self/statm; NaN where there is none.
+     */
+    @Bean
+    io.micrometer.core.instrument.binder.MeterBinder processResidentMemory() {
+        java.nio.file.Path statm = java.nio.file.Path.of("/proc/self/statm");
+        return registry -> io.micrometer.core.instrument.Gauge.builder("process.resident.memory", () -> {
+            try {
+                String[] f = java.nio.file.Files.readString(statm).trim().split("\\s+");
+                return Long.parseLong(f[1]) * 4096.0;
+            } catch (java.io.IOException | RuntimeException e) {
+                return Double.NaN;
+            }
+        }).baseUnit("bytes").description("Resident set size of the process").register(registry);
+    }
+
     @Bean(destroyMethod = "close")
     ModelRegistry modelRegistry(ArvdmProperties props, ArvdmMetrics metrics) {
         ModelRegistry registry = new ModelRegistry(props.modelDir(), props.device(), props.defaultModel(),

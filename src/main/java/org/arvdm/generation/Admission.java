@@ -12,6 +12,7 @@ import java.util.function.Function;
  */
 public final class Admission {
     private final int capacity;
+    private final int workers;
     private final Duration retryAfter;
     private final Function<String, AtomicInteger> queueGauge;
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -19,6 +20,7 @@ public final class Admission {
 
     public Admission(int workers, int maxQueued, Duration retryAfter, Function<String, AtomicInteger> queueGauge) {
         this.capacity = workers + maxQueued;
+        this.workers = workers;
         this.retryAfter = retryAfter;
         this.queueGauge = queueGauge;
     }
@@ -28,14 +30,15 @@ public final class Admission {
         if (shuttingDown) {
             throw new CapacityException("the service is shutting down", retryAfter, true);
         }
-        if (inFlight.incrementAndGet() > capacity) {
+        int place = inFlight.incrementAndGet();
+        if (place > capacity) {
             inFlight.decrementAndGet();
             throw new CapacityException("all " + capacity + " generation places (workers + queue) are taken; retry"
                     + " after " + retryAfter.toSeconds() + " s", retryAfter, false);
         }
         AtomicInteger queued = queueGauge.apply(model);
         queued.incrementAndGet();
-        return new Ticket(queued);
+        return new Ticket(queued, Math.max(0, place - workers));
     }
 
     /** Generations admitted and not yet finished. */
@@ -52,9 +55,16 @@ public final class Admission {
         private final AtomicInteger queued;
         private final AtomicBoolean waiting = new AtomicBoolean(true);
         private final AtomicBoolean closed = new AtomicBoolean();
+        private final int position;
 
-        private Ticket(AtomicInteger queued) {
+        private Ticket(AtomicInteger queued, int position) {
             this.queued = queued;
+            this.position = position;
+        }
+
+        /** Place in the queue when admitted (1 = next to run); 0 when a worker was free. */
+        public int position() {
+            return position;
         }
 
         public void started() {

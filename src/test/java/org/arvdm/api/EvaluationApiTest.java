@@ -195,8 +195,11 @@ class EvaluationApiTest {
         expectProblem(with(upload, "trajectories", List.of(Map.of("frames", List.of(TestImages.png(8, 8, 1),
                 TestImages.png(16, 16, 2)), "actions", List.of("noop", "left")))), 400, "trajectories[0].frames[0]");
         http.post().uri("/v1/evaluations").contentType(MediaType.APPLICATION_JSON).accept(MediaType.APPLICATION_JSON)
-                .bodyValue("{\"set\": [1, 2}").exchange().expectStatus().isBadRequest()
+                .bodyValue("{\"set\": \"a\", ").exchange().expectStatus().isBadRequest()
                 .expectBody().jsonPath("$.field").isEqualTo("body");
+        http.post().uri("/v1/evaluations").contentType(MediaType.APPLICATION_JSON).accept(MediaType.APPLICATION_JSON)
+                .bodyValue("{\"set\": [1, 2}").exchange().expectStatus().isBadRequest()
+                .expectBody().jsonPath("$.field").isEqualTo("set");
         expectProblem(without(with(upload, "trajectories", List.of(Map.of("frames", TestImages.clip(2, 16),
                 "actions", List.of("noop", "left")))), "contextFrames"), 400, "contextFrames");
     }

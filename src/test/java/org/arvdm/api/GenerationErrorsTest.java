@@ -131,9 +131,14 @@ class GenerationErrorsTest {
         problem(with("output", Map.of("format", "gif")), 400, "output.format");
         problem(with("output", Map.of("format", "jpeg", "quality", 0)), 400, "output.quality");
         http.post().uri("/v1/generations").contentType(MediaType.APPLICATION_JSON).accept(MediaType.TEXT_EVENT_STREAM)
-                .bodyValue("{\"context\": [").exchange().expectStatus().isBadRequest()
+                .bodyValue("{\"context\": {\"frames\": [").exchange().expectStatus().isBadRequest()
                 .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
                 .expectBody().jsonPath("$.field").isEqualTo("body");
+        http.post().uri("/v1/generations").contentType(MediaType.APPLICATION_JSON).accept(MediaType.TEXT_EVENT_STREAM)
+                .bodyValue("{\"context\": [").exchange().expectStatus().isBadRequest()
+                .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody().jsonPath("$.field").isEqualTo("context")
+                .jsonPath("$.detail").isEqualTo("context: must be an object, got an array");
     }
 
     @Test

@@ -21,7 +21,8 @@ class OpenApiContractTest {
 
     @Test
     void checkedInSpecEqualsTheServedSpec() throws Exception {
-        String served = WebTestClient.bindToServer().baseUrl("http://localhost:" + port).build()
+        String served = WebTestClient.bindToServer().baseUrl("http://localhost:" + port)
+                .responseTimeout(java.time.Duration.ofSeconds(60)).build()
                 .get().uri("/v3/api-docs.yaml").exchange().expectStatus().isOk()
                 .expectBody(String.class).returnResult().getResponseBody();
         Files.createDirectories(Path.of("target"));

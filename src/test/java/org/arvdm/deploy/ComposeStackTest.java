@@ -19,6 +19,8 @@ import org.yaml.snakeyaml.Yaml;
 class ComposeStackTest {
 
     private static final int SERVICE_PORT = 8080;
+    /** The actuator's own port (MANAGEMENT_SERVER_PORT), reachable inside the compose network only. */
+    private static final int MANAGEMENT_PORT = 9091;
     private static final String METRICS_PATH = "/actuator/prometheus";
 
     /** Prometheus names of the service's meters (service.md; Micrometer's dots become underscores). */
@@ -64,7 +66,10 @@ class ComposeStackTest {
         assertThat(app.get("read_only")).isEqualTo(true);
         assertThat(list(app.get("volumes"))).extracting(Object::toString)
                 .anySatisfy(v -> assertThat(v).endsWith(":" + DockerImageSpec.load().environment().get("DJL_CACHE_DIR")));
-        assertThat(map(app.get("environment"))).containsEntry("ARVDM_DEVICE", "cpu");
+        assertThat(map(app.get("environment"))).containsEntry("ARVDM_DEVICE", "cpu")
+                .containsEntry("MANAGEMENT_SERVER_PORT", String.valueOf(MANAGEMENT_PORT));
+        assertThat(list(app.get("ports"))).extracting(Object::toString)
+                .noneSatisfy(p -> assertThat(p).contains(String.valueOf(MANAGEMENT_PORT)));
         assertThat(list(map(app.get("healthcheck")).get("test"))).contains("/app/healthcheck.sh");
     }
 
@@ -83,7 +88,7 @@ class ComposeStackTest {
     }
 
     @Test
-    void prometheusScrapesTheMetricsPathOnTheServicePort() {
+    void prometheusScrapesTheMetricsPathOnTheManagementPort() {
         Map<String, Object> prom = yaml("deploy/prometheus/prometheus.yml");
         Map<String, Object> job = list(prom.get("scrape_configs")).stream().map(ComposeStackTest::map)
                 .filter(j -> "arvdm".equals(j.get("job_name"))).findFirst().orElseThrow();
@@ -93,7 +98,7 @@ class ComposeStackTest {
         for (Object sc : list(job.get("static_configs"))) {
             list(map(sc).get("targets")).forEach(t -> targets.add(t.toString()));
         }
-        assertThat(targets).contains("arvdm:" + SERVICE_PORT, "arvdm-gpu:" + SERVICE_PORT);
+        assertThat(targets).contains("arvdm:" + MANAGEMENT_PORT, "arvdm-gpu:" + MANAGEMENT_PORT);
 
         // The compose file mounts exactly this config into Prometheus, and the service names match.
         Map<String, Object> services = map(yaml("docker-compose.yml").get("services"));

@@ -42,6 +42,8 @@ class KubernetesManifestsTest {
     /** Health groups the service serves (issue 2): the probes must point at exactly these. */
     private static final Set<String> HEALTH_PATHS = Set.of("/actuator/health/readiness", "/actuator/health/liveness");
     private static final int SERVICE_PORT = 8080;
+    /** The actuator's own port (MANAGEMENT_SERVER_PORT): probes and scraping, never the Ingress. */
+    private static final int MANAGEMENT_PORT = 9091;
 
     @ParameterizedTest
     @ValueSource(strings = {"cpu", "gpu", "monitoring"})
@@ -100,17 +102,18 @@ class KubernetesManifestsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"cpu", "gpu"})
-    void probesPointAtTheActuatorHealthGroupsOnTheServicePort(String overlay) {
+    void probesPointAtTheActuatorHealthGroupsOnTheManagementPort(String overlay) {
         List<RenderedManifests.ProbeEndpoint> probes = RenderedManifests.probes(overlay);
 
         assertThat(probes).extracting(RenderedManifests.ProbeEndpoint::probe)
                 .containsExactly("startup", "readiness", "liveness");
         assertThat(probes).allSatisfy(p -> {
-            assertThat(p.port()).isEqualTo(SERVICE_PORT);
+            assertThat(p.port()).isEqualTo(MANAGEMENT_PORT);
             assertThat(p.scheme()).isEqualTo("HTTP");
             assertThat(HEALTH_PATHS).contains(p.path());
         });
         RenderedManifests m = RenderedManifests.of(overlay);
+        assertThat(m.environment()).containsEntry("MANAGEMENT_SERVER_PORT", String.valueOf(MANAGEMENT_PORT));
         assertThat(m.probe("readiness").path()).isEqualTo("/actuator/health/readiness");
         assertThat(m.probe("liveness").path()).isEqualTo("/actuator/health/liveness");
         // Model loading and warm-up take 30-60 s: the startup probe must allow several times that.
@@ -161,6 +164,21 @@ class KubernetesManifestsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"cpu", "gpu"})
+    void apiKeysAreOnAndReadFromASecret(String overlay) {
+        RenderedManifests m = RenderedManifests.of(overlay);
+        assertThat(m.container().getEnv()).filteredOn(e -> e.getName().equals("ARVDM_SECURITY_API_KEYS"))
+                .singleElement().satisfies(e -> {
+                    assertThat(e.getValue()).as("never a literal key in the manifests").isNull();
+                    var ref = e.getValueFrom().getSecretKeyRef();
+                    assertThat(ref.getName()).isEqualTo("arvdm-api-keys");
+                    assertThat(ref.getKey()).isEqualTo("api-keys");
+                    assertThat(ref.getOptional()).as("a missing Secret must not start an open service").isNotEqualTo(true);
+                });
+        assertThat(m.environment()).doesNotContainKey("ARVDM_SECURITY_API_KEYS");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu", "gpu"})
     void gracefulShutdownOutlastsTheLongestGeneration(String overlay) {
         RenderedManifests m = RenderedManifests.of(overlay);
         PodSpec pod = m.deployment().getSpec().getTemplate().getSpec();
@@ -199,8 +217,12 @@ class KubernetesManifestsTest {
         ServiceMonitor sm = m.one(ServiceMonitor.class);
         assertThat(svc.getMetadata().getLabels()).containsAllEntriesOf(sm.getSpec().getSelector().getMatchLabels());
         assertThat(sm.getSpec().getSelector().getMatchLabels()).isNotEmpty();
+        ServicePort management = svc.getSpec().getPorts().stream().filter(p -> "management".equals(p.getName()))
+                .findFirst().orElseThrow();
+        assertThat(m.containerPort(management.getTargetPort())).isEqualTo(MANAGEMENT_PORT);
+        assertThat(m.environment()).containsEntry("MANAGEMENT_SERVER_PORT", String.valueOf(MANAGEMENT_PORT));
         assertThat(sm.getSpec().getEndpoints()).singleElement().satisfies(e -> {
-            assertThat(e.getPort()).isEqualTo(http.getName());
+            assertThat(e.getPort()).isEqualTo(management.getName());
             assertThat(e.getPath()).isEqualTo("/actuator/prometheus");
         });
 

@@ -17,7 +17,7 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 
 /**
  * The probes of the rendered Deployment point at paths the running service really answers, on
- * the port the service listens on by default.
+ * the port the actuator listens on (the management port where the manifests set one).
  */
 @TinyBundleServiceTest
 class ProbePathsTest {
@@ -36,9 +36,12 @@ class ProbePathsTest {
         YamlPropertiesFactoryBean yaml = new YamlPropertiesFactoryBean();
         yaml.setResources(new FileSystemResource("src/main/resources/application.yaml"));
         int servicePort = Integer.parseInt(yaml.getObject().getProperty("server.port"));
+        // the actuator listens on MANAGEMENT_SERVER_PORT when the manifests set one, else on the service port
+        String management = RenderedManifests.of(overlay).environment().get("MANAGEMENT_SERVER_PORT");
+        int actuatorPort = management != null ? Integer.parseInt(management) : servicePort;
         WebTestClient http = WebTestClient.bindToServer().baseUrl("http://localhost:" + port).build();
         for (RenderedManifests.ProbeEndpoint p : probes) {
-            assertThat(p.port()).as(p.probe() + " port").isEqualTo(servicePort);
+            assertThat(p.port()).as(p.probe() + " port").isEqualTo(actuatorPort);
             assertThat(p.scheme()).isEqualToIgnoringCase("HTTP");
             http.get().uri(p.path()).exchange().expectStatus().isOk()
                     .expectBody().jsonPath("$.status").isEqualTo("UP");
