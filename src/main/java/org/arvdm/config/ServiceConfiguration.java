@@ -50,12 +50,15 @@ class ServiceConfiguration {
 
             @Override
             public io.micrometer.core.instrument.Meter.Id map(io.micrometer.core.instrument.Meter.Id id) {
-                if (id.getDescription() != null) {
+                // promtool wants snake_case names: the unit dB would end a name in _dB
+                String unit = "dB".equals(id.getBaseUnit()) ? "decibels" : id.getBaseUnit();
+                if (id.getDescription() != null && java.util.Objects.equals(unit, id.getBaseUnit())) {
                     return id;
                 }
+                String description = id.getDescription() != null ? id.getDescription()
+                        : id.getName().startsWith("http.server.requests") ? "HTTP requests served" : id.getName();
                 return new io.micrometer.core.instrument.Meter.Id(id.getName(),
-                        io.micrometer.core.instrument.Tags.of(id.getTagsAsIterable()), id.getBaseUnit(),
-                        id.getName().startsWith("http.server.requests") ? "HTTP requests served" : id.getName(),
+                        io.micrometer.core.instrument.Tags.of(id.getTagsAsIterable()), unit, description,
                         id.getType());
             }
         };

@@ -266,8 +266,8 @@ class EvaluationApiTest {
                 .gauge().value()).isEqualTo(expected.scores().buckets().get(0).retrievalRate());
         String text = http.get().uri("/actuator/prometheus").exchange().expectStatus().isOk()
                 .expectBody(String.class).returnResult().getResponseBody();
-        assertThat(text).containsPattern("arvdm_evaluation_psnr_dB\\{.*interval=\"0-16\".*model=\"tiny-none\".*set=\"tiny-walk\"")
-                .containsPattern("arvdm_evaluation_max_psnr_decay_dB\\{.*model=\"tiny-none\"")
+        assertThat(text).containsPattern("arvdm_evaluation_psnr_decibels\\{.*interval=\"0-16\".*model=\"tiny-none\".*set=\"tiny-walk\"")
+                .containsPattern("arvdm_evaluation_max_psnr_decay_decibels\\{.*model=\"tiny-none\"")
                 .containsPattern("arvdm_evaluation_retrieval_rate\\{.*bucket=\"0-16\".*model=\"tiny-none\"");
     }
 }

@@ -140,7 +140,8 @@ class DockerImageTest {
                 Map.entry("ARVDM_BATCHING_MAX_DELAY", "arvdm.batching.max-delay"),
                 Map.entry("SERVER_SHUTDOWN", "server.shutdown"),
                 Map.entry("SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE", "spring.lifecycle.timeout-per-shutdown-phase"),
-                Map.entry("MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED", "management.endpoint.health.probes.enabled"));
+                Map.entry("MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED", "management.endpoint.health.probes.enabled"),
+                Map.entry("MANAGEMENT_SERVER_PORT", "management.server.port"));
 
         Map<String, String> env = new LinkedHashMap<>(RenderedManifests.of("gpu").environment());
         env.putAll(image.environment());
