@@ -62,10 +62,14 @@ class DisconnectTest {
         arraysBaseline = liveArrays();
     }
 
-    /** A generation that would run for a minute or more if nobody stopped it (64 frames x 40 calls). */
+    /**
+     * A generation that would run for a minute or more if nobody stopped it (64 frames x 1000
+     * calls: on a fast idle machine a shorter one can end on its own inside a test, and its end
+     * then frees the place the test expects a close to free).
+     */
     private byte[] slowRequest(String accept) {
         Map<String, Object> r = new HashMap<>(GenerationApiTest.request("tiny-frames", 2, 64, 3));
-        r.put("schedule", Map.of("arSteps", 40));
+        r.put("schedule", Map.of("arSteps", 1000));
         byte[] body = json.writeValueAsBytes(r);
         String head = "POST /v1/generations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                 + "Accept: " + accept + "\r\nContent-Length: " + body.length + "\r\n\r\n";
