@@ -69,9 +69,13 @@ class EvaluationController {
         this.keepAlive = props.keepAlive();
     }
 
-    /** A bundled set as listed: its shape, actions and how many revisits fall in each bucket. */
-    record SetInfo(String name, String kind, String description, ModelManifest.Frame frame, List<String> actions,
-                   int contextFrames, int trajectories, int[] lengths, Map<String, Integer> revisits) {
+    /**
+     * A bundled set as listed: its world, shape, actions, how many revisits fall in each bucket and
+     * (controllability sets) how many states it probes.
+     */
+    record SetInfo(String name, String kind, String world, String description, ModelManifest.Frame frame,
+                   List<String> actions, int contextFrames, int trajectories, int[] lengths,
+                   Map<String, Integer> revisits, int states) {
         static SetInfo of(EvaluationSet s) {
             int[] counts = s.revisitsPerBucket();
             Map<String, Integer> revisits = new LinkedHashMap<>();
@@ -79,8 +83,8 @@ class EvaluationController {
                 revisits.put(Scoring.BUCKETS.get(b).label(), counts[b]);
             }
             int[] lengths = s.trajectories().stream().mapToInt(EvaluationSet.Trajectory::length).toArray();
-            return new SetInfo(s.name(), s.kind(), s.description(), s.frame(), s.actionNames(), s.contextFrames(),
-                    lengths.length, lengths, revisits);
+            return new SetInfo(s.name(), s.kind(), s.world(), s.description(), s.frame(), s.actionNames(),
+                    s.contextFrames(), lengths.length, lengths, revisits, s.states().size());
         }
     }
 

@@ -47,6 +47,7 @@ final class EvaluationPlanner {
         }
         String setName;
         List<EvaluationSet.Trajectory> trajectories;
+        List<EvaluationSet.ControlState> states = List.of();
         int context;
         if (uploaded) {
             setName = Evaluation.UPLOADED;
@@ -61,6 +62,7 @@ final class EvaluationPlanner {
             checkCompatible(set, m);
             setName = set.name();
             trajectories = set.trajectories();
+            states = set.states();
             context = r.contextFrames() != null ? r.contextFrames() : set.contextFrames();
         }
         if (r.maxTrajectories() != null) {
@@ -95,11 +97,25 @@ final class EvaluationPlanner {
         long deadline = System.nanoTime() + props.evaluation().maxSeconds() * 1_000_000_000L;
         ArSchedule schedule = GenerationPlanner.schedule(r.schedule(), m, props.limits());
         GenerationPlanner.checkContext(context, schedule, "contextFrames");
+        for (EvaluationSet.ControlState st : states) {
+            GenerationPlanner.checkContext(st.history().size(), schedule, "set");
+        }
         return new Evaluation(model.id(), m, model.gateway(), setName, trajectories, context, frames, schedule,
-                GenerationPlanner.memory(r.memory(), m), seed, threshold, deadline);
+                GenerationPlanner.memory(r.memory(), m), seed, threshold, deadline, states);
+    }
+
+    /** The world a bundle was trained in: its {@code training.world}, else {@link EvaluationSet#DEFAULT_WORLD}. */
+    static String worldOf(ModelManifest m) {
+        Object w = m.training() == null ? null : m.training().get("world");
+        return w instanceof String s && !s.isBlank() ? s : EvaluationSet.DEFAULT_WORLD;
     }
 
     private static void checkCompatible(EvaluationSet set, ModelManifest m) {
+        if (!set.world().equals(worldOf(m))) {
+            throw ApiException.badRequest("set", "set " + set.name() + " shows world " + set.world() + ", model "
+                    + m.id() + " was trained in world " + worldOf(m) + "; pick a set of its world (GET"
+                    + " /v1/evaluation-sets lists each set's world)");
+        }
         if (!set.frame().equals(m.frame())) {
             ModelManifest.Frame f = set.frame();
             throw ApiException.badRequest("set", "set " + set.name() + " has " + f.channels() + "x" + f.height() + "x"

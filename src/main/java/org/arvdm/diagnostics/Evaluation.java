@@ -19,18 +19,29 @@ import org.arvdm.model.ModelManifest;
  * @param maxFrames           generated frames per trajectory at most (the rest of the trajectory when larger)
  * @param retrievalThreshold  a revisit frame counts as retrieved when its SSIM is above this
  * @param deadlineNanos       System.nanoTime() past which the run stops (Long.MAX_VALUE for none)
+ * @param states              controllability states to probe (empty unless the set is a controllability set)
  */
 public record Evaluation(String model, ModelManifest manifest, CallGateway gateway, String set,
                          List<EvaluationSet.Trajectory> trajectories, int contextFrames, int maxFrames,
                          ArSchedule schedule, MemoryModule memory, long seed, double retrievalThreshold,
-                         long deadlineNanos) {
+                         long deadlineNanos, List<EvaluationSet.ControlState> states) {
 
     /** Default threshold: as models/training/evaluate.py; see docs/evaluation.md for why 0.5. */
     public static final double DEFAULT_RETRIEVAL_THRESHOLD = 0.5;
     public static final String UPLOADED = "uploaded";
 
+    /** An evaluation without controllability states. */
+    public Evaluation(String model, ModelManifest manifest, CallGateway gateway, String set,
+                      List<EvaluationSet.Trajectory> trajectories, int contextFrames, int maxFrames,
+                      ArSchedule schedule, MemoryModule memory, long seed, double retrievalThreshold,
+                      long deadlineNanos) {
+        this(model, manifest, gateway, set, trajectories, contextFrames, maxFrames, schedule, memory, seed,
+                retrievalThreshold, deadlineNanos, List.of());
+    }
+
     public Evaluation {
         trajectories = List.copyOf(trajectories);
+        states = List.copyOf(states);
         if (trajectories.isEmpty()) {
             throw new IllegalArgumentException("an evaluation needs at least one trajectory");
         }

@@ -11,11 +11,22 @@ import org.arvdm.generation.ArSchedule;
  * @param frames     generated frames per trajectory (the most of any trajectory)
  * @param dataRange  data range of PSNR and SSIM: 2.0, frames are in [-1, 1]
  * @param durationMs wall time of the whole run
+ * @param controllability on a controllability set: does the model follow its actions (else null)
  */
 public record EvaluationReport(String model, String set, long seed, int trajectories, int contextFrames, int frames,
                                double dataRange, double retrievalThreshold, ArSchedule schedule,
                                Evaluation.MemoryUsed memory, Scoring.Scores scores, Scoring.Scores baseline,
-                               List<TrajectoryResult> trajectoryResults, int networkCalls, double durationMs) {
+                               List<TrajectoryResult> trajectoryResults, int networkCalls, double durationMs,
+                               Controllability controllability) {
+
+    /** A report without controllability figures. */
+    public EvaluationReport(String model, String set, long seed, int trajectories, int contextFrames, int frames,
+                            double dataRange, double retrievalThreshold, ArSchedule schedule,
+                            Evaluation.MemoryUsed memory, Scoring.Scores scores, Scoring.Scores baseline,
+                            List<TrajectoryResult> trajectoryResults, int networkCalls, double durationMs) {
+        this(model, set, seed, trajectories, contextFrames, frames, dataRange, retrievalThreshold, schedule, memory,
+                scores, baseline, trajectoryResults, networkCalls, durationMs, null);
+    }
 
     /**
      * One trajectory's numbers over all its generated frames.

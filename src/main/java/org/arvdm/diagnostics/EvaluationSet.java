@@ -17,12 +17,21 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code models/training/make_eval.py} ({@code manifest.json} plus one PNG per trajectory
  * with its frames tiled left to right), read into memory.
  *
- * @param kind          {@code accumulation} or {@code retrieval}: what the set was chosen to measure
+ * @param kind          {@code accumulation}, {@code retrieval} or {@code controllability}: what the set was
+ *                      chosen to measure
+ * @param world         the world its frames come from ({@code maze-v1} when the manifest names none); a
+ *                      model is only scored on a set of the world it was trained in
  * @param actionNames   the discrete action space the trajectories use
  * @param contextFrames how many leading frames of each trajectory are given as context by default
+ * @param states        controllability sets only: held-out states with the true next frame for every action
  */
-public record EvaluationSet(String name, String kind, String description, ModelManifest.Frame frame,
-                            List<String> actionNames, int contextFrames, List<Trajectory> trajectories) {
+public record EvaluationSet(String name, String kind, String world, String description, ModelManifest.Frame frame,
+                            List<String> actionNames, int contextFrames, List<Trajectory> trajectories,
+                            List<ControlState> states) {
+
+    /** The world of sets and bundles that name none: the first maze world. */
+    public static final String DEFAULT_WORLD = "maze-v1";
+    public static final String CONTROLLABILITY = "controllability";
 
     private static final JsonMapper JSON = JsonMapper.builder()
             .disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES).build();
@@ -30,6 +39,40 @@ public record EvaluationSet(String name, String kind, String description, ModelM
     public EvaluationSet {
         trajectories = List.copyOf(trajectories);
         actionNames = List.copyOf(actionNames);
+        states = List.copyOf(states);
+        world = world == null ? DEFAULT_WORLD : world;
+    }
+
+    /** A set without controllability states, of the default world. */
+    public EvaluationSet(String name, String kind, String description, ModelManifest.Frame frame,
+                         List<String> actionNames, int contextFrames, List<Trajectory> trajectories) {
+        this(name, kind, DEFAULT_WORLD, description, frame, actionNames, contextFrames, trajectories, List.of());
+    }
+
+    /**
+     * One controllability state: a true history and the true next frame for every action.
+     *
+     * @param history        the true frames before the state, oldest first (C·H·W in [-1, 1])
+     * @param historyActions one action per history frame (the action that led to it)
+     * @param next           per action of the set's space, in its order: the true next frame
+     * @param newView        per action: the next view is not among the recent frames (a view the model must draw)
+     */
+    public record ControlState(String id, List<float[]> history, List<String> historyActions, List<float[]> next,
+                               boolean[] newView) {
+        public ControlState {
+            if (history.isEmpty() || historyActions.size() != history.size()) {
+                throw new IllegalArgumentException("state " + id + ": " + history.size() + " history frames and "
+                        + historyActions.size() + " history actions; at least one, and as many of each");
+            }
+            if (newView.length != next.size()) {
+                throw new IllegalArgumentException("state " + id + ": " + next.size() + " next frames and "
+                        + newView.length + " newView values; give one per action");
+            }
+            history = List.copyOf(history);
+            historyActions = List.copyOf(historyActions);
+            next = List.copyOf(next);
+            newView = newView.clone();
+        }
     }
 
     /**
@@ -98,8 +141,41 @@ public record EvaluationSet(String name, String kind, String description, ModelM
                 throw new IOException(ex.getMessage());
             }
         }
-        return new EvaluationSet(name, m.kind(), m.description(), m.frame(), m.actions().names(), m.contextFrames(),
-                trajectories);
+        List<ControlState> states = new ArrayList<>();
+        if (CONTROLLABILITY.equals(m.kind())) {
+            if (m.states() == null || m.states().isEmpty()) {
+                throw new IOException("manifest.json: a controllability set needs states");
+            }
+            int actions = m.actions().names().size();
+            for (Manifest.State st : m.states()) {
+                if (st.historyActions() == null || st.newView() == null || st.history() == null || st.next() == null) {
+                    throw new IOException("state " + st.id() + ": history, historyActions, next and newView are required");
+                }
+                for (String a : st.historyActions()) {
+                    if (!m.actions().names().contains(a)) {
+                        throw new IOException("state " + st.id() + ": unknown action '" + a + "'");
+                    }
+                }
+                try {
+                    states.add(new ControlState(st.id(),
+                            FrameImages.readTiles(inside(dir, st.history(), st.id()), st.historyActions().size(), m.frame()),
+                            st.historyActions(), FrameImages.readTiles(inside(dir, st.next(), st.id()), actions, m.frame()),
+                            st.newView()));
+                } catch (IllegalArgumentException ex) {
+                    throw new IOException(ex.getMessage());
+                }
+            }
+        }
+        return new EvaluationSet(name, m.kind(), m.world(), m.description(), m.frame(), m.actions().names(),
+                m.contextFrames(), trajectories, states);
+    }
+
+    private static Path inside(Path dir, String file, String id) throws IOException {
+        Path p = dir.resolve(file).normalize();
+        if (!p.startsWith(dir.normalize()) || !Files.isRegularFile(p)) {
+            throw new IOException("state " + id + ": file '" + file + "' not found in " + dir);
+        }
+        return p;
     }
 
     /** The revisit frames of this set per bucket of {@link Scoring#BUCKETS}, counted after the context. */
@@ -117,8 +193,12 @@ public record EvaluationSet(String name, String kind, String description, ModelM
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    record Manifest(String name, String kind, String description, ModelManifest.Frame frame,
-                    ModelManifest.Actions actions, int contextFrames, List<Entry> trajectories) {
+    record Manifest(String name, String kind, String world, String description, ModelManifest.Frame frame,
+                    ModelManifest.Actions actions, int contextFrames, List<Entry> trajectories, List<State> states) {
+
+        @JsonIgnoreProperties(ignoreUnknown = true)
+        record State(String id, String history, List<String> historyActions, String next, boolean[] newView) {
+        }
 
         @JsonIgnoreProperties(ignoreUnknown = true)
         record Entry(String id, String frames, int length, List<String> actions, int[] sinceSeen) {

@@ -55,6 +55,8 @@ public final class Evaluator {
         List<Scoring.FrameScore> model = new ArrayList<>();
         List<Scoring.FrameScore> baseline = new ArrayList<>();
         List<EvaluationReport.TrajectoryResult> results = new ArrayList<>();
+        boolean control = !e.states().isEmpty();
+        Controllability.Tally tally = control ? new Controllability.Tally(e.manifest().actions().names()) : null;
         int calls = 0;
         for (int i = 0; i < e.trajectories().size(); i++) {
             if (listener.cancelled() || Thread.currentThread().isInterrupted()) {
@@ -77,6 +79,14 @@ public final class Evaluator {
             }
             model.addAll(mine);
             baseline.addAll(base);
+            if (control) {
+                int[] idx = new int[generated.size()];
+                for (int k = 0; k < idx.length; k++) {
+                    idx[k] = e.manifest().actions().names().indexOf(t.actions().get(e.contextFrames() + k));
+                }
+                tally.trajectory(last, generated, t.frames().subList(e.contextFrames(),
+                        e.contextFrames() + generated.size()), idx);
+            }
             calls += stats.networkCalls();
             EvaluationReport.TrajectoryResult result = result(e, i, mine, base, stats.networkCalls(),
                     (System.nanoTime() - t0) / 1e6);
@@ -85,30 +95,64 @@ public final class Evaluator {
                     Scoring.summarize(model, e.retrievalThreshold()),
                     Scoring.summarize(baseline, e.retrievalThreshold())));
         }
+        Controllability controllability = null;
+        if (control) {
+            List<String> names = e.manifest().actions().names();
+            for (int s = 0; s < e.states().size(); s++) {
+                EvaluationSet.ControlState st = e.states().get(s);
+                List<float[]> made = new ArrayList<>();
+                for (int a = 0; a < names.size(); a++) {
+                    if (listener.cancelled() || Thread.currentThread().isInterrupted()) {
+                        throw new GenerationCancelledException("evaluation cancelled at controllability state " + s);
+                    }
+                    List<float[]> out = new ArrayList<>(1);
+                    calls += generate(e, st.history(), st.historyActions(), List.of(names.get(a)),
+                            e.seed() + CONTROL_SEED_OFFSET + s, out, listener).networkCalls();
+                    made.add(out.get(0));
+                }
+                tally.state(made, st);
+            }
+            controllability = tally.result(shape.channels(), shape.height(), shape.width());
+        }
         return new EvaluationReport(e.model(), e.set(), e.seed(), e.trajectories().size(), e.contextFrames(),
                 e.frames(), Scoring.DATA_RANGE, e.retrievalThreshold(), e.schedule(), e.memoryUsed(),
                 Scoring.summarize(model, e.retrievalThreshold()), Scoring.summarize(baseline, e.retrievalThreshold()),
-                results, calls, (System.nanoTime() - start) / 1e6);
+                results, calls, (System.nanoTime() - start) / 1e6, controllability);
     }
+
+    /**
+     * Controllability state s is generated with seed {@code seed + CONTROL_SEED_OFFSET + s} for
+     * every action (the same noise), apart from the trajectories' seeds.
+     */
+    public static final long CONTROL_SEED_OFFSET = 1_000_000L;
 
     private GenerationStats generate(Evaluation e, int i, List<float[]> out, Listener listener)
             throws InterruptedException {
         EvaluationSet.Trajectory t = e.trajectories().get(i);
-        ModelManifest m = e.manifest();
         int c = e.contextFrames();
         int n = e.framesFor(t);
+        return generate(e, t.frames().subList(0, c), t.actions().subList(0, c), t.actions().subList(c, c + n),
+                e.seedFor(i), out, listener);
+    }
+
+    /** Generates one frame per name in {@code future} after the given context, into {@code out}. */
+    private GenerationStats generate(Evaluation e, List<float[]> context, List<String> contextActions,
+                                     List<String> future, long seed, List<float[]> out, Listener listener)
+            throws InterruptedException {
+        ModelManifest m = e.manifest();
         float[] padding = m.actions().padding();
         List<float[]> ctxActions = new ArrayList<>();
-        for (int k = 0; k < c; k++) {
-            ctxActions.add(oneHot(t.actions().get(k), m.actions()));
+        for (String a : contextActions) {
+            ctxActions.add(oneHot(a, m.actions()));
         }
         List<float[]> actions = new ArrayList<>();
-        for (int k = c; k < c + n; k++) {
-            actions.add(oneHot(t.actions().get(k), m.actions()));
+        for (String a : future) {
+            actions.add(oneHot(a, m.actions()));
         }
+        int n = future.size();
         GenerationPlan plan = new GenerationPlan(m.frame().size(), m.actions().vectorSize(),
                 m.diffusion().alphasCumprod(), DdimSampler.Prediction.of(m.diffusion().prediction()), e.schedule(),
-                e.memory(), t.frames().subList(0, c), ctxActions, padding, n, e.seedFor(i), false, e.deadlineNanos());
+                e.memory(), context, ctxActions, padding, n, seed, false, e.deadlineNanos());
         return generator.run(plan, ActionSource.fixed(actions, null, padding), e.gateway(), new GenerationListener() {
             @Override
             public void frame(int index, float[] frame, int arStep, long elapsedNanos) {

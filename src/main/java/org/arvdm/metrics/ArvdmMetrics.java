@@ -170,6 +170,15 @@ public final class ArvdmMetrics {
                 "First interval's mean PSNR minus the lowest later interval's, last evaluation", "dB");
         evaluationGauge("arvdm.evaluation.mean_retrieval_rate", r, null, null, s.meanRetrievalRate(),
                 "Mean of the buckets' retrieval rates, last evaluation", null);
+        var c = r.controllability();
+        if (c != null) {
+            c.hits().forEach((action, v) -> evaluationGauge("arvdm.evaluation.controllability", r, "action", action, v,
+                    "Share of states where the frame made for the action is nearest the true frame for it", null));
+            c.change().forEach((action, v) -> evaluationGauge("arvdm.evaluation.change_ratio", r, "action", action,
+                    v.ratio(), "Mean frame change after the action, generated over true, free running", null));
+            evaluationGauge("arvdm.evaluation.sharpness_ratio", r, null, null, c.sharpness(),
+                    "Image gradient energy of generated over true frames, first 16 frames", null);
+        }
     }
 
     private void evaluationGauge(String name, EvaluationReport r, String tag, String tagValue, Double value,

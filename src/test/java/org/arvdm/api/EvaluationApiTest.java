@@ -82,15 +82,50 @@ class EvaluationApiTest {
     @Test
     void listsTheBundledSetsWithTheirRevisitsPerBucket() {
         http.get().uri("/v1/evaluation-sets").exchange().expectStatus().isOk().expectBody()
-                .jsonPath("$.sets.length()").isEqualTo(2)
-                .jsonPath("$.sets[0].name").isEqualTo("tiny-loop")
-                .jsonPath("$.sets[0].kind").isEqualTo("retrieval")
-                .jsonPath("$.sets[0].contextFrames").isEqualTo(4)
-                .jsonPath("$.sets[0].trajectories").isEqualTo(3)
-                .jsonPath("$.sets[0].frame.width").isEqualTo(16)
-                .jsonPath("$.sets[0].revisits['0-16']").isEqualTo(sets.get("tiny-loop").orElseThrow()
+                .jsonPath("$.sets.length()").isEqualTo(4)
+                .jsonPath("$.sets[0].name").isEqualTo("tiny-control")
+                .jsonPath("$.sets[0].kind").isEqualTo("controllability")
+                .jsonPath("$.sets[0].states").isEqualTo(2)
+                .jsonPath("$.sets[0].world").isEqualTo("maze-v1")
+                .jsonPath("$.sets[1].world").isEqualTo("maze-v2")
+                .jsonPath("$.sets[2].name").isEqualTo("tiny-loop")
+                .jsonPath("$.sets[2].kind").isEqualTo("retrieval")
+                .jsonPath("$.sets[2].states").isEqualTo(0)
+                .jsonPath("$.sets[2].contextFrames").isEqualTo(4)
+                .jsonPath("$.sets[2].trajectories").isEqualTo(3)
+                .jsonPath("$.sets[2].frame.width").isEqualTo(16)
+                .jsonPath("$.sets[2].revisits['0-16']").isEqualTo(sets.get("tiny-loop").orElseThrow()
                         .revisitsPerBucket()[0])
-                .jsonPath("$.sets[1].name").isEqualTo("tiny-walk");
+                .jsonPath("$.sets[3].name").isEqualTo("tiny-walk");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aControllabilitySetReportsPerActionHitsChangeAndSharpnessAndFeedsTheGauges() {
+        Map<String, Object> report = report(request("tiny-frames", "tiny-control", 8, 5));
+        Map<String, Object> c = (Map<String, Object>) report.get("controllability");
+        assertThat(c).containsEntry("states", 2);
+        assertThat((Map<String, Object>) c.get("hits")).containsOnlyKeys("noop", "forward", "back", "left", "right")
+                .allSatisfy((k, v) -> assertThat(((Number) v).doubleValue()).isBetween(0.0, 1.0));
+        assertThat((Map<String, Object>) c.get("hitsNewViews")).containsKeys("forward", "back", "right");
+        assertThat(((Number) c.get("sharpness")).doubleValue()).isPositive();
+        Map<String, Object> change = (Map<String, Object>) c.get("change");
+        int frames = change.values().stream().mapToInt(v -> ((Number) ((Map<String, Object>) v).get("frames")).intValue())
+                .sum();
+        assertThat(frames).isEqualTo(8);
+        assertThat(meters.get("arvdm.evaluation.controllability").tag("model", "tiny-frames").tag("set", "tiny-control")
+                .tag("action", "left").gauge().value()).isEqualTo(((Number) ((Map<String, Object>) c.get("hits"))
+                .get("left")).doubleValue());
+        // the other kinds say nothing about controllability
+        assertThat(report(request("tiny-frames", "tiny-walk", 4, 5)).get("controllability")).isNull();
+    }
+
+    @Test
+    void aSetOfAnotherWorldIsRefusedNamingTheSet() {
+        http.post().uri("/v1/evaluations").contentType(MediaType.APPLICATION_JSON).accept(MediaType.APPLICATION_JSON)
+                .bodyValue(request("tiny-frames", "tiny-control-v2", 4, 1)).exchange().expectStatus().isBadRequest()
+                .expectBody().jsonPath("$.field").isEqualTo("set")
+                .jsonPath("$.detail").value(d -> assertThat((String) d).contains("maze-v2").contains("maze-v1"));
     }
 
     @Test
