@@ -182,16 +182,26 @@ def generate(b, ctx, ctx_a, fut_a, n, stride=None, m_ar=None, m_init=None, seed=
     return torch.cat(frames, 1)[:, :n]
 
 
-def load_set(name):
+def read_manifest(name):
+    """(folder, manifest) of the bundled evaluation set `name`."""
     d = os.path.join(HERE, "..", "eval", name)
     with open(os.path.join(d, "manifest.json")) as f:
-        man = json.load(f)
+        return d, json.load(f)
+
+
+def read_tiles(path, man):
+    """The frames of a PNG that holds them side by side: float64 [N, C, H, W] in [-1, 1]."""
     H, W = man["frame"]["height"], man["frame"]["width"]
+    img = imread(path)[:, :, :3]
+    return img.reshape(H, -1, W, 3).transpose(1, 3, 0, 2).astype(np.float64) / 127.5 - 1.0
+
+
+def load_set(name):
+    d, man = read_manifest(name)
     trajs = []
     for t in man["trajectories"]:
-        img = imread(os.path.join(d, t["frames"]))[:, :, :3]
-        fr = img.reshape(H, t["length"], W, 3).transpose(1, 3, 0, 2)  # [N, 3, H, W]
-        trajs.append((torch.from_numpy(fr.astype(np.float64) / 127.5 - 1.0), onehot(man["actions"]["names"], t["actions"]),
+        fr = read_tiles(os.path.join(d, t["frames"]), man)  # [N, 3, H, W]
+        trajs.append((torch.from_numpy(fr), onehot(man["actions"]["names"], t["actions"]),
                       np.array(t["sinceSeen"])))
     return man, trajs
 

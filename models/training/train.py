@@ -24,6 +24,33 @@ from networks import KIND, alphas_cumprod_cosine, build
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def save_checkpoint(path, cfg, **state):
+    """Writes a run's state (with its config and the hardware it ran on) to `path` atomically."""
+    state.update(cfg=cfg, hardware="%s, %d torch threads, torch %s" % (
+        platform.processor() or platform.machine(), cfg["threads"], torch.__version__))
+    torch.save(state, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def ema_update(pairs, cap, step):
+    """EMA of each (model, ema) pair's weights (None models skipped); the decay ramps up to `cap`."""
+    d = min(cap, (1.0 + step) / (10.0 + step))
+    with torch.no_grad():
+        for m, e in pairs:
+            if m is None:
+                continue
+            for p, q in zip(m.parameters(), e.parameters()):
+                q.mul_(d).add_(p.detach(), alpha=1 - d)
+
+
+def log_progress(hist, acc, step, t_start):
+    """Records and prints the mean loss since the last call; returns a fresh accumulator."""
+    el = time.time() - t_start
+    hist.append([step, float(np.mean(acc)), el])
+    print("step %d loss %.4f  %.3f s/step  %.1f min" % (step, np.mean(acc), el / max(step, 1), el / 60), flush=True)
+    return []
+
+
 def load_config(path):
     with open(path) as f:
         cfg = json.load(f)
@@ -127,18 +154,26 @@ def loss_fn(pred, v, lv, abar=None, pw=None):
     return (per * m).sum() / m.sum().clamp(min=1.0)
 
 
-def main():
+def run_args(load, extra=None):
+    """The command line of a training script: config, --minutes, --steps, --runs (and `extra(ap)`'s
+    arguments); returns (args, config with --minutes / --steps applied)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("config")
     ap.add_argument("--minutes", type=float, default=None)
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--runs", default=os.path.join(HERE, "runs"))
+    if extra:
+        extra(ap)
     args = ap.parse_args()
-    cfg = load_config(args.config)
-    if args.minutes is not None:
-        cfg["minutes"] = args.minutes
-    if args.steps is not None:
-        cfg["steps"] = args.steps
+    cfg = load(args.config)
+    for k in ("minutes", "steps"):
+        if getattr(args, k) is not None:
+            cfg[k] = getattr(args, k)
+    return args, cfg
+
+
+def main():
+    args, cfg = run_args(load_config)
     torch.set_num_threads(cfg["threads"])
     torch.manual_seed(cfg["seed"])
     rid = cfg["id"]
@@ -190,15 +225,9 @@ def main():
     acc = []
 
     def save():
-        s = dict(model=den.state_dict(), ema=ema_den.state_dict(), opt=opt.state_dict(), step=step,
-                 wall=time.time() - t_start, hist=hist, cfg=cfg,
-                 hardware="%s, %d torch threads, torch %s" % (platform.processor() or platform.machine(),
-                                                              cfg["threads"], torch.__version__))
-        if enc is not None:
-            s["enc"] = enc.state_dict()
-            s["ema_enc"] = ema_enc.state_dict()
-        torch.save(s, ck + ".tmp")
-        os.replace(ck + ".tmp", ck)
+        extra = dict(enc=enc.state_dict(), ema_enc=ema_enc.state_dict()) if enc is not None else {}
+        save_checkpoint(ck, cfg, model=den.state_dict(), ema=ema_den.state_dict(), opt=opt.state_dict(), step=step,
+                        wall=time.time() - t_start, hist=hist, **extra)
 
     while step < cfg["steps"] and (time.time() - t_start) < cfg["minutes"] * 60:
         batch = make_batch(sampler, kind, cfg["batch"], ac, cfg["timesteps"], cfg["prediction"])
@@ -213,19 +242,10 @@ def main():
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         step += 1
-        d = min(cfg["ema"], (1.0 + step) / (10.0 + step))
-        with torch.no_grad():
-            for m, e in ((den, ema_den), (enc, ema_enc)):
-                if m is None:
-                    continue
-                for p, q in zip(m.parameters(), e.parameters()):
-                    q.mul_(d).add_(p.detach(), alpha=1 - d)
+        ema_update(((den, ema_den), (enc, ema_enc)), cfg["ema"], step)
         acc.append(loss.item())
         if step % 20 == 0:
-            el = time.time() - t_start
-            hist.append([step, float(np.mean(acc)), el])
-            print("step %d loss %.4f  %.2f s/step  %.1f min" % (step, np.mean(acc), el / max(step, 1), el / 60), flush=True)
-            acc = []
+            acc = log_progress(hist, acc, step, t_start)
         if step % cfg["ckpt_every"] == 0 or time.time() - last_ck > 120:
             save()
             last_ck = time.time()

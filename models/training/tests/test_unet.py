@@ -1,0 +1,110 @@
+"""The world v2 U-Net (unet.py) and its training batches (train2.py)."""
+import numpy as np
+import torch
+
+import train2
+from networks import alphas_cumprod_cosine
+from unet import WorldUNet, precondition
+
+AC = alphas_cumprod_cosine(1000)
+
+
+def small(past=2):
+    torch.manual_seed(0)
+    net = WorldUNet(AC, past=past, chans=(8, 16, 16), blocks=1, emb=16)
+    # the output layers start at zero (an identity-like start); give them weights so outputs depend on inputs
+    with torch.no_grad():
+        for p in net.parameters():
+            if p.abs().sum() == 0 and p.dim() > 1:
+                p.normal_(0, 0.1)
+    return net.eval()
+
+
+def inputs(B=2, w=4, m=3, levels=(0, 0, 300, 1000)):
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(B, w, 3, 32, 32, generator=g)
+    lv = torch.tensor([list(levels)] * B)
+    a = torch.zeros(B, w, 5)
+    a[:, :, 1] = 1
+    mem = torch.rand(B, m, 3, 32, 32, generator=g) * 2 - 1
+    ma = torch.zeros(B, m, 5)
+    ma[:, :, 3] = 1
+    mm = torch.ones(B, m, dtype=torch.bool)
+    return x, lv, a, mem, ma, mm
+
+
+def test_preconditioning_is_the_identity_on_clean_frames_and_pure_prediction_on_noise():
+    c_in, c_skip, c_out, _ = precondition(torch.tensor([1.0, 1e-9]))
+    assert abs(float(c_skip[0]) - 1.0) < 1e-6 and abs(float(c_out[0])) < 1e-6
+    assert abs(float(c_skip[1])) < 1e-3 and abs(float(c_out[1]) - 0.5) < 1e-3  # sigma_data
+    assert abs(float(c_in[0]) - 2.0) < 1e-6  # 1 / sigma_data on a clean frame
+
+
+def test_clean_frames_pass_through_and_noisy_ones_are_denoised():
+    net = small()
+    x, lv, a, mem, ma, mm = inputs()
+    with torch.no_grad():
+        y = net(x, lv, a, mem, ma, mm)
+    assert y.shape == x.shape
+    assert torch.equal(y[:, :2], x[:, :2])
+    assert not torch.allclose(y[:, 2:], x[:, 2:])
+
+
+def test_a_frame_depends_on_its_past_and_action_not_on_later_frames():
+    net = small()
+    x, lv, a, mem, ma, mm = inputs(levels=(500, 600, 700, 1000))
+    with torch.no_grad():
+        y = net(x, lv, a, mem, ma, mm)
+        x2 = x.clone()
+        x2[:, 3] += 1.0  # a later frame changes
+        assert torch.allclose(net(x2, lv, a, mem, ma, mm)[:, :3], y[:, :3], atol=1e-5)
+        x3 = x.clone()
+        x3[:, 0] += 1.0  # an earlier frame (in frame 1's past) changes
+        assert not torch.allclose(net(x3, lv, a, mem, ma, mm)[:, 1], y[:, 1], atol=1e-4)
+        a2 = a.clone()
+        a2[:, 3] = 0
+        a2[:, 3, 4] = 1  # frame 3's own action
+        assert not torch.allclose(net(x, lv, a2, mem, ma, mm)[:, 3], y[:, 3], atol=1e-4)
+        # memory beyond the past P = 2 frames is not seen by frame 1 (its past: mem[-1], x[0])
+        mem2 = mem.clone()
+        mem2[:, 0] += 1.0
+        assert torch.allclose(net(x, lv, a, mem2, ma, mm)[:, 1], y[:, 1], atol=1e-5)
+        # and masked memory counts as absent
+        mm2 = mm.clone()
+        mm2[:, -1] = False
+        assert not torch.allclose(net(x, lv, a, mem, ma, mm2)[:, 0], y[:, 0], atol=1e-4)
+
+
+def test_scripted_module_matches_the_eager_one():
+    net = small()
+    s = torch.jit.script(net)
+    x, lv, a, mem, ma, mm = inputs()
+    with torch.no_grad():
+        assert torch.allclose(s(x, lv, a, mem, ma, mm), net(x, lv, a, mem, ma, mm), atol=1e-5)
+        # no memory at all, and a window with no noisy frame
+        e = torch.zeros(2, 0, 3, 32, 32), torch.zeros(2, 0, 5), torch.zeros(2, 0, dtype=torch.bool)
+        assert s(x, lv, a, *e).shape == x.shape
+        z = torch.zeros(2, 4, dtype=torch.long)
+        assert torch.equal(s(x, z, a, mem, ma, mm), x)
+
+
+def test_batches_mirror_with_left_and_right_swapped_and_mask_missing_past():
+    frames = np.zeros((1, 6, 32, 32, 3), np.uint8)
+    frames[0, :, :, :16] = 255  # left half white
+    actions = np.array([[0, 3, 3, 4, 1, 2]])
+    cfg = dict(train2.DEFAULTS, past=3, p_mirror=1.0, p_pyramid=0.0, p_context_noise=0.0)
+    b = train2.Batches(frames, actions, cfg, seed=3)
+    for _ in range(5):
+        xt, lv, act, past, plv, pact, mask, x0 = b.batch(8)
+        assert bool((x0[:, :, :, 16:] > 0.99).all()) and bool((x0[:, :, :, :16] < -0.99).all())  # mirrored
+        assert bool((lv >= 1).all() and (lv <= 1000).all())
+        assert bool((plv == 0).all())
+        for i in range(8):
+            n_past = int(mask[i].sum())
+            assert not bool(mask[i, :3 - n_past].any())  # missing past frames are in front
+    # mirrored actions: the data's left (3) becomes right (4) and the reverse
+    seen = set()
+    for _ in range(20):
+        _, _, act, _, _, pact, mask, _ = b.batch(8)
+        seen.update(int(v) for v in act.argmax(1))
+    assert 3 in seen and 4 in seen and 0 not in seen  # frame 0 (action noop) is never a target

@@ -1,0 +1,224 @@
+"""Train a world v2 bundle (the U-Net of unet.py):
+
+    /usr/bin/python3 train2.py configs/maze2-unet-4.json [--minutes M] [--steps N]
+    /usr/bin/python3 train2.py configs/maze2-unet-4.json --export [--out ../maze2-unet-4]
+
+Data: exploration trajectories of world v2 (world2.py) in training mazes 1000-1399 (held-out
+sets use seeds >= 920000), cached in runs/data2_32.npz. A sample is one target frame with
+the `past` frames before it: the target at a level drawn half from the levels the default
+schedules sample (multiples of 125: M_ar = 4 and 8 from 1000) and half uniformly; the past
+frames clean (level 0), or in a quarter of the samples at decreasing levels below the
+target's as in a pyramid window; light Gaussian noise on clean past frames in a third of the
+samples (labelled clean, so the network learns not to trust every pixel of a generated
+history); mirrored frames with left and right swapped in half. Loss: EDM's F-target MSE
+(uniform weight in F, i.e. the x0 error weighted by 1/c_out^2). AdamW, EMA weights exported.
+Checkpoints in runs/<id>/ckpt.pt every two minutes and at the end; rerunning resumes.
+"""
+import datetime
+import json
+import os
+import time
+
+import numpy as np
+import torch
+
+import world2
+from data import build_cache
+from networks import alphas_cumprod_cosine
+from train import ema_update, log_progress, run_args, save_checkpoint
+from unet import WorldUNet, precondition
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SWAP = [0, 1, 2, 4, 3]  # mirrored frame: left <-> right
+
+
+DEFAULTS = dict(height=32, width=32, past=4, window=4, chans=[32, 64, 96], blocks=1, emb=128, batch=16, lr=3e-4,
+                steps=20000, minutes=100, seed=0, timesteps=1000, ema=0.999, threads=2, n_mazes=400, per_maze=2,
+                length=128, schedule_levels=125, p_schedule=0.5, p_pyramid=0.25, p_context_noise=0.33,
+                context_noise=0.04, p_mirror=0.5, ar_steps=4, init_steps=4, eta=0.0)
+
+
+def load_config(path):
+    with open(path) as f:
+        cfg = json.load(f)
+    return dict(DEFAULTS, **cfg)
+
+
+def build(cfg):
+    return WorldUNet(alphas_cumprod_cosine(cfg["timesteps"]), past=cfg["past"], emb=cfg["emb"],
+                     chans=tuple(cfg["chans"]), blocks=cfg["blocks"])
+
+
+class Batches:
+    def __init__(self, frames, actions, cfg, seed):
+        self.frames = frames  # [N, L, H, W, 3] uint8
+        self.actions = actions  # [N, L]
+        self.cfg = cfg
+        self.rng = np.random.RandomState(seed)
+        self.ac = np.array(alphas_cumprod_cosine(cfg["timesteps"]), dtype=np.float64)
+
+    def levels(self, B):
+        c, T, r = self.cfg, self.cfg["timesteps"], self.rng
+        lv = r.randint(1, T + 1, size=B)
+        k = c["schedule_levels"]
+        sched = r.rand(B) < c["p_schedule"]
+        lv[sched] = k * r.randint(1, T // k + 1, size=int(sched.sum()))
+        return lv
+
+    def batch(self, B):
+        c, r = self.cfg, self.rng
+        P, T = c["past"], c["timesteps"]
+        n = r.randint(len(self.frames), size=B)
+        t = r.randint(1, self.frames.shape[1], size=B)
+        target = np.zeros((B, 3, c["height"], c["width"]), np.float32)
+        past = np.zeros((B, P, 3, c["height"], c["width"]), np.float32)
+        mask = np.zeros((B, P), bool)
+        act = np.zeros((B, 5), np.float32)
+        pact = np.zeros((B, P, 5), np.float32)
+        mirror = r.rand(B) < c["p_mirror"]
+        for i in range(B):
+            sw = SWAP if mirror[i] else list(range(5))
+            f = self.frames[n[i]]
+            img = lambda j: (f[j].transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0)[:, :, ::-1 if mirror[i] else 1]
+            target[i] = img(t[i])
+            act[i, sw[self.actions[n[i], t[i]]]] = 1.0
+            for k in range(P):
+                j = t[i] - P + k
+                if j >= 0:
+                    past[i, k] = img(j)
+                    mask[i, k] = True
+                    pact[i, k, sw[self.actions[n[i], j]]] = 1.0
+        lv = self.levels(B)
+        plv = np.zeros((B, P), np.int64)
+        pyr = r.rand(B) < c["p_pyramid"]
+        for i in np.nonzero(pyr)[0]:
+            step = r.randint(1, lv[i] + 1)
+            for k in range(P):  # k = P - 1 is the nearest past frame
+                plv[i, k] = max(0, lv[i] - step * (P - k))
+        noisy_ctx = (r.rand(B) < c["p_context_noise"]) & ~pyr
+        g = torch.Generator().manual_seed(int(r.randint(2 ** 31)))
+        past_t = torch.from_numpy(past)
+        pab = torch.from_numpy(self.ac[plv].astype(np.float32))[:, :, None, None, None]
+        past_t = pab.sqrt() * past_t + (1 - pab).sqrt() * torch.randn(past_t.shape, generator=g)
+        amp = torch.from_numpy((noisy_ctx * r.rand(B) * c["context_noise"]).astype(np.float32))
+        past_t = past_t + amp[:, None, None, None, None] * torch.randn(past_t.shape, generator=g)
+        x0 = torch.from_numpy(target)
+        ab = torch.from_numpy(self.ac[lv].astype(np.float32))[:, None, None, None]
+        xt = ab.sqrt() * x0 + (1 - ab).sqrt() * torch.randn(x0.shape, generator=g)
+        return (xt, torch.from_numpy(lv), torch.from_numpy(act), past_t, torch.from_numpy(plv),
+                torch.from_numpy(pact), torch.from_numpy(mask), x0)
+
+
+def loss_fn(net, b):
+    xt, lv, act, past, plv, pact, mask, x0 = b
+    abar = net.ac[lv]
+    _, c_skip, c_out, _ = precondition(abar, net.sd)
+    x0_hat = net.denoise(xt, lv, act, past, plv, pact, mask)
+    # F-space MSE: ((x0_hat - x0) / c_out)^2 = (F - F_target)^2
+    return (((x0_hat - x0) / c_out[:, None, None, None]) ** 2).mean()
+
+
+def cache(cfg):
+    return build_cache(os.path.join(HERE, "runs", "data2_%d.npz" % cfg["height"]), n_mazes=cfg["n_mazes"],
+                       per_maze=cfg["per_maze"], length=cfg["length"], H=cfg["height"], W=cfg["width"],
+                       maze_cls=world2.Maze2, explore=world2.explore_actions)
+
+
+def train(cfg, out):
+    torch.set_num_threads(cfg["threads"])
+    torch.manual_seed(cfg["seed"])
+    os.makedirs(out, exist_ok=True)
+    t0 = time.time()
+    frames, actions, _ = cache(cfg)
+    print("data: %d trajectories x %d frames (%.0f s)" % (frames.shape[0], frames.shape[1], time.time() - t0), flush=True)
+    net, ema = build(cfg), build(cfg)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg["lr"], weight_decay=0.01)
+    step, wall, hist = 0, 0.0, []
+    ck = os.path.join(out, "ckpt.pt")
+    if os.path.exists(ck):
+        s = torch.load(ck, map_location="cpu")
+        net.load_state_dict(s["model"])
+        ema.load_state_dict(s["ema"])
+        opt.load_state_dict(s["opt"])
+        step, wall, hist = s["step"], s["wall"], s["hist"]
+        print("resumed at step %d (%.1f min)" % (step, wall / 60), flush=True)
+    else:
+        ema.load_state_dict(net.state_dict())
+    batches = Batches(frames, actions, cfg, cfg["seed"] + 17 + step)
+    print("%s: params=%d batch=%d" % (cfg["id"], sum(p.numel() for p in net.parameters()), cfg["batch"]), flush=True)
+    t_start = time.time() - wall
+    last_ck = time.time()
+    acc = []
+
+    def save():
+        save_checkpoint(ck, cfg, model=net.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), step=step,
+                        wall=time.time() - t_start, hist=hist)
+
+    while step < cfg["steps"] and (time.time() - t_start) < cfg["minutes"] * 60:
+        lr = cfg["lr"] * min(1.0, (step + 1) / 200.0)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        loss = loss_fn(net, batches.batch(cfg["batch"]))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        step += 1
+        ema_update(((net, ema),), cfg["ema"], step)
+        acc.append(loss.item())
+        if step % 50 == 0:
+            acc = log_progress(hist, acc, step, t_start)
+        if time.time() - last_ck > 120:
+            save()
+            last_ck = time.time()
+    save()
+    print("done %s step %d wall %.1f min" % (cfg["id"], step, (time.time() - t_start) / 60), flush=True)
+
+
+def export(cfg, ck, out):
+    from export import export as write_bundle
+    s = torch.load(ck, map_location="cpu")
+    net = build(cfg)
+    net.load_state_dict(s["ema"])
+    hist = s["hist"]
+    last = [h[1] for h in hist[-10:]]
+    bcfg = dict(cfg, arch="channel_concat", memory_frames=cfg["past"], prediction="x0")
+    training = {
+        "world": world2.WORLD,
+        "data": "world v2 exploration trajectories (30 deg turns, quarter-block moves, runs of the same action) in "
+                "%d training mazes (seeds 1000-%d), %d x %d frames each, 32x32 RGB; held-out sets use seeds >= 920000"
+                % (cfg["n_mazes"], 1000 + cfg["n_mazes"] - 1, cfg["per_maze"], cfg["length"]),
+        "objective": "per-frame denoising of a target frame given the %d frames before it on the input channels; "
+                     "EDM preconditioning (sigma_data 0.5) exported as x0; F-space MSE; target levels half from "
+                     "multiples of %d, half uniform; %d%% pyramid past levels, %d%% light noise on clean past frames, "
+                     "%d%% mirrored (left/right swapped); AdamW, EMA %.3f" % (
+                         cfg["past"], cfg["schedule_levels"], round(100 * cfg["p_pyramid"]),
+                         round(100 * cfg["p_context_noise"]), round(100 * cfg["p_mirror"]), cfg["ema"]),
+        "steps": s["step"], "batch": cfg["batch"], "lr": cfg["lr"],
+        "wall_time_min": round(s["wall"] / 60.0, 1),
+        "final_loss": round(float(np.mean(last)), 4) if last else None,
+        "hardware": s.get("hardware", "cpu") + " (2 CPU cores, shared with builds and tests)",
+        "date": datetime.date.today().isoformat(),
+        "command": "cd models/training && /usr/bin/python3 train2.py configs/%s.json && /usr/bin/python3 train2.py "
+                   "configs/%s.json --export" % (cfg["id"], cfg["id"]),
+        "config": {k: v for k, v in cfg.items() if k != "description"},
+    }
+    mj = write_bundle(bcfg, net, None, out, training)
+    print("exported %s to %s (%d params)" % (cfg["id"], out, mj["parameters"]["denoiser"]))
+
+
+def main():
+    def extra(ap):
+        ap.add_argument("--export", action="store_true")
+        ap.add_argument("--out", default=None)
+
+    args, cfg = run_args(load_config, extra)
+    run = os.path.join(args.runs, cfg["id"])
+    if args.export:
+        export(cfg, os.path.join(run, "ckpt.pt"), args.out or os.path.join(HERE, "..", cfg["id"]))
+    else:
+        train(cfg, run)
+
+
+if __name__ == "__main__":
+    main()
