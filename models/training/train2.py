@@ -13,6 +13,11 @@ samples (labelled clean, so the network learns not to trust every pixel of a gen
 history); mirrored frames with left and right swapped in half. Loss: EDM's F-target MSE
 (uniform weight in F, i.e. the x0 error weighted by 1/c_out^2). AdamW, EMA weights exported.
 Checkpoints in runs/<id>/ckpt.pt every two minutes and at the end; rerunning resumes.
+
+The bundle is exported with a window of one frame (`window`, default 1): the default schedule
+is then exactly the trained one (each frame from noise to clean in M_ar steps given its clean
+past frames from memory, DIAMOND's loop, lag 0). The network takes any window (each frame sees
+the frames before it), so a larger `window` exports the same weights for pyramid schedules.
 """
 import datetime
 import json
@@ -32,7 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SWAP = [0, 1, 2, 4, 3]  # mirrored frame: left <-> right
 
 
-DEFAULTS = dict(height=32, width=32, past=4, window=4, chans=[32, 64, 96], blocks=1, emb=128, batch=16, lr=3e-4,
+DEFAULTS = dict(height=32, width=32, past=4, window=1, chans=[32, 64, 96], blocks=1, emb=128, batch=16, lr=3e-4,
                 steps=20000, minutes=100, seed=0, timesteps=1000, ema=0.999, threads=2, n_mazes=400, per_maze=2,
                 length=128, schedule_levels=125, p_schedule=0.5, p_pyramid=0.25, p_context_noise=0.33,
                 context_noise=0.04, p_mirror=0.5, ar_steps=4, init_steps=4, eta=0.0)
