@@ -106,6 +106,15 @@ class ShutdownDrain implements WebFilter, SmartLifecycle {
         return running;
     }
 
+    /**
+     * Not stopped when the context is only paused (the test framework pauses cached contexts it is
+     * not using and restarts them later): the drain ends the services for good.
+     */
+    @Override
+    public boolean isPauseable() {
+        return false;
+    }
+
     /** First to stop: before Spring's graceful shutdown (stops accepting) and the server. */
     @Override
     public int getPhase() {
