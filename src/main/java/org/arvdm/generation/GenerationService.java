@@ -369,6 +369,9 @@ public final class GenerationService {
      * stops those. Idempotent.
      */
     public void drain(Duration grace) {
+        if (stopping && live.isEmpty()) {
+            return; // drained already
+        }
         stopping = true;
         admission.shutDown();
         log.info("shutting down: {} tasks live, {} s for them to finish", live.size(), grace.toSeconds());
