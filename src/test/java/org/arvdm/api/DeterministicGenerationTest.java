@@ -74,8 +74,38 @@ class DeterministicGenerationTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void deterministicSessionsRunUnbatchedToo() {
+        double before = batches();
+        Map<String, Object> body = SessionApiTest.body(MODEL, "step", 9);
+        body.put("deterministic", true);
+        List<String> ids = Flux.range(0, 2).flatMap(i -> client.post().uri("/v1/sessions")
+                        .contentType(MediaType.APPLICATION_JSON).bodyValue(body).retrieve().bodyToMono(JSON))
+                .map(m -> (String) m.get("id")).collectList().block(Duration.ofSeconds(30));
+        List<String> actions = List.of("forward", "left", "forward", "right", "back", "noop", "forward", "left");
+        for (String id : ids) {
+            client.post().uri("/v1/sessions/" + id + "/actions").contentType(MediaType.APPLICATION_JSON)
+                    .bodyValue(Map.of("actions", actions)).retrieve().toBodilessEntity().block(Duration.ofSeconds(30));
+        }
+        List<List<String>> frames = Flux.fromIterable(ids).flatMapSequential(id -> client.get()
+                        .uri("/v1/sessions/" + id + "/events").accept(MediaType.TEXT_EVENT_STREAM).retrieve()
+                        .bodyToFlux(new ParameterizedTypeReference<org.springframework.http.codec.ServerSentEvent<
+                                Map<String, Object>>>() {
+                        })
+                        .filter(e -> "frame".equals(e.event())).take(3).map(e -> (String) e.data().get("image"))
+                        .collectList(), 2)
+                .collectList().block(Duration.ofSeconds(60));
+        assertThat(frames).hasSize(2);
+        assertThat(frames.get(0)).hasSize(3).isEqualTo(frames.get(1));
+        assertThat(batches()).as("batched denoiser calls of %s", MODEL).isEqualTo(before);
+        for (String id : ids) {
+            client.delete().uri("/v1/sessions/" + id).retrieve().toBodilessEntity().block(Duration.ofSeconds(30));
+        }
+    }
+
+    @Test
     void theFlagIsABooleanOnly() {
-        WebTestClient web = WebTestClient.bindToServer().baseUrl("http://localhost:" + port).build();
+        WebTestClient web = WebTestClient.bindToServer().baseUrl("http://localhost:" + port).responseTimeout(Duration.ofSeconds(60)).build();
         for (String bad : List.of("\"true\"", "1", "null", "{}")) {
             String body = "{\"model\":\"" + MODEL + "\",\"context\":{\"frames\":[\"" + TestImages.clip(1, 16).get(0)
                     + "\"]},\"frames\":1,\"deterministic\":" + bad + "}";
@@ -116,7 +146,7 @@ class DeterministicGenerationTest {
 
     /** Batched denoiser calls the model's gateway has run (a lone call on the caller's thread included). */
     private double batches() {
-        String text = WebTestClient.bindToServer().baseUrl("http://localhost:" + port).build().get()
+        String text = WebTestClient.bindToServer().baseUrl("http://localhost:" + port).responseTimeout(Duration.ofSeconds(60)).build().get()
                 .uri("/actuator/prometheus").exchange().expectStatus().isOk().expectBody(String.class)
                 .returnResult().getResponseBody();
         return text.lines().filter(l -> l.startsWith("arvdm_batch_size_count{") && l.contains("model=\"" + MODEL + "\"")
