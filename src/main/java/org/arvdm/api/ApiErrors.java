@@ -72,9 +72,11 @@ class ApiErrors {
                     a.status() == HttpStatus.UNAUTHORIZED ? ApiKeys.CHALLENGE : null);
         }
         if (e instanceof CapacityException c) {
-            HttpStatus status = c.shuttingDown() ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.TOO_MANY_REQUESTS;
-            return new Answer(problem(status, c.getMessage(), null, null),
-                    Long.toString(Math.max(1, c.retryAfter().toSeconds())), null);
+            String retryAfter = Long.toString(Math.max(1, c.retryAfter().toSeconds()));
+            if (c.shuttingDown()) {
+                return new Answer(shuttingDown(c.getMessage()), retryAfter, null);
+            }
+            return new Answer(problem(HttpStatus.TOO_MANY_REQUESTS, c.getMessage(), null, null), retryAfter, null);
         }
         if (e instanceof java.util.concurrent.RejectedExecutionException) {
             return new Answer(problem(HttpStatus.TOO_MANY_REQUESTS, "too many requests are being decoded; retry"
@@ -118,6 +120,11 @@ class ApiErrors {
         p.setType(URI.create(type));
         p.setTitle(title);
         return p;
+    }
+
+    /** The problem of a request refused or ended because the service is shutting down (same type as the error event). */
+    static ProblemDetail shuttingDown(String detail) {
+        return failure("urn:arvdm:shutdown", "Service shutting down", 503, detail);
     }
 
     static ProblemDetail failure(org.arvdm.generation.GenerationEvent.Failed f) {

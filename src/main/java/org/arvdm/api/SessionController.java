@@ -127,7 +127,7 @@ class SessionController {
                 f -> ImageCodec.encode(f, shape, planned.format(), planned.quality(), 1),
                 f -> ImageCodec.encode(f, shape, "png", 0, previewScale),
                 s -> started(s, model.manifest()));
-        Session s = sessions.create(endless, model.gateway(), spec);
+        Session s = sessions.create(endless, planned.deterministic() ? model.unbatched() : model.gateway(), spec);
         return ResponseEntity.created(URI.create("/v1/sessions/" + s.id())).body(created(s, model.manifest(), null));
     }
 
