@@ -25,11 +25,9 @@ import org.arvdm.session.SessionService;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
-import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.web.bind.annotation.DeleteMapping;
-import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -295,22 +293,6 @@ class SessionController {
                 .subscribeOn(Schedulers.boundedElastic())
                 .map(bytes -> ResponseEntity.ok().contentType(MediaType.parseMediaType("video/mp4"))
                         .header(HttpHeaders.CONTENT_DISPOSITION, "inline; filename=\"session.mp4\"").body(bytes));
-    }
-
-    @ExceptionHandler(SessionException.class)
-    ResponseEntity<ProblemDetail> problem(SessionException e) {
-        return problemOf(e);
-    }
-
-    static ResponseEntity<ProblemDetail> problemOf(SessionException e) {
-        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.valueOf(e.status()), e.getMessage());
-        p.setType(URI.create(e.type()));
-        p.setTitle(e.title());
-        ResponseEntity.BodyBuilder b = ResponseEntity.status(e.status()).contentType(MediaType.APPLICATION_PROBLEM_JSON);
-        if (e.retryAfter() != null) {
-            b.header(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, (e.retryAfter().toMillis() + 999) / 1000)));
-        }
-        return b.body(p);
     }
 
     /** A problem detail as the event streams carry it. */
