@@ -103,8 +103,8 @@ public final class SessionService {
                           String routeKey) {
         reserve();
         try {
-            Session s = new Session(newId(routeKey), owner, new ArLoop(plan), gateway, metrics.observer(spec.model()), spec, this,
-                    null);
+            Session s = new Session(newId(routeKey), owner, new ArLoop(plan), gateway,
+                    metrics.observer(spec.model()), spec, this, null);
             open(s);
             return s;
         } catch (RuntimeException e) {
@@ -177,8 +177,8 @@ public final class SessionService {
                         if (parent.isClosed()) {
                             throw SessionException.notFound();
                         }
-                        child = new Session(newId(routeOf(parent.id())), owner, parent.loop().fork(), parent.gatewayOf(),
-                                metrics.observer(parent.spec().model()), parent.spec(), SessionService.this,
+                        child = new Session(newId(routeOf(parent.id())), owner, parent.loop().fork(),
+                                parent.gatewayOf(), metrics.observer(parent.spec().model()), parent.spec(), SessionService.this,
                                 parent);
                     }
                     open(child);
