@@ -83,18 +83,21 @@ class DeterministicGenerationTest {
                         .contentType(MediaType.APPLICATION_JSON).bodyValue(body).retrieve().bodyToMono(JSON))
                 .map(m -> (String) m.get("id")).collectList().block(Duration.ofSeconds(30));
         List<String> actions = List.of("forward", "left", "forward", "right", "back", "noop", "forward", "left");
+        // viewers first: a session with a viewer never idles out (the shared context expires idle ones after 3 s)
+        List<reactor.core.publisher.Mono<List<String>>> streams = ids.stream().map(id -> client.get()
+                .uri("/v1/sessions/" + id + "/events").accept(MediaType.TEXT_EVENT_STREAM).retrieve()
+                .bodyToFlux(new ParameterizedTypeReference<org.springframework.http.codec.ServerSentEvent<
+                        Map<String, Object>>>() {
+                })
+                .filter(e -> "frame".equals(e.event())).take(3).map(e -> (String) e.data().get("image"))
+                .collectList().cache()).toList();
+        streams.forEach(m -> m.subscribe(x -> { }, e -> { }));
         for (String id : ids) {
             client.post().uri("/v1/sessions/" + id + "/actions").contentType(MediaType.APPLICATION_JSON)
                     .bodyValue(Map.of("actions", actions)).retrieve().toBodilessEntity().block(Duration.ofSeconds(30));
         }
-        List<List<String>> frames = Flux.fromIterable(ids).flatMapSequential(id -> client.get()
-                        .uri("/v1/sessions/" + id + "/events").accept(MediaType.TEXT_EVENT_STREAM).retrieve()
-                        .bodyToFlux(new ParameterizedTypeReference<org.springframework.http.codec.ServerSentEvent<
-                                Map<String, Object>>>() {
-                        })
-                        .filter(e -> "frame".equals(e.event())).take(3).map(e -> (String) e.data().get("image"))
-                        .collectList(), 2)
-                .collectList().block(Duration.ofSeconds(60));
+        List<List<String>> frames = Flux.fromIterable(streams).flatMapSequential(m -> m, 2)
+                .collectList().block(Duration.ofSeconds(120));
         assertThat(frames).hasSize(2);
         assertThat(frames.get(0)).hasSize(3).isEqualTo(frames.get(1));
         assertThat(batches()).as("batched denoiser calls of %s", MODEL).isEqualTo(before);
