@@ -12,7 +12,8 @@ target's as in a pyramid window; light Gaussian noise on clean past frames in a 
 samples (labelled clean, so the network learns not to trust every pixel of a generated
 history); mirrored frames with left and right swapped in half. Loss: EDM's F-target MSE
 (uniform weight in F, i.e. the x0 error weighted by 1/c_out^2). AdamW, EMA weights exported.
-Checkpoints in runs/<id>/ckpt.pt every two minutes and at the end; rerunning resumes.
+Checkpoints in runs/<id>/ckpt.pt every two minutes and at the end; rerunning resumes, from
+checkpoints/<id>.pt (committed at the end of a session) when runs/ has none.
 
 The bundle is exported with a window of one frame (`window`, default 1): the default schedule
 is then exactly the trained one (each frame from noise to clean in M_ar steps given its clean
@@ -131,6 +132,9 @@ def cache(cfg):
 
 def train(cfg, out):
     torch.set_num_threads(cfg["threads"])
+    # tiny activations turn into denormals as training goes on, and x86 computes those on a slow path
+    # (here steps went from 0.4 s to over 2 s after ~1400 steps)
+    torch.set_flush_denormal(True)
     torch.manual_seed(cfg["seed"])
     os.makedirs(out, exist_ok=True)
     t0 = time.time()
@@ -140,13 +144,17 @@ def train(cfg, out):
     opt = torch.optim.AdamW(net.parameters(), lr=cfg["lr"], weight_decay=0.01)
     step, wall, hist = 0, 0.0, []
     ck = os.path.join(out, "ckpt.pt")
-    if os.path.exists(ck):
-        s = torch.load(ck, map_location="cpu")
+    # a run's own checkpoint, else the one committed at the end of an earlier session (runs/ is not
+    # in git, and a session's background training does not survive it)
+    committed = os.path.join(HERE, "checkpoints", cfg["id"] + ".pt")
+    src = ck if os.path.exists(ck) else committed if os.path.exists(committed) else None
+    if src is not None:
+        s = torch.load(src, map_location="cpu")
         net.load_state_dict(s["model"])
         ema.load_state_dict(s["ema"])
         opt.load_state_dict(s["opt"])
         step, wall, hist = s["step"], s["wall"], s["hist"]
-        print("resumed at step %d (%.1f min)" % (step, wall / 60), flush=True)
+        print("resumed from %s at step %d (%.1f min)" % (src, step, wall / 60), flush=True)
     else:
         ema.load_state_dict(net.state_dict())
     batches = Batches(frames, actions, cfg, cfg["seed"] + 17 + step)

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 
 import org.arvdm.generation.CapacityException;
+import org.arvdm.session.SessionException;
 import org.springframework.core.codec.DecodingException;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.http.HttpHeaders;
@@ -71,10 +72,16 @@ class ApiErrors {
             return new Answer(problem(a.status(), a.getMessage(), a.field(), a.rule()), null,
                     a.status() == HttpStatus.UNAUTHORIZED ? ApiKeys.CHALLENGE : null);
         }
+        if (e instanceof SessionException s) {
+            return new Answer(session(s), s.retryAfter() == null ? null
+                    : Long.toString(Math.max(1, (s.retryAfter().toMillis() + 999) / 1000)), null);
+        }
         if (e instanceof CapacityException c) {
-            HttpStatus status = c.shuttingDown() ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.TOO_MANY_REQUESTS;
-            return new Answer(problem(status, c.getMessage(), null, null),
-                    Long.toString(Math.max(1, c.retryAfter().toSeconds())), null);
+            String retryAfter = Long.toString(Math.max(1, c.retryAfter().toSeconds()));
+            if (c.shuttingDown()) {
+                return new Answer(shuttingDown(c.getMessage()), retryAfter, null);
+            }
+            return new Answer(problem(HttpStatus.TOO_MANY_REQUESTS, c.getMessage(), null, null), retryAfter, null);
         }
         if (e instanceof java.util.concurrent.RejectedExecutionException) {
             return new Answer(problem(HttpStatus.TOO_MANY_REQUESTS, "too many requests are being decoded; retry"
@@ -118,6 +125,16 @@ class ApiErrors {
         p.setType(URI.create(type));
         p.setTitle(title);
         return p;
+    }
+
+    /** The problem of a request refused or ended because the service is shutting down (same type as the error event). */
+    static ProblemDetail shuttingDown(String detail) {
+        return failure("urn:arvdm:shutdown", "Service shutting down", 503, detail);
+    }
+
+    /** A session refused (unknown, queue full, too many, shutting down, no frame yet): its own type and title. */
+    static ProblemDetail session(SessionException e) {
+        return failure(e.type(), e.title(), e.status(), e.getMessage());
     }
 
     static ProblemDetail failure(org.arvdm.generation.GenerationEvent.Failed f) {

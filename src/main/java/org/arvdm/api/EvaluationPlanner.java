@@ -104,16 +104,10 @@ final class EvaluationPlanner {
                 GenerationPlanner.memory(r.memory(), m), seed, threshold, deadline, states);
     }
 
-    /** The world a bundle was trained in: its {@code training.world}, else {@link EvaluationSet#DEFAULT_WORLD}. */
-    static String worldOf(ModelManifest m) {
-        Object w = m.training() == null ? null : m.training().get("world");
-        return w instanceof String s && !s.isBlank() ? s : EvaluationSet.DEFAULT_WORLD;
-    }
-
     private static void checkCompatible(EvaluationSet set, ModelManifest m) {
-        if (!set.world().equals(worldOf(m))) {
+        if (!set.world().equals(EvaluationSet.worldOf(m))) {
             throw ApiException.badRequest("set", "set " + set.name() + " shows world " + set.world() + ", model "
-                    + m.id() + " was trained in world " + worldOf(m) + "; pick a set of its world (GET"
+                    + m.id() + " was trained in world " + EvaluationSet.worldOf(m) + "; pick a set of its world (GET"
                     + " /v1/evaluation-sets lists each set's world)");
         }
         if (!set.frame().equals(m.frame())) {

@@ -106,8 +106,12 @@ class GenerationController {
         for (GenerationEvent e : events) {
             Object data = payload(e, a);
             if (data instanceof org.springframework.http.ProblemDetail p) {
-                return ResponseEntity.status(p.getStatus()).contentType(MediaType.APPLICATION_PROBLEM_JSON)
-                        .body((Object) p);
+                ResponseEntity.BodyBuilder b = ResponseEntity.status(p.getStatus())
+                        .contentType(MediaType.APPLICATION_PROBLEM_JSON);
+                if (p.getStatus() == 503) { // ended by the shutdown: another instance can take it
+                    b.header(org.springframework.http.HttpHeaders.RETRY_AFTER, "1");
+                }
+                return b.body((Object) p);
             }
             if (data instanceof ApiModels.Started s) {
                 started = s;
@@ -143,7 +147,7 @@ class GenerationController {
         ModelManifest.Frame shape = model.manifest().frame();
         int previewScale = Math.max(1, Math.max(shape.height(), shape.width()) / 32);
         Flux<GenerationEvent> events = service.generate(model.id(), planned.plan(), planned.actions(),
-                model.gateway(), ticket,
+                planned.deterministic() ? model.unbatched() : model.gateway(), ticket,
                 f -> ImageCodec.encode(f, shape, planned.format(), planned.quality(), 1),
                 f -> ImageCodec.encode(f, shape, "png", 0, previewScale));
         return new Accepted(model, planned, events, ticket.position());

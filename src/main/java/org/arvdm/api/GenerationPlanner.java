@@ -21,7 +21,8 @@ import org.springframework.http.HttpStatus;
 final class GenerationPlanner {
 
     /** A checked request: the plan, its action source, and what the client should see echoed. */
-    record Planned(GenerationPlan plan, ActionSource actions, List<Object> actionEcho, String format, int quality) {
+    record Planned(GenerationPlan plan, ActionSource actions, List<Object> actionEcho, String format, int quality,
+                   boolean deterministic) {
     }
 
     private final ArvdmProperties.Limits limits;
@@ -109,7 +110,8 @@ final class GenerationPlanner {
         GenerationPlan plan = new GenerationPlan(shape.size(), space.vectorSize(), m.diffusion().alphasCumprod(),
                 DdimSampler.Prediction.of(m.diffusion().prediction()), schedule, memory, frames, ctxActions, padding,
                 n, seed, Boolean.TRUE.equals(r.previews()), deadline);
-        return new Planned(plan, ActionSource.fixed(vectors, null, padding), echo, format, quality);
+        return new Planned(plan, ActionSource.fixed(vectors, null, padding), echo, format, quality,
+                Boolean.TRUE.equals(r.deterministic()));
     }
 
     private static List<float[]> contextActions(GenerationRequest.Context ctx, ModelManifest.Actions space,

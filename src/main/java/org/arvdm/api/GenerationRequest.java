@@ -16,6 +16,8 @@ import io.swagger.v3.oas.annotations.media.Schema;
  * @param seed     makes the generation reproducible; random (and reported in {@code started}) when absent
  * @param output   image format of the frames
  * @param previews stream x̂_0 previews of the frames still in the window after each iteration
+ * @param deterministic run this generation's network calls alone (never batched with other
+ *                 generations), so the same seed gives byte-identical frames whatever the load
  */
 @Schema(description = "A generation request: a context clip and the actions to continue it with")
 public record GenerationRequest(
@@ -28,7 +30,10 @@ public record GenerationRequest(
         Memory memory,
         Long seed,
         Output output,
-        Boolean previews) {
+        Boolean previews,
+        @Schema(description = "Run this generation's network calls unbatched, so the same seed gives"
+                + " byte-identical frames whatever the load (default false: batched with other generations,"
+                + " identical bytes only when it runs alone)", defaultValue = "false") Boolean deterministic) {
 
     /**
      * @param frames  base64 PNG or JPEG images of the model's size, oldest first (data: URLs accepted)

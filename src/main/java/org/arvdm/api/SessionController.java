@@ -25,17 +25,16 @@ import org.arvdm.session.SessionService;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
-import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.web.bind.annotation.DeleteMapping;
-import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -106,7 +105,7 @@ class SessionController {
             content = @Content(mediaType = "application/problem+json"))
     @ApiResponse(responseCode = "429", description = "arvdm.sessions.max-sessions reached; see Retry-After",
             content = @Content(mediaType = "application/problem+json"))
-    ResponseEntity<Created> create(@RequestBody SessionRequest request) {
+    ResponseEntity<Created> create(@RequestBody SessionRequest request, ServerWebExchange exchange) {
         if (request == null) {
             throw ApiException.badRequest("body", "a JSON session request is required");
         }
@@ -127,8 +126,16 @@ class SessionController {
                 f -> ImageCodec.encode(f, shape, planned.format(), planned.quality(), 1),
                 f -> ImageCodec.encode(f, shape, "png", 0, previewScale),
                 s -> started(s, model.manifest()));
-        Session s = sessions.create(endless, model.gateway(), spec);
+        // Behind ingress-nginx, X-Request-ID is the request id it hashed this request on
+        // (k8s/base/ingress-sessions.yaml): the session id starts with it, so later requests hash alike.
+        Session s = sessions.create(endless, planned.deterministic() ? model.unbatched() : model.gateway(), spec,
+                owner(exchange), exchange.getRequest().getHeaders().getFirst("X-Request-ID"));
         return ResponseEntity.created(URI.create("/v1/sessions/" + s.id())).body(created(s, model.manifest(), null));
+    }
+
+    /** The API key the request was made with (the session owner), or null when keys are off. */
+    private static String owner(ServerWebExchange exchange) {
+        return ApiKeys.owner(exchange).orElse(null);
     }
 
     private static Session.Mode mode(String mode) {
@@ -164,8 +171,8 @@ class SessionController {
     @ApiResponse(responseCode = "200", description = "The state")
     @ApiResponse(responseCode = "404", description = "Unknown, expired or deleted session",
             content = @Content(mediaType = "application/problem+json"))
-    StateBody state(@PathVariable String id) {
-        Session s = sessions.get(id);
+    StateBody state(@PathVariable String id, ServerWebExchange exchange) {
+        Session s = sessions.get(id, owner(exchange));
         Session.State st = s.state();
         GenerationPlan p = s.loop().plan();
         return new StateBody(s.id(), s.spec().model(), s.mode().label(), s.fps(), s.lagFrames(),
@@ -185,8 +192,9 @@ class SessionController {
             content = @Content(mediaType = "application/problem+json"))
     @ApiResponse(responseCode = "429", description = "The session's action queue is full; see Retry-After",
             content = @Content(mediaType = "application/problem+json"))
-    ResponseEntity<ActionsAccepted> actions(@PathVariable String id, @RequestBody ActionsRequest body) {
-        Session s = sessions.get(id);
+    ResponseEntity<ActionsAccepted> actions(@PathVariable String id, @RequestBody ActionsRequest body,
+                                            ServerWebExchange exchange) {
+        Session s = sessions.get(id, owner(exchange));
         ActionsAccepted a = send(s, body == null ? null : body.actions(), manifestOf(s));
         return ResponseEntity.status(HttpStatus.ACCEPTED).body(a);
     }
@@ -214,10 +222,11 @@ class SessionController {
             content = @Content(mediaType = "application/problem+json"))
     @ApiResponse(responseCode = "429", description = "arvdm.sessions.max-sessions reached",
             content = @Content(mediaType = "application/problem+json"))
-    Mono<ResponseEntity<Created>> fork(@PathVariable String id) {
-        Session parent = sessions.get(id);
+    Mono<ResponseEntity<Created>> fork(@PathVariable String id, ServerWebExchange exchange) {
+        String owner = owner(exchange);
+        Session parent = sessions.get(id, owner);
         ModelManifest m = manifestOf(parent);
-        return Mono.fromFuture(sessions.fork(id)).map(child -> ResponseEntity
+        return Mono.fromFuture(sessions.fork(id, owner)).map(child -> ResponseEntity
                 .created(URI.create("/v1/sessions/" + child.id())).body(created(child, m, parent.id())));
     }
 
@@ -226,8 +235,8 @@ class SessionController {
     @ApiResponse(responseCode = "204", description = "Ended")
     @ApiResponse(responseCode = "404", description = "Unknown, expired or deleted session",
             content = @Content(mediaType = "application/problem+json"))
-    ResponseEntity<Void> delete(@PathVariable String id) {
-        Session s = sessions.get(id);
+    ResponseEntity<Void> delete(@PathVariable String id, ServerWebExchange exchange) {
+        Session s = sessions.get(id, owner(exchange));
         sessions.close(s.id(), "deleted");
         return ResponseEntity.noContent().build();
     }
@@ -241,8 +250,9 @@ class SessionController {
             content = @Content(mediaType = "application/problem+json"))
     Flux<ServerSentEvent<Object>> events(@PathVariable String id,
                                          @Parameter(description = "Resume after this frame index")
-                                         @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId) {
-        Session s = sessions.get(id);
+                                         @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId,
+                                         ServerWebExchange exchange) {
+        Session s = sessions.get(id, owner(exchange));
         Integer after = null;
         if (lastEventId != null && !lastEventId.isBlank()) {
             try {
@@ -273,8 +283,8 @@ class SessionController {
             content = @Content(mediaType = "application/problem+json"))
     @ApiResponse(responseCode = "409", description = "No frame yet",
             content = @Content(mediaType = "application/problem+json"))
-    Mono<ResponseEntity<byte[]>> recording(@PathVariable String id) {
-        Session s = sessions.get(id);
+    Mono<ResponseEntity<byte[]>> recording(@PathVariable String id, ServerWebExchange exchange) {
+        Session s = sessions.get(id, owner(exchange));
         List<String> frames = s.recording();
         if (frames.isEmpty()) {
             throw SessionException.noFrames();
@@ -283,22 +293,6 @@ class SessionController {
                 .subscribeOn(Schedulers.boundedElastic())
                 .map(bytes -> ResponseEntity.ok().contentType(MediaType.parseMediaType("video/mp4"))
                         .header(HttpHeaders.CONTENT_DISPOSITION, "inline; filename=\"session.mp4\"").body(bytes));
-    }
-
-    @ExceptionHandler(SessionException.class)
-    ResponseEntity<ProblemDetail> problem(SessionException e) {
-        return problemOf(e);
-    }
-
-    static ResponseEntity<ProblemDetail> problemOf(SessionException e) {
-        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.valueOf(e.status()), e.getMessage());
-        p.setType(URI.create(e.type()));
-        p.setTitle(e.title());
-        ResponseEntity.BodyBuilder b = ResponseEntity.status(e.status()).contentType(MediaType.APPLICATION_PROBLEM_JSON);
-        if (e.retryAfter() != null) {
-            b.header(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, (e.retryAfter().toMillis() + 999) / 1000)));
-        }
-        return b.body(p);
     }
 
     /** A problem detail as the event streams carry it. */

@@ -9,6 +9,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
  * @param mode {@code realtime} (default: frames paced at {@code fps}, padding when no action is due,
  *             paused while no viewer is connected) or {@code step} (a frame only for actions sent)
  * @param fps  frames per second of a realtime session (default arvdm.sessions.default-fps, 1..max-fps)
+ * @param deterministic as for a generation: the session's (and its forks') network calls run unbatched
  */
 @Schema(description = "An interactive session: a context clip, then actions sent while it runs")
 public record SessionRequest(
@@ -20,10 +21,13 @@ public record SessionRequest(
         GenerationRequest.Output output,
         Boolean previews,
         @Schema(allowableValues = {"realtime", "step"}) String mode,
-        Integer fps) {
+        Integer fps,
+        @Schema(description = "Run the session's network calls unbatched, so the same seed and actions give"
+                + " byte-identical frames whatever the load", defaultValue = "false") Boolean deterministic) {
 
     /** The same fields as a generation request of one frame, for the shared planner. */
     GenerationRequest asGeneration() {
-        return new GenerationRequest(model, context, null, 1, schedule, memory, seed, output, previews);
+        return new GenerationRequest(model, context, null, 1, schedule, memory, seed, output, previews,
+                deterministic);
     }
 }

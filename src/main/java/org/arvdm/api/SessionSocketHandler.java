@@ -22,9 +22,11 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code /v1/sessions/{id}/ws}: one connection plays the game. Client text messages
  * {@code {"actions": ["left"]}} queue actions; the server sends {@code {"event": name, "data": {...}}}
  * with the same events as the SSE stream (this socket is a viewer). A malformed or refused message
- * gets an {@code error} event naming the problem, and the session carries on.
+ * gets an {@code error} event naming the problem, and the session carries on. Where API keys are on,
+ * the handshake's key (handed over by {@link SessionSocketConfig}) must own the session;
+ * another key's session is answered as an unknown one.
  */
-final class SessionSocketHandler implements WebSocketHandler {
+final class SessionSocketHandler {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final SessionService sessions;
@@ -35,15 +37,19 @@ final class SessionSocketHandler implements WebSocketHandler {
         this.registry = registry;
     }
 
-    @Override
-    public Mono<Void> handle(WebSocketSession ws) {
+    /** The handler of one handshake made with API key {@code owner} (null when keys are off). */
+    WebSocketHandler forOwner(String owner) {
+        return ws -> handle(ws, owner);
+    }
+
+    private Mono<Void> handle(WebSocketSession ws, String owner) {
         String path = ws.getHandshakeInfo().getUri().getPath();
         String[] parts = path.split("/");
         String id = parts.length >= 2 ? parts[parts.length - 2] : "";
         Session s;
         ModelManifest m;
         try {
-            s = sessions.get(id);
+            s = sessions.get(id, owner);
             m = registry.get(s.spec().model()).orElseThrow(SessionException::notFound).manifest();
         } catch (SessionException e) {
             String text = message("error", SessionController.problemData(e.type(), e.title(), e.status(),

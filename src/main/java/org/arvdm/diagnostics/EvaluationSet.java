@@ -43,6 +43,12 @@ public record EvaluationSet(String name, String kind, String world, String descr
         world = world == null ? DEFAULT_WORLD : world;
     }
 
+    /** The world a bundle was trained in: its {@code training.world}, else {@link #DEFAULT_WORLD}. */
+    public static String worldOf(ModelManifest m) {
+        Object w = m.training() == null ? null : m.training().get("world");
+        return w instanceof String s && !s.isBlank() ? s : DEFAULT_WORLD;
+    }
+
     /** A set without controllability states, of the default world. */
     public EvaluationSet(String name, String kind, String description, ModelManifest.Frame frame,
                          List<String> actionNames, int contextFrames, List<Trajectory> trajectories) {

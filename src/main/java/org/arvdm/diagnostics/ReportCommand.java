@@ -172,8 +172,14 @@ public final class ReportCommand {
                 && m.actions().names().containsAll(set.actionNames());
         if (!ok) {
             System.out.println("skipping set " + set.name() + " for " + m.id() + ": frame shape or actions differ");
+            return false;
         }
-        return ok;
+        if (!set.world().equals(EvaluationSet.worldOf(m))) {
+            System.out.println("skipping set " + set.name() + " (world " + set.world() + ") for " + m.id()
+                    + ": trained in world " + EvaluationSet.worldOf(m));
+            return false;
+        }
+        return true;
     }
 
     /**

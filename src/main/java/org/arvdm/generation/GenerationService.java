@@ -364,16 +364,24 @@ public final class GenerationService {
 
     /**
      * Stops admitting, lets running generations finish within {@code grace}, then ends the rest
-     * with a shutdown error (sessions are ended by their own service before this).
+     * with a shutdown error and waits (a few seconds at most) until every task has ended. Keeps
+     * the workers and encoders, so the error events still reach their streams; {@link #shutdown}
+     * stops those. Idempotent.
      */
-    public void shutdown(Duration grace) {
+    public void drain(Duration grace) {
+        if (stopping && live.isEmpty()) {
+            return; // drained already
+        }
         stopping = true;
         admission.shutDown();
-        log.info("shutting down: {} tasks live", live.size());
+        log.info("shutting down: {} tasks live, {} s for them to finish", live.size(), grace.toSeconds());
         long deadline = System.nanoTime() + grace.toNanos();
         try {
             while (!live.isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(20);
+            }
+            if (!live.isEmpty()) {
+                log.info("shutting down: ending {} tasks with a shutdown error", live.size());
             }
             for (LoopTask t : List.copyOf(live)) {
                 cancel(t, SHUTDOWN);
@@ -385,6 +393,14 @@ public final class GenerationService {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * {@link #drain}s within {@code grace} (at once when already drained), then stops the worker
+     * and encoder threads (sessions are ended by their own service before this).
+     */
+    public void shutdown(Duration grace) {
+        drain(grace);
         workers.shutdown(Duration.ofSeconds(1));
         encoders.dispose();
     }

@@ -15,6 +15,14 @@ public record LoadedModel(ModelManifest manifest, Path dir, TorchNetworks networ
         return manifest.id();
     }
 
+    /**
+     * A gateway that runs each of the caller's network calls alone, on the caller's thread: what a
+     * {@code deterministic} generation uses, so its numbers never depend on what it was batched with.
+     */
+    public CallGateway unbatched() {
+        return CallGateway.direct(networks);
+    }
+
     @Override
     public void close() {
         gateway.close();

@@ -71,6 +71,8 @@ public final class Session extends LoopTask {
     static final int ENCODE_BACKLOG = 4;
 
     private final String id;
+    /** The id of the API key that opened (or forked) this session; null when API keys are off. */
+    private final String owner;
     private final Spec spec;
     private final SessionService service;
     private final int lag;
@@ -111,11 +113,13 @@ public final class Session extends LoopTask {
     /**
      * @param parent the session this one forks (its monitor held by the caller, no unit running), or null:
      *               the fork takes over the actions already in the window and the recording so far
+     * @param owner  the API key id the session belongs to, or null when keys are off
      */
-    Session(String id, ArLoop loop, CallGateway gateway, EngineObserver observer, Spec spec, SessionService service,
-            Session parent) {
+    Session(String id, String owner, ArLoop loop, CallGateway gateway, EngineObserver observer, Spec spec,
+            SessionService service, Session parent) {
         super(loop, gateway, observer);
         this.id = id;
+        this.owner = owner;
         this.spec = spec;
         this.service = service;
         this.lag = ArLoop.lag(loop.plan().schedule());
@@ -152,6 +156,16 @@ public final class Session extends LoopTask {
 
     public String id() {
         return id;
+    }
+
+    /** The id of the API key this session belongs to; null when API keys are off. */
+    public String owner() {
+        return owner;
+    }
+
+    /** Whether a request made with API key {@code key} (null: keys off) may see this session. */
+    public boolean ownedBy(String key) {
+        return java.util.Objects.equals(owner, key);
     }
 
     /** The id as logs show it: a prefix, never the whole capability. */

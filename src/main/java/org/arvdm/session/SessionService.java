@@ -29,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Ids are 128 random bits (URL-safe base64) from a {@link SecureRandom}: the id is the
  * capability to the session, so there is no listing, and logs show only its first characters.
+ * Behind the ingress an id is prefixed with a route key (see {@link #ROUTE_KEY}), not secret.
+ * Where API keys are on, a session belongs to the key that opened it (a fork to the key that
+ * forked it): {@link #get} with any other key answers 404 as for an unknown id, so a key cannot
+ * even learn that another key's session exists.
  */
 public final class SessionService {
     private static final Logger log = LoggerFactory.getLogger(SessionService.class);
@@ -37,6 +41,13 @@ public final class SessionService {
     public record Config(int maxSessions, Duration idleTimeout, int maxQueuedActions, int replayFrames,
                          int maxRecordingFrames, int defaultFps, int maxFps) {
     }
+
+    /**
+     * A route key: 32 lowercase hex digits, the form of ingress-nginx's request id ($req_id, passed
+     * to the pod as X-Request-ID); k8s/base/ingress-sessions.yaml hashes session paths on it.
+     */
+    public static final java.util.regex.Pattern ROUTE_KEY = java.util.regex.Pattern.compile("[0-9a-f]{32}");
+    static final int ROUTE_KEY_LENGTH = 32;
 
     private final Config config;
     private final GenerationService runner;
@@ -74,12 +85,26 @@ public final class SessionService {
         return metrics;
     }
 
-    /** Opens a session on {@code plan}; it starts running at once (step: when actions arrive). */
-    public Session create(GenerationPlan plan, CallGateway gateway, Session.Spec spec) {
+    /**
+     * Opens a session on {@code plan} owned by API key {@code owner} (null when keys are off); it
+     * starts running at once (step: when actions arrive).
+     */
+    public Session create(GenerationPlan plan, CallGateway gateway, Session.Spec spec, String owner) {
+        return create(plan, gateway, spec, owner, null);
+    }
+
+    /**
+     * As {@link #create(GenerationPlan, CallGateway, Session.Spec, String)}, the id starting with
+     * {@code routeKey} where that is a route key ({@link #ROUTE_KEY}: the ingress's request id, which
+     * it hashed this request on), so that the ingress sends every later request about the session to
+     * this pod; any other value (or null) is ignored.
+     */
+    public Session create(GenerationPlan plan, CallGateway gateway, Session.Spec spec, String owner,
+                          String routeKey) {
         reserve();
         try {
-            Session s = new Session(newId(), new ArLoop(plan), gateway, metrics.observer(spec.model()), spec, this,
-                    null);
+            Session s = new Session(newId(routeKey), owner, new ArLoop(plan), gateway,
+                    metrics.observer(spec.model()), spec, this, null);
             open(s);
             return s;
         } catch (RuntimeException e) {
@@ -107,10 +132,14 @@ public final class SessionService {
         runner.start(s);
     }
 
-    /** @throws SessionException 404 for an unknown, expired or deleted id */
-    public Session get(String id) {
+    /**
+     * The session {@code id} as API key {@code owner} (null when keys are off) may see it.
+     *
+     * @throws SessionException 404 for an unknown, expired or deleted id, and for another key's session
+     */
+    public Session get(String id, String owner) {
         Session s = id == null ? null : sessions.get(id);
-        if (s == null || s.isClosed()) {
+        if (s == null || s.isClosed() || !s.ownedBy(owner)) {
             throw SessionException.notFound();
         }
         return s;
@@ -122,10 +151,11 @@ public final class SessionService {
 
     /**
      * A new session with the parent's whole state (window, levels, history, random stream) and
-     * an empty action queue; completes once the parent's current unit (if any) has finished.
+     * an empty action queue, owned by {@code owner} (the forking key; it must own the parent);
+     * completes once the parent's current unit (if any) has finished.
      */
-    public CompletableFuture<Session> fork(String id) {
-        Session parent = get(id);
+    public CompletableFuture<Session> fork(String id, String owner) {
+        Session parent = get(id, owner);
         reserve();
         parent.hold();
         CompletableFuture<Session> result = new CompletableFuture<>();
@@ -147,8 +177,8 @@ public final class SessionService {
                         if (parent.isClosed()) {
                             throw SessionException.notFound();
                         }
-                        child = new Session(newId(), parent.loop().fork(), parent.gatewayOf(),
-                                metrics.observer(parent.spec().model()), parent.spec(), SessionService.this,
+                        child = new Session(newId(routeOf(parent.id())), owner, parent.loop().fork(),
+                                parent.gatewayOf(), metrics.observer(parent.spec().model()), parent.spec(), SessionService.this,
                                 parent);
                     }
                     open(child);
@@ -217,10 +247,20 @@ public final class SessionService {
         return sessions.values().stream().mapToLong(Session::bytesHeld).sum();
     }
 
-    private String newId() {
+    /**
+     * A new id: 128 random bits (22 characters of URL-safe base64), after {@code routeKey} when that
+     * is one. The route key only routes; the random part is the capability.
+     */
+    private String newId(String routeKey) {
         byte[] b = new byte[16];
         random.nextBytes(b);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+        String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+        return routeKey != null && ROUTE_KEY.matcher(routeKey).matches() ? routeKey + secret : secret;
+    }
+
+    /** The route key an id starts with, or null (a fork keeps its parent's, and so its pod). */
+    static String routeOf(String id) {
+        return id.length() == ROUTE_KEY_LENGTH + 22 ? id.substring(0, ROUTE_KEY_LENGTH) : null;
     }
 
     /** Ends every session with an {@code error} event naming the shutdown, then {@code closed}. */

@@ -202,7 +202,7 @@ class KubernetesManifestsTest {
         RenderedManifests m = RenderedManifests.of(overlay);
         Deployment d = m.deployment();
         Map<String, String> podLabels = d.getSpec().getTemplate().getMetadata().getLabels();
-        Service svc = m.one(Service.class);
+        Service svc = m.named(Service.class, "arvdm");
 
         assertThat(podLabels).containsAllEntriesOf(d.getSpec().getSelector().getMatchLabels());
         assertThat(podLabels).containsAllEntriesOf(svc.getSpec().getSelector());
@@ -236,9 +236,9 @@ class KubernetesManifestsTest {
         assertThat(d.getSpec().getReplicas()).as("the HPA owns replicas").isNull();
         assertThat(hpa.getSpec().getMetrics()).extracting(MetricSpec::getType).containsOnly("Pods");
         assertThat(hpa.getSpec().getMetrics()).extracting(ms -> ms.getPods().getMetric().getName())
-                .contains("arvdm_generation_active");
+                .contains("arvdm_load");
 
-        Ingress ing = m.one(Ingress.class);
+        Ingress ing = m.named(Ingress.class, "arvdm");
         Map<String, String> ann = ing.getMetadata().getAnnotations();
         long maxGeneration = Long.parseLong(m.environment().get("ARVDM_LIMITS_MAX_GENERATION_SECONDS"));
         assertThat(ann).containsEntry("nginx.ingress.kubernetes.io/proxy-buffering", "off");
@@ -249,6 +249,98 @@ class KubernetesManifestsTest {
             assertThat(p.getBackend().getService().getName()).isEqualTo(svc.getMetadata().getName());
             assertThat(p.getBackend().getService().getPort().getName()).isEqualTo(http.getName());
         });
+    }
+
+    /**
+     * A session lives in one pod: ingress-nginx hashes its create on the request id (which the pod
+     * puts at the front of the session id) and every later request on the id's route key, each on a
+     * Service of its own (ingress-nginx hashes per upstream), over the same pods.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu", "gpu"})
+    void sessionRequestsAreHashedOnTheSessionsRouteKeyToOnePod(String overlay) {
+        RenderedManifests m = RenderedManifests.of(overlay);
+        Service main = m.named(Service.class, "arvdm");
+        Ingress mainIngress = m.named(Ingress.class, "arvdm");
+        assertThat(mainIngress.getMetadata().getAnnotations()).as("generations keep the default balancing")
+                .doesNotContainKey("nginx.ingress.kubernetes.io/upstream-hash-by");
+        long maxGeneration = Long.parseLong(m.environment().get("ARVDM_LIMITS_MAX_GENERATION_SECONDS"));
+
+        String route = "0123456789abcdef0123456789abcdef";
+        assertThat(org.arvdm.session.SessionService.ROUTE_KEY.matcher(route).matches())
+                .as("the route key the service accepts has the form of ingress-nginx's $req_id").isTrue();
+        String id = route + "AbCdEfGhIjKlMnOpQr_-12";
+
+        Ingress open = m.named(Ingress.class, "arvdm-session-open");
+        Ingress byId = m.named(Ingress.class, "arvdm-sessions");
+        Set<String> services = new java.util.HashSet<>();
+        services.add(main.getMetadata().getName());
+        for (Ingress ing : List.of(open, byId)) {
+            Map<String, String> ann = ing.getMetadata().getAnnotations();
+            assertThat(ann).containsEntry("nginx.ingress.kubernetes.io/use-regex", "true")
+                    .containsEntry("nginx.ingress.kubernetes.io/proxy-buffering", "off")
+                    .containsEntry("nginx.ingress.kubernetes.io/proxy-http-version", "1.1");
+            assertThat(Long.parseLong(ann.get("nginx.ingress.kubernetes.io/proxy-read-timeout")))
+                    .isGreaterThan(maxGeneration);
+            assertThat(ing.getSpec().getRules()).singleElement()
+                    .satisfies(r -> assertThat(r.getHost()).isEqualTo(mainIngress.getSpec().getRules().get(0).getHost()));
+            HTTPIngressPath path = ing.getSpec().getRules().get(0).getHttp().getPaths().get(0);
+            assertThat(path.getPathType()).isEqualTo("ImplementationSpecific");
+            Service svc = m.named(Service.class, path.getBackend().getService().getName());
+            assertThat(services.add(svc.getMetadata().getName())).as("a Service (upstream) of its own").isTrue();
+            assertThat(svc.getSpec().getSelector()).isEqualTo(main.getSpec().getSelector());
+            assertThat(svc.getSpec().getPorts()).singleElement().satisfies(p -> {
+                assertThat(p.getName()).isEqualTo(path.getBackend().getService().getPort().getName());
+                assertThat(m.containerPort(p.getTargetPort())).isEqualTo(SERVICE_PORT);
+            });
+        }
+
+        // POST /v1/sessions: hashed on the request id, which the pod receives as X-Request-ID.
+        assertThat(open.getMetadata().getAnnotations())
+                .containsEntry("nginx.ingress.kubernetes.io/upstream-hash-by", "$req_id");
+        java.util.regex.Pattern create = nginxLocation(open);
+        assertThat(create.matcher("/v1/sessions").find()).isTrue();
+        assertThat(create.matcher("/v1/sessions/" + id).find()).isFalse();
+
+        // Everything about one session: hashed on $1, the route key, whatever follows the id.
+        assertThat(byId.getMetadata().getAnnotations())
+                .containsEntry("nginx.ingress.kubernetes.io/upstream-hash-by", "$1");
+        java.util.regex.Pattern session = nginxLocation(byId);
+        for (String tail : List.of("", "/", "/actions", "/fork", "/events", "/ws", "/recording")) {
+            java.util.regex.Matcher match = session.matcher("/v1/sessions/" + id + tail);
+            assertThat(match.find()).as("/v1/sessions/{id}" + tail).isTrue();
+            assertThat(match.group(1)).as("$1 of /v1/sessions/{id}" + tail).isEqualTo(route);
+        }
+        assertThat(session.matcher("/v1/sessions").find()).isFalse();
+        assertThat(session.matcher("/v1/sessions/AbCdEfGhIjKlMnOpQr_-12/events").find())
+                .as("an id without a route key is not hashed (it came in without the ingress)").isFalse();
+        assertThat(session.matcher("/v1/generations").find()).isFalse();
+    }
+
+    /** The location ingress-nginx writes for a use-regex path: {@code location ~* "^<path>"}. */
+    private static java.util.regex.Pattern nginxLocation(Ingress ing) {
+        List<HTTPIngressPath> paths = ing.getSpec().getRules().get(0).getHttp().getPaths();
+        assertThat(paths).hasSize(1);
+        return java.util.regex.Pattern.compile("^" + paths.get(0).getPath(), java.util.regex.Pattern.CASE_INSENSITIVE);
+    }
+
+    /** The HPA's load signal counts open sessions with running generations (a session holds its pod). */
+    @Test
+    void theHpaLoadCountsRunningGenerationsPlusOpenSessions() {
+        Map<String, Object> config = new Yaml().load(RenderedManifests.of("monitoring").one(ConfigMap.class)
+                .getData().get("config.yaml"));
+        Map<String, Object> load = rules(config.get("rules")).stream()
+                .filter(r -> "arvdm_load".equals(((Map<?, ?>) r.get("name")).get("as"))).findFirst().orElseThrow();
+        String query = (String) load.get("metricsQuery");
+        // Micrometer's Prometheus names for arvdm.generation.active and arvdm.sessions.open (all modes summed).
+        assertThat(query).contains("arvdm_generation_active_seconds_count", "arvdm_sessions_open", "<<.LabelMatchers>>")
+                .startsWith("sum(").endsWith("by (<<.GroupBy>>)");
+        assertThat((String) load.get("seriesQuery")).startsWith("arvdm_sessions_open{");
+        for (String overlay : List.of("cpu", "gpu")) {
+            assertThat(RenderedManifests.of(overlay).one(HorizontalPodAutoscaler.class).getSpec().getMetrics())
+                    .extracting(ms -> ms.getPods().getMetric().getName()).contains("arvdm_load")
+                    .doesNotContain("arvdm_generation_active");
+        }
     }
 
     @Test

@@ -187,6 +187,12 @@ public final class RenderedManifests {
         return all.get(0);
     }
 
+    /** The rendered object of a type with this name (fails if there is none). */
+    public <T extends HasMetadata> T named(Class<T> type, String objectName) {
+        return all(type).stream().filter(r -> objectName.equals(r.getMetadata().getName())).findFirst()
+                .orElseThrow(() -> new IllegalStateException(name + ": no " + type.getSimpleName() + " " + objectName));
+    }
+
     public Deployment deployment() {
         return one(Deployment.class);
     }
