@@ -60,7 +60,8 @@ async function problemOf(res) {
 /** Busy (429): names the reason and counts down the Retry-After seconds. */
 function sayBusy(detail, retryAfter) {
   let left = Math.max(1, parseInt(retryAfter, 10) || 1);
-  const show = () => say(`The service is busy: ${detail} Retry in ${left} s.`, 'busy');
+  const reason = /[.!?]$/.test(detail) ? detail : `${detail}.`;
+  const show = () => say(`The service is busy: ${reason} Retry in ${left} s.`, 'busy');
   show();
   clearInterval(page.busyTimer);
   page.busyTimer = setInterval(() => {
@@ -469,6 +470,10 @@ class SessionView {
       say(`${who} expired: it was idle too long or its time ran out. Start a new session to play on.`, 'expired');
     } else if (reason === 'shutdown') {
       say('The service is shutting down; the session ended.', 'error');
+    } else if (reason === 'deleted') {
+      // remove() marks the view closed before its own DELETE, so this one came from elsewhere (the API)
+      say(`${who} was ended on the service (deleted through the API, not by this page). `
+        + 'Start a new session to play on.', 'expired');
     }
     hud();
     controls();
@@ -476,8 +481,9 @@ class SessionView {
 
   async remove() {
     const id = this.id;
+    const open = !this.closed; // a session that ended (expired, deleted elsewhere) has nothing to delete
     this.end('deleted');
-    if (id) {
+    if (id && open) {
       try {
         await fetch(this.link('self'), { method: 'DELETE', keepalive: true });
       } catch (e) {
