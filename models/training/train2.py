@@ -132,8 +132,8 @@ def cache(cfg):
 
 def train(cfg, out):
     torch.set_num_threads(cfg["threads"])
-    # tiny activations turn into denormals as training goes on, and x86 computes those on a slow path
-    # (here steps went from 0.4 s to over 2 s after ~1400 steps)
+    # no denormals: x86 computes them on a slow path (a precaution; the slowdown seen here was CPU
+    # contention, see models/README.md)
     torch.set_flush_denormal(True)
     torch.manual_seed(cfg["seed"])
     os.makedirs(out, exist_ok=True)
