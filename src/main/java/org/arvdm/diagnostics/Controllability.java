@@ -101,8 +101,7 @@ public record Controllability(int states, Map<String, Double> hits, Map<String, 
         private final int[][] totalBy = new int[2][];
         private final double[] genChange;
         private final double[] trueChange;
-        private final int[] genFrames;
-        private final int[] trueFrames;
+        private final int[] frames;
         private final List<float[]> sharpGen = new ArrayList<>();
         private final List<float[]> sharpTrue = new ArrayList<>();
         private int states;
@@ -118,8 +117,7 @@ public record Controllability(int states, Map<String, Double> hits, Map<String, 
             }
             genChange = new double[n];
             trueChange = new double[n];
-            genFrames = new int[n];
-            trueFrames = new int[n];
+            frames = new int[n];
         }
 
         void state(List<float[]> made, EvaluationSet.ControlState s) {
@@ -147,8 +145,7 @@ public record Controllability(int states, Map<String, Double> hits, Map<String, 
                 int a = actionIdx[k];
                 genChange[a] += change(generated.get(k), pg);
                 trueChange[a] += change(truth.get(k), pt);
-                genFrames[a]++;
-                trueFrames[a]++;
+                frames[a]++;
                 pg = generated.get(k);
                 pt = truth.get(k);
                 if (k < SHARPNESS_FRAMES) {
@@ -168,10 +165,10 @@ public record Controllability(int states, Map<String, Double> hits, Map<String, 
                 all.put(name, share(hits[a], total[a]));
                 fresh.put(name, share(hitsBy[1][a], totalBy[1][a]));
                 seen.put(name, share(hitsBy[0][a], totalBy[0][a]));
-                if (genFrames[a] > 0) {
-                    double g = genChange[a] / genFrames[a];
-                    double t = trueChange[a] / trueFrames[a];
-                    ch.put(name, new Change(round(g), round(t), t > 0 ? round(g / t) : null, genFrames[a]));
+                if (frames[a] > 0) {
+                    double g = genChange[a] / frames[a];
+                    double t = trueChange[a] / frames[a];
+                    ch.put(name, new Change(round(g), round(t), t > 0 ? round(g / t) : null, frames[a]));
                 }
             }
             Double sharp = null;

@@ -20,18 +20,26 @@ import org.junit.jupiter.params.provider.CsvSource;
  * below were printed by the straight-line loop (main at 3ca8aad, with the init-stage memory
  * selection and the half-to-even level rounding) for the tiny bundles, with the
  * default schedule (η from the bundle) and with η = 1 (so the random stream's every Gaussian counts).
+ * <p>
+ * The bytes depend on the CPU: libtorch's math libraries take other code paths on other
+ * processors, so the same code gives other (equally valid) last bits. Each case lists the digest
+ * of every platform it was recorded on, separated by {@code |}: first the machine of the
+ * straight-line loop, then an AMD EPYC with AVX2 and no AVX-512 (recorded at 3d0efeb, whose
+ * engine is the resumable loop the first digests were checked against). A digest that matches
+ * none fails: the loop changed, or the test runs on a new platform (then check the loop's
+ * tests pass there and add that platform's digest).
  */
 class LoopGoldenTest {
 
     @ParameterizedTest(name = "{0} eta={1}")
     @CsvSource({
-            "tiny-frames, -1, a03bdbc4aeafc682",
-            "tiny-frames, 1, 2237d9462bc9f26e",
-            "tiny-tokens, -1, 0bd337b72f28443a",
-            "tiny-tokens, 1, 8021a0f2cdaf28a5",
-            "tiny-none, 1, bc67df0b1fcad2a9"})
-    void oneShotFramesKeepTheirBytes(String bundle, double eta, String digest) throws Exception {
-        assertThat(digest(bundle, eta)).isEqualTo(digest);
+            "tiny-frames, -1, a03bdbc4aeafc682|f25703ea99aed1e1",
+            "tiny-frames, 1, 2237d9462bc9f26e|d505cb122543676b",
+            "tiny-tokens, -1, 0bd337b72f28443a|e2c0ef5ac38f2b54",
+            "tiny-tokens, 1, 8021a0f2cdaf28a5|a9b7f1986f36415d",
+            "tiny-none, 1, bc67df0b1fcad2a9|42ac1d4679a6304c"})
+    void oneShotFramesKeepTheirBytes(String bundle, double eta, String digests) throws Exception {
+        assertThat(digest(bundle, eta)).isIn((Object[]) digests.split("\\|"));
     }
 
     static String digest(String bundle, double eta) throws Exception {
