@@ -128,10 +128,7 @@ public record EvaluationSet(String name, String kind, String world, String descr
         }
         List<Trajectory> trajectories = new ArrayList<>();
         for (Manifest.Entry e : m.trajectories()) {
-            Path png = dir.resolve(e.frames()).normalize();
-            if (!png.startsWith(dir.normalize()) || !Files.isRegularFile(png)) {
-                throw new IOException("trajectory " + e.id() + ": frames file '" + e.frames() + "' not found in " + dir);
-            }
+            Path png = inside(dir, e.frames(), "trajectory " + e.id() + ": frames file");
             if (e.actions() == null || e.sinceSeen() == null) {
                 throw new IOException("trajectory " + e.id() + ": actions and sinceSeen are required");
             }
@@ -162,11 +159,12 @@ public record EvaluationSet(String name, String kind, String world, String descr
                         throw new IOException("state " + st.id() + ": unknown action '" + a + "'");
                     }
                 }
+                String what = "state " + st.id() + ": file";
                 try {
-                    states.add(new ControlState(st.id(),
-                            FrameImages.readTiles(inside(dir, st.history(), st.id()), st.historyActions().size(), m.frame()),
-                            st.historyActions(), FrameImages.readTiles(inside(dir, st.next(), st.id()), actions, m.frame()),
-                            st.newView()));
+                    List<float[]> history = FrameImages.readTiles(inside(dir, st.history(), what),
+                            st.historyActions().size(), m.frame());
+                    List<float[]> next = FrameImages.readTiles(inside(dir, st.next(), what), actions, m.frame());
+                    states.add(new ControlState(st.id(), history, st.historyActions(), next, st.newView()));
                 } catch (IllegalArgumentException ex) {
                     throw new IOException(ex.getMessage());
                 }
@@ -176,10 +174,11 @@ public record EvaluationSet(String name, String kind, String world, String descr
                 m.contextFrames(), trajectories, states);
     }
 
-    private static Path inside(Path dir, String file, String id) throws IOException {
+    /** {@code dir/file}, which must be a regular file inside {@code dir}; else an IOException starting with {@code what}. */
+    private static Path inside(Path dir, String file, String what) throws IOException {
         Path p = dir.resolve(file).normalize();
         if (!p.startsWith(dir.normalize()) || !Files.isRegularFile(p)) {
-            throw new IOException("state " + id + ": file '" + file + "' not found in " + dir);
+            throw new IOException(what + " '" + file + "' not found in " + dir);
         }
         return p;
     }

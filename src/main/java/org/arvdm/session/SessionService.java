@@ -87,15 +87,8 @@ public final class SessionService {
 
     /**
      * Opens a session on {@code plan} owned by API key {@code owner} (null when keys are off); it
-     * starts running at once (step: when actions arrive).
-     */
-    public Session create(GenerationPlan plan, CallGateway gateway, Session.Spec spec, String owner) {
-        return create(plan, gateway, spec, owner, null);
-    }
-
-    /**
-     * As {@link #create(GenerationPlan, CallGateway, Session.Spec, String)}, the id starting with
-     * {@code routeKey} where that is a route key ({@link #ROUTE_KEY}: the ingress's request id, which
+     * starts running at once (step: when actions arrive). Its id starts with {@code routeKey}
+     * where that is a route key ({@link #ROUTE_KEY}: the ingress's request id, which
      * it hashed this request on), so that the ingress sends every later request about the session to
      * this pod; any other value (or null) is ignored.
      */
