@@ -25,6 +25,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param evaluation   evaluation runs (POST /v1/evaluations) and the bundled evaluation sets
  * @param sessions     interactive sessions (POST /v1/sessions, docs/sessions.md)
  * @param security     who may call the API
+ * @param warmup       generations the service runs against itself before it reports ready
  */
 @ConfigurationProperties(prefix = "arvdm")
 public record ArvdmProperties(
@@ -38,7 +39,8 @@ public record ArvdmProperties(
         @DefaultValue("10s") Duration keepAlive,
         @DefaultValue Evaluation evaluation,
         @DefaultValue Sessions sessions,
-        @DefaultValue Security security) {
+        @DefaultValue Security security,
+        @DefaultValue Warmup warmup) {
 
     public ArvdmProperties {
         if (workers < 1) {
@@ -151,6 +153,28 @@ public record ArvdmProperties(
                 out.add(new ApiKey(e.substring(0, colon), e.substring(colon + 1)));
             }
             return out;
+        }
+    }
+
+    /**
+     * After every bundle has loaded (and each network has run at every batch size), the service posts
+     * real generations to itself over HTTP before readiness turns up, so the code the first requests
+     * run (HTTP, JSON, image decoding, planning, the loop, frame encoding, SSE) is loaded and compiled
+     * and the first client's generation runs at the steady state's speed (docs/performance.md, "First
+     * request").
+     *
+     * @param generations SSE generations of the default model ({@code 0} turns the warm-up off); every
+     *                    other model gets one short one, and one JSON answer is asked for too
+     * @param frames      frames per warm-up generation of the default model
+     * @param timeout     the whole warm-up's limit: past it the service logs why and reports ready anyway
+     */
+    public record Warmup(@DefaultValue("8") int generations, @DefaultValue("16") int frames,
+                         @DefaultValue("120s") Duration timeout) {
+        public Warmup {
+            if (generations < 0 || frames < 1) {
+                throw new IllegalArgumentException("arvdm.warmup: generations must be >= 0 and frames >= 1, got "
+                        + generations + " and " + frames);
+            }
         }
     }
 

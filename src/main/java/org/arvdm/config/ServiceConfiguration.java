@@ -84,7 +84,8 @@ class ServiceConfiguration {
     @Bean(destroyMethod = "close")
     ModelRegistry modelRegistry(ArvdmProperties props, ArvdmMetrics metrics) {
         ModelRegistry registry = new ModelRegistry(props.modelDir(), props.device(), props.defaultModel(),
-                networks -> gateway(networks, props.batching(), metrics), model -> registerMeters(model, metrics));
+                networks -> gateway(networks, props.batching(), metrics), model -> registerMeters(model, metrics),
+                props.batching().maxBatchSize());
         registry.startLoading();
         return registry;
     }

@@ -29,7 +29,7 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Every bundle under the model directory: a sub-folder holding {@code model.json} is a
  * bundle. Each is parsed, validated, loaded through DJL on the configured device and warmed
- * up with one call; a broken bundle is recorded with its reason and the others still load.
+ * up ({@link #warmUp}); a broken bundle is recorded with its reason and the others still load.
  * Loading runs on its own thread ({@link #startLoading()}); {@link #ready()} turns true once
  * every bundle has been tried and the default model is among those that loaded.
  * <p>
@@ -46,6 +46,7 @@ public final class ModelRegistry implements AutoCloseable {
     private final String configuredDefault;
     private final Function<TorchNetworks, CallGateway> gatewayFactory;
     private final Consumer<LoadedModel> onLoaded;
+    private final int warmupBatch;
     private final Map<String, LoadedModel> models = Collections.synchronizedMap(new LinkedHashMap<>());
     private final Map<String, String> failures = Collections.synchronizedMap(new LinkedHashMap<>());
     private final CountDownLatch done = new CountDownLatch(1);
@@ -54,6 +55,14 @@ public final class ModelRegistry implements AutoCloseable {
 
     public ModelRegistry(Path modelDir, String deviceSpec, String defaultModel,
                          Function<TorchNetworks, CallGateway> gatewayFactory, Consumer<LoadedModel> onLoaded) {
+        this(modelDir, deviceSpec, defaultModel, gatewayFactory, onLoaded, 1);
+    }
+
+    /** {@code warmupBatch}: the largest batch the gateway forms, so warm-up runs every batch size up to it. */
+    public ModelRegistry(Path modelDir, String deviceSpec, String defaultModel,
+                         Function<TorchNetworks, CallGateway> gatewayFactory, Consumer<LoadedModel> onLoaded,
+                         int warmupBatch) {
+        this.warmupBatch = Math.max(1, warmupBatch);
         this.modelDir = modelDir;
         this.deviceSpec = deviceSpec;
         this.configuredDefault = defaultModel == null ? "" : defaultModel;
@@ -116,7 +125,7 @@ public final class ModelRegistry implements AutoCloseable {
             TorchNetworks networks = TorchNetworks.load(dir, manifest, device);
             try {
                 long t1 = System.nanoTime();
-                warmUp(networks, manifest);
+                warmUp(networks, manifest, warmupBatch);
                 long t2 = System.nanoTime();
                 LoadedModel model = new LoadedModel(manifest, dir, networks, gatewayFactory.apply(networks),
                         device.toString(), (t1 - t0) / 1e6, (t2 - t1) / 1e6);
@@ -153,40 +162,67 @@ public final class ModelRegistry implements AutoCloseable {
         return manifest;
     }
 
-    /** One call of each network at batch 1 with real-shaped inputs, so the first request is not the slow one. */
-    static void warmUp(TorchNetworks networks, ModelManifest m) {
+    /** Calls per batch size and mask in warm-up: PyTorch's profiling executor profiles the first call of
+     * an input shape and optimizes (on CPU: compiles fused kernels) on the next, so the third is the
+     * steady-state one. */
+    static final int WARMUP_ROUNDS = 3;
+
+    /**
+     * Runs each network of the bundle with real-shaped inputs at every batch size from 1 to
+     * {@code maxBatch}, with full and with partial memory masks (a generation's memory fills up over its
+     * first frames), {@link #WARMUP_ROUNDS} times each, so the first requests do not pay for PyTorch's
+     * profiling and kernel compilation: the first generation after readiness runs at the steady
+     * state's speed (docs/performance.md, "First request").
+     */
+    static void warmUp(TorchNetworks networks, ModelManifest m, int maxBatch) {
         int w = m.window().frames();
         int fs = m.frame().size();
         int as = m.actions().vectorSize();
-        long[] levels = new long[w];
-        java.util.Arrays.fill(levels, m.diffusion().timesteps());
         String kind = m.memory().kind();
-        float[] memory = new float[0];
-        float[] memActions = new float[0];
-        boolean[] mask = new boolean[0];
-        int slots = 0;
-        if ("frames".equals(kind)) {
-            slots = m.memory().frames();
-            memory = new float[slots * fs];
-            memActions = new float[slots * as];
-            mask = new boolean[slots];
-        } else if ("tokens".equals(kind)) {
-            int wm = m.memory().frames();
-            boolean[] encMask = new boolean[wm];
-            java.util.Arrays.fill(encMask, true);
-            memory = networks.encodeMemory(List.of(new EncodeCall(new float[wm * fs], new float[wm * as], encMask,
-                    wm))).get(0);
-            slots = m.memory().tokens();
-            mask = new boolean[slots];
-        }
-        java.util.Arrays.fill(mask, true);
-        float[] out = networks.denoise(List.of(new DenoiseCall(new float[w * fs], levels, new float[w * as], memory,
-                slots, memActions, mask))).get(0);
-        for (float v : out) {
-            if (!Float.isFinite(v)) {
-                throw new IllegalStateException("warm-up call returned a non-finite value");
+        int wm = m.memory().frames();
+        for (int b = 1; b <= maxBatch; b++) {
+            for (int round = 0; round < WARMUP_ROUNDS; round++) {
+                // alternate full and half-full masks (odd rounds half), so both occur at every batch size
+                boolean partial = round % 2 == 1;
+                float[] memory = new float[0];
+                float[] memActions = new float[0];
+                int slots = 0;
+                if ("frames".equals(kind)) {
+                    slots = wm;
+                    memory = new float[slots * fs];
+                    memActions = new float[slots * as];
+                } else if ("tokens".equals(kind)) {
+                    List<EncodeCall> enc = new java.util.ArrayList<>();
+                    for (int i = 0; i < b; i++) {
+                        enc.add(new EncodeCall(new float[wm * fs], new float[wm * as], mask(wm, partial), wm));
+                    }
+                    List<float[]> encoded = networks.encodeMemory(enc);
+                    memory = encoded.get(0);
+                    slots = m.memory().tokens();
+                }
+                long[] levels = new long[w];
+                java.util.Arrays.fill(levels, m.diffusion().timesteps());
+                List<DenoiseCall> calls = new java.util.ArrayList<>();
+                for (int i = 0; i < b; i++) {
+                    calls.add(new DenoiseCall(new float[w * fs], levels, new float[w * as], memory, slots, memActions,
+                            mask(slots, partial)));
+                }
+                for (float[] out : networks.denoise(calls)) {
+                    for (float v : out) {
+                        if (!Float.isFinite(v)) {
+                            throw new IllegalStateException("warm-up call returned a non-finite value");
+                        }
+                    }
+                }
             }
         }
+    }
+
+    /** All slots used, or (partial) the first half. */
+    private static boolean[] mask(int slots, boolean partial) {
+        boolean[] mask = new boolean[slots];
+        java.util.Arrays.fill(mask, 0, partial ? (slots + 1) / 2 : slots, true);
+        return mask;
     }
 
     public boolean awaitLoaded(Duration timeout) throws InterruptedException {

@@ -193,7 +193,7 @@ class ServiceBenchmarkTest {
         String report = report(modelDir, models, peak, workers, results, levels);
         System.out.println(report);
         Files.createDirectories(out.toAbsolutePath().getParent());
-        Files.writeString(out, report, StandardCharsets.UTF_8);
+        Files.writeString(out, ReportSections.keepSections(out, report), StandardCharsets.UTF_8);
         System.out.println("written to " + out.toAbsolutePath());
     }
 
