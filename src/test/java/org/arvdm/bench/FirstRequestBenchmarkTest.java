@@ -35,7 +35,7 @@ import tools.jackson.databind.json.JsonMapper;
  * Each variant starts the service in a fresh JVM (the test class path, the bundled models, the
  * default model and settings of application.yaml, as {@code mvn spring-boot:run} would), waits for
  * readiness, posts README's request (docs/examples/context, 64 frames, SSE) once, then
- * {@code -Darvdm.bench.steady} (default 6) more times; time to first frame and total are measured by
+ * {@code -Darvdm.bench.steady} (default 10) more times; time to first frame and total are measured by
  * the client, from sending the request to the first {@code frame} event and to {@code done}. Writes
  * the "first-request" section of docs/performance.md.
  */
