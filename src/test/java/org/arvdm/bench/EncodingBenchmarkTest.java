@@ -4,7 +4,6 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,7 +29,10 @@ import org.junit.jupiter.api.Test;
  * </pre>
  * Frames are the held-out accumulation set's first 64 frames, as the engine hands them over (C·H·W
  * floats in [-1, 1]); the 256x256 ones are those frames scaled up bilinearly, so they are smoother
- * than a natural 256x256 frame (PNG sizes there are a lower bound). Writes docs/encoding.md
+ * than a natural 256x256 frame (PNG sizes there are a lower bound). Then, end to end: the service in
+ * a fresh JVM ({@link ServiceProcess}, default model and settings) streams README's request once per
+ * output format as warm-up and {@code -Darvdm.bench.rounds} (default 5) times measured; frames/s and
+ * time to first frame by the client. Writes the "encoding" section of docs/performance.md
  * ({@code -Darvdm.bench.out}).
  */
 @Tag("benchmark")
@@ -56,7 +58,7 @@ class EncodingBenchmarkTest {
         encodings.put("jpeg q90", shape -> f -> ImageCodec.encode(f, shape, "jpeg", 90, 1));
         encodings.put("raw RGB bytes", shape -> f -> Base64.getEncoder().encodeToString(rgb(f, shape)));
 
-        StringBuilder b = new StringBuilder("# Frame encoding cost\n\n");
+        StringBuilder b = new StringBuilder("## Frame encoding cost\n\n");
         b.append("Written by `mvn -q test -Pbenchmark -Dtest=EncodingBenchmarkTest "
                 + "-Dsurefire.failIfNoSpecifiedTests=false` on ").append(Instant.now().toString(), 0, 10).append(", ")
                 .append(Runtime.getRuntime().availableProcessors()).append(" CPUs, one thread. ")
@@ -88,10 +90,54 @@ class EncodingBenchmarkTest {
                         passes[2], bytes));
             }
         }
+        b.append(endToEnd());
         String report = b.toString();
         System.out.println(report);
-        Files.writeString(Path.of(System.getProperty("arvdm.bench.out", "docs/encoding.md")), report,
-                StandardCharsets.UTF_8);
+        ReportSections.write(Path.of(ServiceBenchmarkTest.prop("out", "docs/performance.md")), "encoding", report);
+    }
+
+    /** Frames/s and TTFF of README's request (64 frames, SSE, default model) per {@code output.format}. */
+    private static String endToEnd() throws Exception {
+        int rounds = Integer.parseInt(ServiceBenchmarkTest.prop("rounds", "5"));
+        Map<String, Map<String, Object>> outputs = new LinkedHashMap<>();
+        outputs.put("png (default)", Map.of("format", "png"));
+        outputs.put("jpeg q90", Map.of("format", "jpeg", "quality", 90));
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        StringBuilder b = new StringBuilder("\nEnd to end, the default model over HTTP (README's request, 64 frames, "
+                + "SSE; a fresh service JVM with application.yaml's settings; one unmeasured generation per "
+                + "format, then the median of " + rounds + "):\n\n| output | frames/s | TTFF ms | frame event bytes |\n"
+                + "| --- | --- | --- | --- |\n");
+        ServiceProcess.warmClient(http, "{}");
+        try (ServiceProcess service = ServiceProcess.start(http, List.of())) {
+            for (var o : outputs.entrySet()) {
+                Map<String, Object> req = ServiceProcess.readmeRequest(64);
+                req.put("output", o.getValue());
+                String body = ServiceProcess.JSON.writeValueAsString(req);
+                ServiceProcess.generate(http, service.base, body);
+                double[] fps = new double[rounds];
+                double[] ttff = new double[rounds];
+                for (int i = 0; i < rounds; i++) {
+                    double[] g = ServiceProcess.generate(http, service.base, body);
+                    ttff[i] = g[0];
+                    fps[i] = g[4] / (g[1] / 1e3);
+                }
+                req.put("actions", List.of("forward"));
+                String one = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(service.base
+                        + "/v1/generations")).header("Content-Type", "application/json").header("Accept",
+                        "text/event-stream").POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                        ServiceProcess.JSON.writeValueAsString(req))).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                int frameBytes = 0;
+                for (String event : one.split("\n\n")) {
+                    if (event.contains("event:frame")) {
+                        frameBytes = event.getBytes(StandardCharsets.UTF_8).length;
+                    }
+                }
+                b.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %d |%n", o.getKey(),
+                        FirstRequestBenchmarkTest.median(fps), FirstRequestBenchmarkTest.median(ttff), frameBytes));
+            }
+        }
+        return b.toString();
     }
 
     private static String imageIoPng(float[] f, ModelManifest.Frame shape) {
