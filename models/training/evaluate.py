@@ -8,7 +8,7 @@ frames per bucket of frames-since-seen, and the retrieval rate SSIM > 0.5). Resu
 <out>/results.json; a strip (ground truth row above each bundle's generated row) to
 <out>/retrieval-strip.png and <out>/accumulation-strip.png.
 
-The loop (meta-arvdm.md): default schedule family with w from the bundle and stride Δ,
+The loop (docs/meta-arvdm.md): default schedule family with w from the bundle and stride Δ,
 DDIM (η from the bundle, x̂0 clamped to [-1, 1]). Context enters the network through
 memory (frames / tokens kinds) and, for every kind, through the window: during the
 initialization stage the window is [last Δ context frames at level 0, w-Δ new frames at

@@ -5,7 +5,7 @@ conditioning on a per-frame vector = level embedding + action embedding):
 every block does spatial self-attention inside each frame, temporal self-attention
 across frames at each patch position, and an MLP.
 
-Memory architectures (meta-arvdm.md, "Memory modules"):
+Memory architectures (docs/meta-arvdm.md, "Memory modules"):
   none                  window only
   prepend               memory frames (level 0, with their actions) in front of the window
                         along time; temporal attention sees them (masked slots ignored)
