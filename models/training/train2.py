@@ -137,7 +137,7 @@ def cache(cfg: Config) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
 def train(cfg: Config, out: str) -> None:
     torch.set_num_threads(cfg["threads"])
     # no denormals: x86 computes them on a slow path (a precaution; the slowdown seen here was CPU
-    # contention, see models/README.md)
+    # contention, see docs/experiments.md)
     torch.set_flush_denormal(True)
     torch.manual_seed(cfg["seed"])
     os.makedirs(out, exist_ok=True)
