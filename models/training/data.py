@@ -3,17 +3,22 @@
 Training mazes use seeds TRAIN_SEED0 + i; held-out evaluation mazes use seeds >= 900000
 (see make_eval.py), so no evaluation maze is ever seen in training.
 """
+from __future__ import annotations
+
 import copy
 import os
+from typing import Any, Callable, Iterator, Optional, Sequence, Tuple
 
 import numpy as np
 
-from world import Maze, explore_actions, rollout, since_seen
+from world import Action, Maze, Pose, explore_actions, rollout, since_seen
 
 TRAIN_SEED0 = 1000
 
 
-def trajectories(n_mazes=200, per_maze=2, length=128, seed0=TRAIN_SEED0, maze_cls=Maze, explore=explore_actions):
+def trajectories(n_mazes: int = 200, per_maze: int = 2, length: int = 128, seed0: int = TRAIN_SEED0,
+                 maze_cls: Callable[[int], Maze] = Maze, explore: Callable[..., list[int]] = explore_actions
+                 ) -> Iterator[Tuple[Maze, Pose, list[int]]]:
     """The training trajectories: (maze, start pose, actions), in cache order (world v2:
     maze_cls=world2.Maze2, explore=world2.explore_actions)."""
     for i in range(n_mazes):
@@ -24,7 +29,8 @@ def trajectories(n_mazes=200, per_maze=2, length=128, seed0=TRAIN_SEED0, maze_cl
             yield maze, pose, [0] + explore(maze, pose, length - 1, rng)
 
 
-def build_cache(path, n_mazes=200, per_maze=2, length=128, H=32, W=32, seed0=TRAIN_SEED0, **world):
+def build_cache(path: str, n_mazes: int = 200, per_maze: int = 2, length: int = 128, H: int = 32, W: int = 32,
+                seed0: int = TRAIN_SEED0, **world: Any) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """frames [N, L, H, W, 3] uint8, actions [N, L], since [N, L] (cached in `path`); `world`:
     maze_cls and explore for trajectories()."""
     if os.path.exists(path):
@@ -44,28 +50,30 @@ def build_cache(path, n_mazes=200, per_maze=2, length=128, H=32, W=32, seed0=TRA
     return frames, actions, since
 
 
-def without_paintings(maze):
+def without_paintings(maze: Maze) -> Maze:
     """The same maze with its paintings taken off the walls (everything else identical)."""
     bare = copy.deepcopy(maze)
     bare.paint_idx[:] = 0
     return bare
 
 
-def only_painting(maze, k):
+def only_painting(maze: Maze, k: int) -> Maze:
     """The same maze with every painting but number k (its paint_idx value, 1-based) taken off."""
     one = without_paintings(maze)
     one.paint_idx[maze.paint_idx == k] = k
     return one
 
 
-def bare_rendering(maze, pose, acts, frames, H=32, W=32):
+def bare_rendering(maze: Maze, pose: Pose, acts: Sequence[Action], frames: np.ndarray, H: int = 32, W: int = 32
+                   ) -> Tuple[np.ndarray, np.ndarray]:
     """The trajectory rendered without its paintings, and the painting-pixel masks [N, H, W]:
     where that rendering differs from `frames` (the same trajectory with paintings)."""
     bare, _ = rollout(without_paintings(maze), pose, acts, H, W)
     return bare, np.any(bare != frames, axis=-1)
 
 
-def shown_in_context(maze, pose, acts, bare, c, H=32, W=32):
+def shown_in_context(maze: Maze, pose: Pose, acts: Sequence[Action], bare: np.ndarray, c: int, H: int = 32, W: int = 32
+                     ) -> np.ndarray:
     """Per frame: are most of its painting pixels (more than half) from paintings that were in
     view somewhere in the c context frames? Only those can be recalled from the client's clip;
     a painting first seen in a generated frame was never shown to the model (it drew that view
@@ -80,7 +88,8 @@ def shown_in_context(maze, pose, acts, bare, c, H=32, W=32):
     return np.where(total > 0, 2 * own[seen].sum(axis=(0, 2, 3)) > total, False)
 
 
-def painting_masks(path, frames, n_mazes=200, per_maze=2, length=128, H=32, W=32, seed0=TRAIN_SEED0):
+def painting_masks(path: str, frames: np.ndarray, n_mazes: int = 200, per_maze: int = 2, length: int = 128, H: int = 32,
+                   W: int = 32, seed0: int = TRAIN_SEED0) -> np.ndarray:
     """Per-pixel painting masks [N, L, H, W] (bool) of the training cache: where a rendering
     with the paintings removed differs from the cached frames. Cached in `path`."""
     if os.path.exists(path):
@@ -102,8 +111,9 @@ class Sampler:
     instead pays for it.
     """
 
-    def __init__(self, frames, actions, since, window=4, memory_frames=0, revisit_bias=0.5, seed=0,
-                 paint=None, paint_bias=0.0, paint_weight=1.0):
+    def __init__(self, frames: np.ndarray, actions: np.ndarray, since: np.ndarray, window: int = 4, memory_frames: int = 0,
+                 revisit_bias: float = 0.5, seed: int = 0, paint: Optional[np.ndarray] = None, paint_bias: float = 0.0,
+                 paint_weight: float = 1.0) -> None:
         self.frames = frames
         self.actions = actions
         self.since = since
@@ -128,7 +138,7 @@ class Sampler:
                         if paint is not None and paint[i, t:t + window][reach].any():
                             self.paint_starts.append((i, t))
 
-    def batch(self, B):
+    def batch(self, B: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """x [B, w, 3, H, W], a [B, w, 5], mem [B, wm, 3, H, W], ma [B, wm, 5], mm [B, wm] and
         the per-pixel loss weights pw [B, w, 1, H, W]."""
         n, L = self.actions.shape
@@ -166,7 +176,7 @@ class Sampler:
                 pw[b, reach, 0] += (self.paint_weight - 1.0) * self.paint[i, t:t + w][reach]
         return x, a, mem, ma, mm, pw
 
-    def levels(self, B, T=1000, clean_prefix=0.3):
+    def levels(self, B: int, T: int = 1000, clean_prefix: float = 0.3) -> np.ndarray:
         w = self.w
         lv = self.rng.randint(1, T + 1, size=(B, w))
         r = self.rng.rand(B)

@@ -8,16 +8,19 @@ frames per bucket of frames-since-seen, and the retrieval rate SSIM > 0.5). Resu
 <out>/results.json; a strip (ground truth row above each bundle's generated row) to
 <out>/retrieval-strip.png and <out>/accumulation-strip.png.
 
-The loop (meta-arvdm.md): default schedule family with w from the bundle and stride Δ,
+The loop (docs/meta-arvdm.md): default schedule family with w from the bundle and stride Δ,
 DDIM (η from the bundle, x̂0 clamped to [-1, 1]). Context enters the network through
 memory (frames / tokens kinds) and, for every kind, through the window: during the
 initialization stage the window is [last Δ context frames at level 0, w-Δ new frames at
 level T]; memory then holds the history before those Δ frames.
 """
+from __future__ import annotations
+
 import argparse
 import json
 import os
 import time
+from typing import Any, Callable, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -27,9 +30,13 @@ from skimage.metrics import structural_similarity
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUCKETS = [(1, 16), (17, 48), (49, 112)]
 
+Noise = Callable[[Tuple[int, ...]], torch.Tensor]  # shape -> float64 Gaussian draw
+Memory = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # memory, memory_actions, memory_mask
+Trajectory = Tuple[torch.Tensor, torch.Tensor, np.ndarray]  # frames [N, C, H, W], one-hot actions, sinceSeen
+
 
 class Bundle:
-    def __init__(self, path):
+    def __init__(self, path: str) -> None:
         with open(os.path.join(path, "model.json")) as f:
             self.mj = json.load(f)
         self.id = self.mj["id"]
@@ -44,7 +51,7 @@ class Bundle:
         self.calls = 0
         self.call_time = 0.0
 
-    def memory_inputs(self, hist, hist_a, upto):
+    def memory_inputs(self, hist: torch.Tensor, hist_a: torch.Tensor, upto: int) -> Memory:
         """Memory from history[:upto] (last wm frames)."""
         B = hist.shape[0]
         C, H, W = hist.shape[2:]
@@ -64,7 +71,7 @@ class Bundle:
             return tok, torch.zeros(B, 0, 5), torch.ones(B, tok.shape[1], dtype=torch.bool)
         return m, ma, mask
 
-    def call(self, x, lv, a, mem):
+    def call(self, x: torch.Tensor, lv: torch.Tensor, a: torch.Tensor, mem: Memory) -> torch.Tensor:
         t = time.time()
         with torch.no_grad():
             out = self.den(x.float(), lv, a, *mem).double()
@@ -72,7 +79,8 @@ class Bundle:
         self.calls += 1
         return out
 
-    def ddim(self, x, out, t, s, eta=0.0, noise=None):
+    def ddim(self, x: torch.Tensor, out: torch.Tensor, t: torch.Tensor, s: torch.Tensor, eta: float = 0.0,
+             noise: Optional[Noise] = None) -> torch.Tensor:
         """x [B,F,...] at levels t [B,F] -> levels s; frames with s == t untouched. sigma*z is drawn from
         noise(shape) frame by frame in window order, only for frames whose sigma > 0 (the Java engine's order)."""
         at = self.ac[t][:, :, None, None, None]
@@ -95,19 +103,21 @@ class Bundle:
         return torch.where(same, x, xs)
 
 
-def onehot(names, acts):
+def onehot(names: Sequence[str], acts: Sequence[str]) -> torch.Tensor:
     a = torch.zeros(len(acts), 5, dtype=torch.float64)
     for i, n in enumerate(acts):
         a[i, names.index(n)] = 1.0
     return a
 
 
-def _randn(shape):
+def _randn(shape: Sequence[int]) -> torch.Tensor:
     return torch.randn(shape, dtype=torch.float64)
 
 
-def generate(b, ctx, ctx_a, fut_a, n, stride=None, m_ar=None, m_init=None, seed=0, levels=None, eta=None,
-             noise=None):
+def generate(b: Bundle, ctx: torch.Tensor, ctx_a: torch.Tensor, fut_a: torch.Tensor, n: int, stride: Optional[int] = None,
+             m_ar: Optional[int] = None, m_init: Optional[int] = None, seed: int = 0,
+             levels: Optional[Tuple[Sequence[int], Sequence[int]]] = None, eta: Optional[float] = None,
+             noise: Optional[Noise] = None) -> torch.Tensor:
     """ctx [B,c,C,H,W] in [-1,1]; ctx_a [B,c,A]; fut_a [B,n,A]. Returns [B,n,C,H,W].
 
     levels: optional explicit (input levels, output levels) of one AR step (else the default family);
@@ -182,21 +192,21 @@ def generate(b, ctx, ctx_a, fut_a, n, stride=None, m_ar=None, m_init=None, seed=
     return torch.cat(frames, 1)[:, :n]
 
 
-def read_manifest(name):
+def read_manifest(name: str) -> Tuple[str, dict[str, Any]]:
     """(folder, manifest) of the bundled evaluation set `name`."""
     d = os.path.join(HERE, "..", "eval", name)
     with open(os.path.join(d, "manifest.json")) as f:
         return d, json.load(f)
 
 
-def read_tiles(path, man):
+def read_tiles(path: str, man: dict[str, Any]) -> np.ndarray:
     """The frames of a PNG that holds them side by side: float64 [N, C, H, W] in [-1, 1]."""
     H, W = man["frame"]["height"], man["frame"]["width"]
     img = imread(path)[:, :, :3]
     return img.reshape(H, -1, W, 3).transpose(1, 3, 0, 2).astype(np.float64) / 127.5 - 1.0
 
 
-def load_set(name):
+def load_set(name: str) -> Tuple[dict[str, Any], list[Trajectory]]:
     d, man = read_manifest(name)
     trajs = []
     for t in man["trajectories"]:
@@ -206,33 +216,33 @@ def load_set(name):
     return man, trajs
 
 
-def psnr(a, b):
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = ((a - b) ** 2).mean()
     return float(10 * np.log10(4.0 / max(mse, 1e-12)))
 
 
-def interval_psnr(mse):
+def interval_psnr(mse: np.ndarray) -> float:
     """PSNR of an interval: per trajectory from the mean MSE over the interval's frames
     (frames in [-1, 1], peak-to-peak 2), then averaged over trajectories. (Averaging
     per-frame PSNR would let exact repeats, infinite PSNR, dominate.)"""
     return round(float(np.mean(10 * np.log10(4.0 / np.maximum(mse.mean(axis=1), 1e-10)))), 3)
 
 
-def ssim(a, b):
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
     return float(structural_similarity(a.transpose(1, 2, 0), b.transpose(1, 2, 0), channel_axis=2, data_range=2.0,
                                        win_size=7))
 
 
-def to_img(fr):
+def to_img(fr: np.ndarray) -> np.ndarray:
     return ((np.clip(fr, -1, 1) + 1) * 127.5).round().astype(np.uint8).transpose(1, 2, 0)
 
 
-def add_sampling_args(ap):
+def add_sampling_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--eta", type=float, default=None, help="override the bundle's sampling eta")
     ap.add_argument("--ar-steps", type=int, default=None, help="override the bundle's denoising steps per AR stage")
 
 
-def override_sampling(b, args):
+def override_sampling(b: Bundle, args: argparse.Namespace) -> None:
     """Apply --eta / --ar-steps to the bundle's sampling defaults (model.json `sampling`)."""
     if args.eta is not None:
         b.mj["sampling"]["eta"] = args.eta
@@ -240,7 +250,8 @@ def override_sampling(b, args):
         b.mj["sampling"]["ar_steps"] = args.ar_steps
 
 
-def run_set(b, name, n_future, stride=None, seeds=1):
+def run_set(b: Bundle, name: str, n_future: int, stride: Optional[int] = None, seeds: int = 1
+            ) -> Tuple[dict[str, Any], list[Trajectory], int, np.ndarray, np.ndarray, np.ndarray]:
     man, trajs = load_set(name)
     c = man["contextFrames"]
     ctx = torch.stack([t[0][:c] for t in trajs])
@@ -260,7 +271,8 @@ REVISIT_STRIP_NOTE = ("columns: revisit frames of the 1-16 bucket, the first %d 
                       % (REVISIT_PER_TRAJ, REVISIT_MIN_SINCE))
 
 
-def accumulation(b, args, r, strips):
+def accumulation(b: Bundle, args: argparse.Namespace, r: dict[str, Any], strips: dict[str, dict[str, np.ndarray]]
+                 ) -> None:
     man, trajs, c, gen, gt, last = run_set(b, "accumulation", args.acc_frames, args.stride, args.seeds)
     B, n = gen.shape[:2]
     se = ((gen - gt) ** 2).mean(axis=(2, 3, 4))  # [B, n] per-frame MSE
@@ -277,7 +289,8 @@ def accumulation(b, args, r, strips):
     strips.setdefault("accumulation", {"gt": gt[0, :32]})[b.id] = gen[0, :32]
 
 
-def retrieval(b, args, r, strips):
+def retrieval(b: Bundle, args: argparse.Namespace, r: dict[str, Any], strips: dict[str, dict[str, np.ndarray]]
+              ) -> None:
     man, trajs, c, gen, gt, last = run_set(b, "retrieval", args.ret_frames, args.stride, args.seeds)
     n = gen.shape[1]
     rb = {}
@@ -300,7 +313,7 @@ def retrieval(b, args, r, strips):
     strips.setdefault("revisit", {"gt": np.stack([gt[i, j] for i, j in cols])})[b.id] = np.stack([gen[i, j] for i, j in cols])
 
 
-def main():
+def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("bundles", nargs="+")
     ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "docs", "issue3"))

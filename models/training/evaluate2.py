@@ -16,9 +16,12 @@ DIAMOND's schedule; lag 0) with M_ar = the bundle's ar_steps, eta the bundle's.
 Writes <out>/<id>-v2-accumulation.png and <out>/<id>-v2-controllability.png (truth rows above
 generated rows, 4x nearest-neighbour) and prints one JSON object.
 """
+from __future__ import annotations
+
 import argparse
 import json
 import os
+from typing import Any, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -28,17 +31,21 @@ from evaluate import Bundle, generate, interval_psnr, load_set, onehot, read_man
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+# a controllability state: history frames [P, C, H, W], its one-hot actions, the true next frame for
+# every action [A, C, H, W], and per action whether that next view is new
+State = Tuple[torch.Tensor, torch.Tensor, np.ndarray, Sequence[bool]]
 
-def dc_levels(b):
+
+def dc_levels(b: Bundle) -> Tuple[list[int], list[int]]:
     w = b.w
     return [0] * (w - 1) + [b.T], [0] * w
 
 
-def gen(b, ctx, ctx_a, fut_a, n, seed):
+def gen(b: Bundle, ctx: torch.Tensor, ctx_a: torch.Tensor, fut_a: torch.Tensor, n: int, seed: int) -> torch.Tensor:
     return generate(b, ctx, ctx_a, fut_a, n, stride=1, seed=seed, levels=dc_levels(b))
 
 
-def load_states(name="v2-controllability"):
+def load_states(name: str = "v2-controllability") -> Tuple[dict[str, Any], list[State]]:
     d, man = read_manifest(name)
     out = []
     for s in man["states"]:
@@ -48,7 +55,7 @@ def load_states(name="v2-controllability"):
     return man, out
 
 
-def controllability(b, seeds):
+def controllability(b: Bundle, seeds: int) -> Tuple[dict[str, Any], list[State], np.ndarray]:
     man, states = load_states()
     names = man["actions"]["names"]
     A = len(names)
@@ -78,19 +85,19 @@ def controllability(b, seeds):
             "states": len(states), "seeds": seeds}, states, samples
 
 
-def change(fr, acts):
+def change(fr: np.ndarray, acts: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """fr [B, n, C, H, W] in [-1, 1] (first = last context frame); acts [B, n] action index of each frame."""
     d = np.abs(np.diff(fr, axis=1)).mean(axis=(2, 3, 4)) * 127.5  # [B, n-1]
     return d, acts[:, 1:]
 
 
-def sharp(fr):
+def sharp(fr: np.ndarray) -> float:
     gx = np.diff(fr, axis=-1)
     gy = np.diff(fr, axis=-2)
     return float((gx ** 2).mean() + (gy ** 2).mean())
 
 
-def free_running(b, seeds):
+def free_running(b: Bundle, seeds: int) -> dict[str, Any]:
     man, trajs = load_set("v2-controllability")
     names = man["actions"]["names"]
     c = man["contextFrames"]
@@ -120,7 +127,7 @@ def free_running(b, seeds):
     return {"change": per, "sharpness": round(float(np.mean(gsharp) / sharp(gt[:, 1:17])), 3), "frames": n}
 
 
-def accumulation(b, seeds):
+def accumulation(b: Bundle, seeds: int) -> Tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray]:
     man, trajs = load_set("v2-accumulation")
     c = man["contextFrames"]
     n = 16
@@ -139,11 +146,11 @@ def accumulation(b, seeds):
             "gain_db": round(float(np.mean(ps)) - base, 3)}, gt, g0, ctx.numpy()
 
 
-def img(fr):
+def img(fr: np.ndarray) -> np.ndarray:
     return ((np.clip(fr, -1, 1) + 1) * 127.5).round().astype(np.uint8).transpose(1, 2, 0)
 
 
-def grid(rows, scale=4, gap=2):
+def grid(rows: Sequence[Sequence[np.ndarray]], scale: int = 4, gap: int = 2) -> np.ndarray:
     """rows: lists of [C, H, W] frames -> one uint8 picture, a white gap between rows."""
     H, W = rows[0][0].shape[1:]
     n = max(len(r) for r in rows)
@@ -154,7 +161,7 @@ def grid(rows, scale=4, gap=2):
     return np.kron(out, np.ones((scale, scale, 1), np.uint8))
 
 
-def main():
+def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("bundle")
     ap.add_argument("--seeds", type=int, default=2)

@@ -5,20 +5,24 @@
 Writes model.json, denoiser.pt (torch.jit.script, CPU), memory_encoder.pt (tokens kind)
 and parity.npz (inputs and outputs of the saved modules, reloaded with torch.jit.load).
 """
+from __future__ import annotations
+
 import argparse
 import datetime
 import json
 import os
+from typing import Any, Optional
 
 import numpy as np
 import torch
+import torch.nn as nn
 
 from networks import KIND, alphas_cumprod_cosine, build
-from train import HERE, load_config
+from train import HERE, Config, load_config
 from world import ACTIONS
 
 
-def parity_inputs(cfg, B=2, seed=1234):
+def parity_inputs(cfg: Config, B: int = 2, seed: int = 1234) -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     C, H, W, w = 3, cfg["height"], cfg["width"], cfg["window"]
     kind = KIND[cfg["arch"]]
@@ -50,7 +54,8 @@ def parity_inputs(cfg, B=2, seed=1234):
     return d
 
 
-def export(cfg, den, enc, out, training=None):
+def export(cfg: Config, den: nn.Module, enc: Optional[nn.Module], out: str, training: Optional[dict[str, Any]] = None
+           ) -> dict[str, Any]:
     os.makedirs(out, exist_ok=True)
     den = den.eval().cpu()
     kind = KIND[cfg["arch"]]
@@ -107,7 +112,7 @@ def export(cfg, den, enc, out, training=None):
     return mj
 
 
-def init_chain(cfg):
+def init_chain(cfg: Config) -> list[dict[str, Any]]:
     """The runs this bundle's weights descend from, with their steps and wall time."""
     out = []
     p = cfg.get("init_from") or cfg.get("resume_from")
@@ -140,7 +145,7 @@ def init_chain(cfg):
     return out
 
 
-def main():
+def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("config")
     ap.add_argument("--out", default=None)

@@ -5,7 +5,7 @@ conditioning on a per-frame vector = level embedding + action embedding):
 every block does spatial self-attention inside each frame, temporal self-attention
 across frames at each patch position, and an MLP.
 
-Memory architectures (meta-arvdm.md, "Memory modules"):
+Memory architectures (docs/meta-arvdm.md, "Memory modules"):
   none                  window only
   prepend               memory frames (level 0, with their actions) in front of the window
                         along time; temporal attention sees them (masked slots ignored)
@@ -21,7 +21,7 @@ Memory architectures (meta-arvdm.md, "Memory modules"):
 All modules are TorchScript-scriptable and keep no state between calls.
 """
 import math
-from typing import Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -32,7 +32,7 @@ KIND = {"none": "none", "prepend": "frames", "channel_concat": "frames", "cross_
         "compressed_joint": "tokens", "compressed_modulated": "tokens"}
 
 
-def alphas_cumprod_cosine(T: int = 1000, s: float = 0.008):
+def alphas_cumprod_cosine(T: int = 1000, s: float = 0.008) -> List[float]:
     """Improved-DDPM cosine schedule; returns a list of T+1 floats, index 0 = 1.0."""
     f = lambda t: math.cos((t / T + s) / (1 + s) * math.pi / 2) ** 2
     out = [1.0]
@@ -52,7 +52,7 @@ def level_embedding(levels: torch.Tensor, dim: int) -> torch.Tensor:
 
 
 class Attention(nn.Module):
-    def __init__(self, dim: int, heads: int, zero_out: bool = False):
+    def __init__(self, dim: int, heads: int, zero_out: bool = False) -> None:
         super().__init__()
         self.heads = heads
         self.q = nn.Linear(dim, dim)
@@ -84,7 +84,7 @@ class Attention(nn.Module):
 
 
 class Mlp(nn.Module):
-    def __init__(self, dim: int, mult: int = 4):
+    def __init__(self, dim: int, mult: int = 4) -> None:
         super().__init__()
         self.fc1 = nn.Linear(dim, dim * mult)
         self.fc2 = nn.Linear(dim * mult, dim)
@@ -113,7 +113,7 @@ class PoseCode(nn.Module):
     in pose-indexed memories for world models), instead of having to integrate the actions
     itself."""
 
-    def __init__(self, move: Tuple[int, int], turn: Tuple[int, int], reach: int = 2, still: float = 0.01):
+    def __init__(self, move: Tuple[int, int], turn: Tuple[int, int], reach: int = 2, still: float = 0.01) -> None:
         super().__init__()
         self.fwd, self.back = move
         self.left, self.right = turn
@@ -149,7 +149,7 @@ class PoseCode(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, dim: int, heads: int, cross: bool = False, mem_tokens: bool = False, pose_buckets: int = 0):
+    def __init__(self, dim: int, heads: int, cross: bool = False, mem_tokens: bool = False, pose_buckets: int = 0) -> None:
         super().__init__()
         self.heads = heads
         self.n1 = nn.LayerNorm(dim, elementwise_affine=False)
@@ -219,7 +219,7 @@ class Denoiser(nn.Module):
 
     def __init__(self, arch: str = "none", channels: int = 3, height: int = 32, width: int = 32,
                  patch: int = 4, dim: int = 128, depth: int = 4, heads: int = 4, n_actions: int = 5,
-                 window: int = 4, memory_frames: int = 0, memory_tokens: int = 0, pose_bias: bool = False):
+                 window: int = 4, memory_frames: int = 0, memory_tokens: int = 0, pose_bias: bool = False) -> None:
         super().__init__()
         assert arch in ARCHS
         assert not pose_bias or arch == "prepend", "pose_bias is a prepend option"
@@ -360,7 +360,7 @@ class MemoryEncoder(nn.Module):
 
     def __init__(self, arch: str = "compressed_joint", channels: int = 3, height: int = 32, width: int = 32,
                  patch: int = 8, dim: int = 128, heads: int = 4, n_actions: int = 5, memory_frames: int = 16,
-                 tokens: int = 16):
+                 tokens: int = 16) -> None:
         super().__init__()
         self.modulated = arch == "compressed_modulated"
         self.C, self.H, self.W, self.p = channels, height, width, patch
@@ -427,7 +427,7 @@ class MemoryEncoder(nn.Module):
         return self.nout(q)
 
 
-def build(cfg: dict):
+def build(cfg: Dict[str, Any]) -> Tuple["Denoiser", Optional["MemoryEncoder"]]:
     """Return (denoiser, encoder or None) from a config dict."""
     arch = cfg["arch"]
     kw = dict(channels=3, height=cfg["height"], width=cfg["width"], n_actions=5, dim=cfg["dim"])

@@ -9,22 +9,28 @@ committed configs are bounded by `steps`, the count the committed bundle was tra
 `init_from` starts a memory variant from another run's EMA weights; `resume_from` continues
 another run's full state (used by maze-none, whose first 2140 steps are the stage none-base).
 """
+from __future__ import annotations
+
 import argparse
 import json
 import os
 import platform
 import time
+from typing import Any, Callable, Iterable, Optional, Tuple
 
 import numpy as np
 import torch
+import torch.nn as nn
 
 from data import Sampler, build_cache, painting_masks
 from networks import KIND, alphas_cumprod_cosine, build
 
+Config = dict[str, Any]  # a training config (configs/*.json with the defaults of load_config)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def save_checkpoint(path, cfg, **state):
+def save_checkpoint(path: str, cfg: Config, **state: Any) -> None:
     """Writes a run's state (with its config and the hardware it ran on) to `path` atomically."""
     state.update(cfg=cfg, hardware="%s, %d torch threads, torch %s" % (
         platform.processor() or platform.machine(), cfg["threads"], torch.__version__))
@@ -32,7 +38,7 @@ def save_checkpoint(path, cfg, **state):
     os.replace(path + ".tmp", path)
 
 
-def ema_update(pairs, cap, step):
+def ema_update(pairs: Iterable[Tuple[Optional[nn.Module], Optional[nn.Module]]], cap: float, step: int) -> None:
     """EMA of each (model, ema) pair's weights (None models skipped); the decay ramps up to `cap`."""
     d = min(cap, (1.0 + step) / (10.0 + step))
     with torch.no_grad():
@@ -43,7 +49,7 @@ def ema_update(pairs, cap, step):
                 q.mul_(d).add_(p.detach(), alpha=1 - d)
 
 
-def log_progress(hist, acc, step, t_start):
+def log_progress(hist: list[list[float]], acc: list[float], step: int, t_start: float) -> list[float]:
     """Records and prints the mean loss since the last call; returns a fresh accumulator."""
     el = time.time() - t_start
     hist.append([step, float(np.mean(acc)), el])
@@ -51,7 +57,7 @@ def log_progress(hist, acc, step, t_start):
     return []
 
 
-def load_config(path):
+def load_config(path: str) -> Config:
     with open(path) as f:
         cfg = json.load(f)
     base = dict(height=32, width=32, dim=128, patch=4, depth=4, heads=4, window=4, memory_frames=0,
@@ -62,7 +68,7 @@ def load_config(path):
     return base
 
 
-def learning_rate(cfg, step):
+def learning_rate(cfg: Config, step: int) -> float:
     """Warm-up over the first 100 steps, then constant; with `cooldown_from` the rate falls
     linearly from there to 0 at `steps` (a cool-down phase at the end of a run)."""
     lr = cfg["lr"] * min(1.0, (step + 1) / 100.0)
@@ -72,7 +78,7 @@ def learning_rate(cfg, step):
     return lr
 
 
-def init_source(name, runs):
+def init_source(name: str, runs: str) -> str:
     """Where `init_from` takes its weights: an absolute checkpoint path as given; a run id, that
     run's checkpoint runs/<id>/ckpt.pt when it exists, else the committed bundle ../<id>/ (whose
     denoiser.pt holds that run's exported EMA weights), so a fresh clone can continue a bundle."""
@@ -87,7 +93,7 @@ def init_source(name, runs):
     return ck
 
 
-def init_from(den, path):
+def init_from(den: nn.Module, path: str) -> int:
     """Initialize a memory variant from a trained checkpoint's EMA weights (or a bundle folder's
     denoiser.pt). Matching tensors are copied, new ones keep their (zero) initialization; the
     temporal position table is copied into the window slots (and the memory slots start from the
@@ -113,7 +119,8 @@ def init_from(den, path):
     return n
 
 
-def make_batch(sampler, enc_kind, B, ac, T, prediction="v"):
+def make_batch(sampler: Sampler, enc_kind: str, B: int, ac: torch.Tensor, T: int, prediction: str = "v"
+               ) -> Tuple[torch.Tensor, ...]:
     x0, a, mem, ma, mm, pw = sampler.batch(B)
     lv = sampler.levels(B, T)
     x0 = torch.from_numpy(x0)
@@ -126,14 +133,15 @@ def make_batch(sampler, enc_kind, B, ac, T, prediction="v"):
             torch.from_numpy(pw))
 
 
-def x0_weight(abar):
+def x0_weight(abar: torch.Tensor) -> torch.Tensor:
     """v-MSE times (1 - abar) is the x0-MSE: the loss on the clean-frame estimate. It stops
     the network from spending capacity on the (unlearnable at patch 8) fine noise of the
     low levels; a small floor keeps those levels trained."""
     return (1.0 - abar).clamp(min=0.05)
 
 
-def forward(den, enc, kind, xt, lv, a, mem, ma, mm):
+def forward(den: nn.Module, enc: Optional[nn.Module], kind: str, xt: torch.Tensor, lv: torch.Tensor, a: torch.Tensor,
+            mem: torch.Tensor, ma: torch.Tensor, mm: torch.Tensor) -> torch.Tensor:
     B = xt.shape[0]
     if kind == "tokens":
         tok = enc(mem, ma, mm)
@@ -143,7 +151,8 @@ def forward(den, enc, kind, xt, lv, a, mem, ma, mm):
     return den(xt, lv, a, mem, ma, mm)
 
 
-def loss_fn(pred, v, lv, abar=None, pw=None):
+def loss_fn(pred: torch.Tensor, v: torch.Tensor, lv: torch.Tensor, abar: Optional[torch.Tensor] = None,
+            pw: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Mean over the noised frames (level > 0) of the per-frame MSE; pw [B, w, 1, H, W] weights
     pixels (the sampler's painting weights)."""
     err = (pred - v) ** 2
@@ -154,7 +163,8 @@ def loss_fn(pred, v, lv, abar=None, pw=None):
     return (per * m).sum() / m.sum().clamp(min=1.0)
 
 
-def run_args(load, extra=None):
+def run_args(load: Callable[[str], Config], extra: Optional[Callable[[argparse.ArgumentParser], None]] = None
+             ) -> Tuple[argparse.Namespace, Config]:
     """The command line of a training script: config, --minutes, --steps, --runs (and `extra(ap)`'s
     arguments); returns (args, config with --minutes / --steps applied)."""
     ap = argparse.ArgumentParser()
@@ -172,7 +182,7 @@ def run_args(load, extra=None):
     return args, cfg
 
 
-def main():
+def main() -> None:
     args, cfg = run_args(load_config)
     torch.set_num_threads(cfg["threads"])
     torch.manual_seed(cfg["seed"])
@@ -224,7 +234,7 @@ def main():
     last_ck = time.time()
     acc = []
 
-    def save():
+    def save() -> None:
         extra = dict(enc=enc.state_dict(), ema_enc=ema_enc.state_dict()) if enc is not None else {}
         save_checkpoint(ck, cfg, model=den.state_dict(), ema=ema_den.state_dict(), opt=opt.state_dict(), step=step,
                         wall=time.time() - t_start, hist=hist, **extra)

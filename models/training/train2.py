@@ -20,10 +20,14 @@ is then exactly the trained one (each frame from noise to clean in M_ar steps gi
 past frames from memory, DIAMOND's loop, lag 0). The network takes any window (each frame sees
 the frames before it), so a larger `window` exports the same weights for pyramid schedules.
 """
+from __future__ import annotations
+
+import argparse
 import datetime
 import json
 import os
 import time
+from typing import Tuple
 
 import numpy as np
 import torch
@@ -31,7 +35,7 @@ import torch
 import world2
 from data import build_cache
 from networks import alphas_cumprod_cosine
-from train import ema_update, log_progress, run_args, save_checkpoint
+from train import Config, ema_update, log_progress, run_args, save_checkpoint
 from unet import WorldUNet, precondition
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,26 +48,26 @@ DEFAULTS = dict(height=32, width=32, past=4, window=1, chans=[32, 64, 96], block
                 context_noise=0.04, p_mirror=0.5, ar_steps=4, init_steps=4, eta=0.0)
 
 
-def load_config(path):
+def load_config(path: str) -> Config:
     with open(path) as f:
         cfg = json.load(f)
     return dict(DEFAULTS, **cfg)
 
 
-def build(cfg):
+def build(cfg: Config) -> WorldUNet:
     return WorldUNet(alphas_cumprod_cosine(cfg["timesteps"]), past=cfg["past"], emb=cfg["emb"],
                      chans=tuple(cfg["chans"]), blocks=cfg["blocks"])
 
 
 class Batches:
-    def __init__(self, frames, actions, cfg, seed):
+    def __init__(self, frames: np.ndarray, actions: np.ndarray, cfg: Config, seed: int) -> None:
         self.frames = frames  # [N, L, H, W, 3] uint8
         self.actions = actions  # [N, L]
         self.cfg = cfg
         self.rng = np.random.RandomState(seed)
         self.ac = np.array(alphas_cumprod_cosine(cfg["timesteps"]), dtype=np.float64)
 
-    def levels(self, B):
+    def levels(self, B: int) -> np.ndarray:
         c, T, r = self.cfg, self.cfg["timesteps"], self.rng
         lv = r.randint(1, T + 1, size=B)
         k = c["schedule_levels"]
@@ -71,7 +75,7 @@ class Batches:
         lv[sched] = k * r.randint(1, T // k + 1, size=int(sched.sum()))
         return lv
 
-    def batch(self, B):
+    def batch(self, B: int) -> Tuple[torch.Tensor, ...]:
         c, r = self.cfg, self.rng
         P, T = c["past"], c["timesteps"]
         n = r.randint(len(self.frames), size=B)
@@ -115,7 +119,7 @@ class Batches:
                 torch.from_numpy(pact), torch.from_numpy(mask), x0)
 
 
-def loss_fn(net, b):
+def loss_fn(net: WorldUNet, b: Tuple[torch.Tensor, ...]) -> torch.Tensor:
     xt, lv, act, past, plv, pact, mask, x0 = b
     abar = net.ac[lv]
     _, c_skip, c_out, _ = precondition(abar, net.sd)
@@ -124,16 +128,16 @@ def loss_fn(net, b):
     return (((x0_hat - x0) / c_out[:, None, None, None]) ** 2).mean()
 
 
-def cache(cfg):
+def cache(cfg: Config) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     return build_cache(os.path.join(HERE, "runs", "data2_%d.npz" % cfg["height"]), n_mazes=cfg["n_mazes"],
                        per_maze=cfg["per_maze"], length=cfg["length"], H=cfg["height"], W=cfg["width"],
                        maze_cls=world2.Maze2, explore=world2.explore_actions)
 
 
-def train(cfg, out):
+def train(cfg: Config, out: str) -> None:
     torch.set_num_threads(cfg["threads"])
     # no denormals: x86 computes them on a slow path (a precaution; the slowdown seen here was CPU
-    # contention, see models/README.md)
+    # contention, see docs/experiments.md)
     torch.set_flush_denormal(True)
     torch.manual_seed(cfg["seed"])
     os.makedirs(out, exist_ok=True)
@@ -163,7 +167,7 @@ def train(cfg, out):
     last_ck = time.time()
     acc = []
 
-    def save():
+    def save() -> None:
         save_checkpoint(ck, cfg, model=net.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), step=step,
                         wall=time.time() - t_start, hist=hist)
 
@@ -188,7 +192,7 @@ def train(cfg, out):
     print("done %s step %d wall %.1f min" % (cfg["id"], step, (time.time() - t_start) / 60), flush=True)
 
 
-def export(cfg, ck, out):
+def export(cfg: Config, ck: str, out: str) -> None:
     from export import export as write_bundle
     s = torch.load(ck, map_location="cpu")
     net = build(cfg)
@@ -220,8 +224,8 @@ def export(cfg, ck, out):
     print("exported %s to %s (%d params)" % (cfg["id"], out, mj["parameters"]["denoiser"]))
 
 
-def main():
-    def extra(ap):
+def main() -> None:
+    def extra(ap: argparse.ArgumentParser) -> None:
         ap.add_argument("--export", action="store_true")
         ap.add_argument("--out", default=None)
 

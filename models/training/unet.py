@@ -14,7 +14,7 @@ channel_concat), memory.frames = past; the service passes the history frames bef
 window as memory.
 """
 import math
-from typing import Tuple
+from typing import Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -35,20 +35,20 @@ def precondition(abar: torch.Tensor, sd: float = SIGMA_DATA) -> Tuple[torch.Tens
 
 
 class AdaGN(nn.Module):
-    def __init__(self, c: int, emb: int, groups: int = 8):
+    def __init__(self, c: int, emb: int, groups: int = 8) -> None:
         super().__init__()
         self.norm = nn.GroupNorm(groups, c, affine=False)
         self.proj = nn.Linear(emb, 2 * c)
         nn.init.zeros_(self.proj.weight)
         nn.init.zeros_(self.proj.bias)
 
-    def forward(self, x, e):
+    def forward(self, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
         s, b = self.proj(e)[:, :, None, None].chunk(2, dim=1)
         return self.norm(x) * (1.0 + s) + b
 
 
 class ResBlock(nn.Module):
-    def __init__(self, cin: int, cout: int, emb: int):
+    def __init__(self, cin: int, cout: int, emb: int) -> None:
         super().__init__()
         self.n1 = AdaGN(cin, emb)
         self.c1 = nn.Conv2d(cin, cout, 3, padding=1)
@@ -58,7 +58,7 @@ class ResBlock(nn.Module):
         nn.init.zeros_(self.c2.bias)
         self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
 
-    def forward(self, x, e):
+    def forward(self, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
         h = self.c1(F.silu(self.n1(x, e)))
         h = self.c2(F.silu(self.n2(h, e)))
         return self.skip(x) + h
@@ -67,7 +67,7 @@ class ResBlock(nn.Module):
 class UNet(nn.Module):
     """Three resolutions (32, 16, 8 for 32x32 frames), `blocks` residual blocks per level."""
 
-    def __init__(self, cin: int, cout: int, emb: int, chans=(48, 96, 144), blocks: int = 2):
+    def __init__(self, cin: int, cout: int, emb: int, chans: Sequence[int] = (48, 96, 144), blocks: int = 2) -> None:
         super().__init__()
         self.inp = nn.Conv2d(cin, chans[0], 3, padding=1)
         self.down = nn.ModuleList()
@@ -97,7 +97,7 @@ class UNet(nn.Module):
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
-    def forward(self, x, e):
+    def forward(self, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
         h = self.inp(x)
         skips = []
         for lvl, ds in zip(self.down, self.downsample):
@@ -119,11 +119,11 @@ class UNet(nn.Module):
 
 
 class FourierLevel(nn.Module):
-    def __init__(self, n: int = 32):
+    def __init__(self, n: int = 32) -> None:
         super().__init__()
         self.register_buffer("freqs", torch.randn(n) * 4.0, persistent=True)
 
-    def forward(self, c):
+    def forward(self, c: torch.Tensor) -> torch.Tensor:
         a = c[:, None] * self.freqs[None, :] * (2 * math.pi)
         return torch.cat([a.cos(), a.sin()], dim=1)
 
@@ -131,8 +131,8 @@ class FourierLevel(nn.Module):
 class WorldUNet(nn.Module):
     """The bundle's denoiser (forward as in model-bundle.md)."""
 
-    def __init__(self, alphas_cumprod, past: int = 4, channels: int = 3, n_actions: int = 5, emb: int = 128,
-                 chans=(48, 96, 144), blocks: int = 2):
+    def __init__(self, alphas_cumprod: Sequence[float], past: int = 4, channels: int = 3, n_actions: int = 5,
+                 emb: int = 128, chans: Sequence[int] = (48, 96, 144), blocks: int = 2) -> None:
         super().__init__()
         self.past = past
         self.sd = SIGMA_DATA
@@ -145,7 +145,8 @@ class WorldUNet(nn.Module):
                                   nn.Linear(emb, emb), nn.SiLU())
         self.net = UNet(channels * (past + 1), channels, emb, chans, blocks)
 
-    def denoise(self, xt, level, action, past, past_level, past_action, past_mask):
+    def denoise(self, xt: torch.Tensor, level: torch.Tensor, action: torch.Tensor, past: torch.Tensor,
+                past_level: torch.Tensor, past_action: torch.Tensor, past_mask: torch.Tensor) -> torch.Tensor:
         """One frame each: xt [n, C, H, W] at level [n] (> 0) after `action` [n, A]; past [n, P, C, H, W]
         (oldest first) at past_level [n, P] with past_action [n, P, A] and past_mask [n, P] (false = none)."""
         abar = self.ac[level]
@@ -161,7 +162,8 @@ class WorldUNet(nn.Module):
         f = self.net(inp, self.cond(cond))
         return c_skip[:, None, None, None] * xt + c_out[:, None, None, None] * f
 
-    def forward(self, x, levels, actions, memory, memory_actions, memory_mask):
+    def forward(self, x: torch.Tensor, levels: torch.Tensor, actions: torch.Tensor, memory: torch.Tensor,
+                memory_actions: torch.Tensor, memory_mask: torch.Tensor) -> torch.Tensor:
         B, w, C, H, W = x.shape
         P = self.past
         m = memory.shape[1]

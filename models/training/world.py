@@ -14,7 +14,14 @@ d in {0:+x, 1:+y, 2:-x, 3:-y}. Actions: noop, forward, back (step backwards, sam
 heading), left (turn 90 deg counter-clockwise), right (turn 90 deg clockwise).
 A move into a wall is a no-op. Four lefts return the starting pose exactly.
 """
+from __future__ import annotations
+
+from typing import Sequence, Tuple, Union
+
 import numpy as np
+
+Pose = Tuple[int, int, int]  # (x, y, heading) in the world's integer units
+Action = Union[int, str]  # an index into ACTIONS or its name
 
 ACTIONS = ["noop", "forward", "back", "left", "right"]
 DIRS = np.array([[1, 0], [0, 1], [-1, 0], [0, -1]], dtype=np.int64)
@@ -22,7 +29,7 @@ STEP = 0.5  # blocks per forward/back move
 
 
 class Maze:
-    def __init__(self, seed, n=6, room=4, paintings=10, extra_open=0.18):
+    def __init__(self, seed: int, n: int = 6, room: int = 4, paintings: int = 10, extra_open: float = 0.18) -> None:
         self.seed = int(seed)
         rng = np.random.RandomState(self.seed)
         S = 2 * n + 1
@@ -92,16 +99,16 @@ class Maze:
         self.open_cells = [(x, y) for x in range(S) for y in range(S) if g[x, y] == 0]
         self.start_rng = rng
 
-    def room_of(self, bx, by):
+    def room_of(self, bx: int, by: int) -> int:
         nr = (self.S + self.room_size - 1) // self.room_size
         return (bx // self.room_size) * nr + (by // self.room_size)
 
     # ---- poses -------------------------------------------------------------------
-    def random_pose(self, rng):
+    def random_pose(self, rng: np.random.RandomState) -> Pose:
         x, y = self.open_cells[rng.randint(len(self.open_cells))]
         return (2 * x + 1, 2 * y + 1, int(rng.randint(4)))  # half-block units, at a block centre
 
-    def free(self, hx, hy):
+    def free(self, hx: int, hy: int) -> bool:
         """A half-lattice point is free if every block it touches is open."""
         xs = {hx // 2} if hx % 2 == 1 else {hx // 2 - 1, hx // 2}
         ys = {hy // 2} if hy % 2 == 1 else {hy // 2 - 1, hy // 2}
@@ -113,11 +120,11 @@ class Maze:
 
     HEADINGS = 4  # v1: 90 degree turns
 
-    def move(self, d):
+    def move(self, d: int) -> Tuple[int, int]:
         """The integer position change of a forward move with heading d."""
         return int(DIRS[d][0]), int(DIRS[d][1])
 
-    def step(self, pose, action):
+    def step(self, pose: Pose, action: Action) -> Pose:
         hx, hy, d = pose
         if isinstance(action, str):
             action = ACTIONS.index(action)
@@ -135,12 +142,12 @@ class Maze:
         return pose
 
     # ---- rendering ----------------------------------------------------------------
-    def render(self, pose, H=32, W=32):
+    def render(self, pose: Pose, H: int = 32, W: int = 32) -> np.ndarray:
         """Render an H x W x 3 uint8 frame from a pose."""
         hx, hy, d = pose
         return self.cast(hx * 0.5, hy * 0.5, float(DIRS[d][0]), float(DIRS[d][1]), H, W)
 
-    def cast(self, px, py, dx, dy, H=32, W=32):
+    def cast(self, px: float, py: float, dx: float, dy: float, H: int = 32, W: int = 32) -> np.ndarray:
         """Ray-cast an H x W x 3 uint8 frame from position (px, py) in blocks, looking along
         the unit vector (dx, dy) with a 90 degree field of view."""
         rx, ry = dy, -dx  # right vector; FOV 90 degrees
@@ -236,14 +243,15 @@ class Maze:
         return (np.clip(img, 0, 1) * 255.0 + 0.5).astype(np.uint8)
 
 
-def _hsv(h, s, v):
+def _hsv(h: float, s: float, v: float) -> np.ndarray:
     i = int(h * 6.0) % 6
     f = h * 6.0 - int(h * 6.0)
     p, q, t = v * (1 - s), v * (1 - s * f), v * (1 - s * (1 - f))
     return np.array([(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)][i])
 
 
-def rollout(maze, pose, actions, H=32, W=32):
+def rollout(maze: Maze, pose: Pose, actions: Sequence[Action], H: int = 32, W: int = 32
+            ) -> Tuple[np.ndarray, list[Pose]]:
     """Frames [N, H, W, 3] uint8 and poses for the given actions (actions[0] leads to frame 0)."""
     frames, poses = [], []
     for a in actions:
@@ -256,7 +264,7 @@ def rollout(maze, pose, actions, H=32, W=32):
 INVERSE = {0: 0, 1: 2, 2: 1, 3: 4, 4: 3}
 
 
-def explore_actions(maze, pose, n, rng):
+def explore_actions(maze: Maze, pose: Pose, n: int, rng: np.random.RandomState) -> list[int]:
     """Exploration that turns back often: random moves mixed with look-arounds and
     retracing the last k moves, so exact revisits at many distances are common."""
     acts = []
@@ -283,7 +291,7 @@ def explore_actions(maze, pose, n, rng):
     return acts
 
 
-def since_seen(poses):
+def since_seen(poses: Sequence[Pose]) -> list[int]:
     """For each frame: frames since its exact view (pose) was last seen, -1 if new.
     A frame that only repeats the previous frame (noop, bumped into a wall) is not
     counted as a revisit."""

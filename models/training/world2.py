@@ -10,11 +10,14 @@ and a frame is a pure function of the pose: the same view bit for bit. A move is
 pose stays) when the agent's square body (half-size R = 13 units, 0.2 block) would touch a
 wall block. With a 90 deg field of view a 30 deg turn keeps two thirds of the view.
 """
+from __future__ import annotations
+
 import math
+from typing import Sequence, Tuple
 
 import numpy as np
 
-from world import ACTIONS, Maze, rollout, since_seen  # noqa: F401  (rollout, since_seen: any maze / pose tuples)
+from world import ACTIONS, Maze, Pose, rollout, since_seen  # noqa: F401  (rollout, since_seen: any maze / pose tuples)
 
 WORLD = "maze-v2"
 Q = 64  # position units per block
@@ -31,11 +34,11 @@ INVERSE = {0: 0, 1: 2, 2: 1, 3: 4, 4: 3}
 class Maze2(Maze):
     """A v1 maze (same seed, same layout and decorations) with v2 poses and steps."""
 
-    def random_pose(self, rng):
+    def random_pose(self, rng: np.random.RandomState) -> Pose:
         x, y = self.open_cells[rng.randint(len(self.open_cells))]
         return (x * Q + Q // 2, y * Q + Q // 2, int(rng.randint(NH)))  # a block centre
 
-    def free(self, x, y):
+    def free(self, x: int, y: int) -> bool:
         """The agent's body (the square of half-size R around (x, y)) touches open blocks only."""
         for bx in range((x - R) // Q, (x + R) // Q + 1):
             for by in range((y - R) // Q, (y + R) // Q + 1):
@@ -45,15 +48,15 @@ class Maze2(Maze):
 
     HEADINGS = NH
 
-    def move(self, k):
+    def move(self, k: int) -> Tuple[int, int]:
         return MOVE[k]
 
-    def render(self, pose, H=32, W=32):
+    def render(self, pose: Pose, H: int = 32, W: int = 32) -> np.ndarray:
         x, y, k = pose
         return self.cast(x / Q, y / Q, VIEW[k][0], VIEW[k][1], H, W)
 
 
-def explore_actions(maze, pose, n, rng):
+def explore_actions(maze: Maze2, pose: Pose, n: int, rng: np.random.RandomState) -> list[int]:
     """Game-like exploration: runs of the same action (walks of 2-8 quarter-block steps, turns
     of 1-6 x 30 deg, short back-ups), a few pauses (noop), full look-arounds (12 turns) and
     retracing the last k actions (exact revisits at many distances, up to ~100 frames)."""
@@ -96,7 +99,7 @@ def explore_actions(maze, pose, n, rng):
     return acts
 
 
-def _turn_length(maze, pose, t, rng, lo=1, hi=6):
+def _turn_length(maze: Maze2, pose: Pose, t: int, rng: np.random.RandomState, lo: int = 1, hi: int = 6) -> int:
     """A turn run of lo..hi steps; mostly (70%) one that ends facing a free path of at least
     two steps, as a player turns towards where they can go."""
     ok = []
@@ -110,7 +113,7 @@ def _turn_length(maze, pose, t, rng, lo=1, hi=6):
     return int(rng.randint(lo, hi + 1))
 
 
-def novel(poses, horizon=20):
+def novel(poses: Sequence[Pose], horizon: int = 20) -> list[bool]:
     """Per frame: True if its view (exact pose) is not among the `horizon` frames before it."""
     out = []
     for i, p in enumerate(poses):

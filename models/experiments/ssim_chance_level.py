@@ -1,6 +1,6 @@
 """SSIM between unrelated views of the maze, to justify the retrieval threshold (docs/evaluation.md).
 
-    /usr/bin/python3 src/test/python/ssim_chance_level.py models/eval
+    /usr/bin/python3 models/experiments/ssim_chance_level.py models/eval
 
 Same SSIM as the service (Gaussian 11x11, sigma 1.5, population covariance, data range 2 on
 [-1, 1] frames). Prints the distribution of SSIM between random frames of different

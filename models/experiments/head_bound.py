@@ -1,5 +1,6 @@
 """Could a patch-8, width-64 network draw the paintings at all? A bound for its output head.
 
+    cd models/experiments
     /usr/bin/python3 head_bound.py [--dims 32,64,96]
 
 Every bundle ends in a linear map from a 64-wide token to one 8x8x3 patch, so each patch it
@@ -12,12 +13,14 @@ decorations.py (1-16 bucket, at least --min-pixels painting pixels).
 """
 import argparse
 import os
+import sys
 
 import numpy as np
 
-from data import build_cache
-from decorations import counted_frames, painting_scores, retrieval_paintings
-from evaluate import HERE, load_set
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "training"))
+from data import build_cache  # noqa: E402
+from decorations import counted_frames, painting_scores, retrieval_paintings  # noqa: E402
+from evaluate import HERE, load_set  # noqa: E402
 
 PATCH = 8
 

@@ -1,4 +1,5 @@
 """Cost per network call of each exported bundle on this CPU (batch 1, full memory):
+    cd models/experiments
     /usr/bin/python3 bench.py ../maze-* [--threads 2] [--reps 20]
 Prints the median ms per denoiser call (and per memory-encoder call for tokens bundles)."""
 import argparse

@@ -1,5 +1,6 @@
 """Do generated revisit frames bring back the paintings? A measure for the decoration bar.
 
+    cd models/experiments
     /usr/bin/python3 decorations.py ../maze-none ../maze-prepend-4 ../maze-prepend-16 [--seeds 3]
 
 The retrieval set is rebuilt from its maze seeds (make_eval.retrieval_cases; the pytest
@@ -27,13 +28,15 @@ first STRIP_PER_TRAJ counted frames of each trajectory (a fixed rule, not picked
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
 import torch
 
-import make_eval
-from data import bare_rendering, shown_in_context
-from evaluate import HERE, Bundle, add_sampling_args, imsave, load_set, override_sampling, run_set, to_img
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "training"))
+import make_eval  # noqa: E402
+from data import bare_rendering, shown_in_context  # noqa: E402
+from evaluate import HERE, Bundle, add_sampling_args, imsave, load_set, override_sampling, run_set, to_img  # noqa: E402
 
 
 def retrieval_paintings(cases=None):
