@@ -209,14 +209,18 @@ abstract class PlayerPage {
      * Controls a screen reader could not name: inputs, selects, buttons and focusable canvases
      * without a label, an aria-label or (buttons) text.
      */
-    @SuppressWarnings("unchecked")
     List<String> unlabelledControls() {
-        return (List<String>) driver.executeScript(
-                "return Array.from(document.querySelectorAll('input, select, textarea, button, [tabindex]'))"
-                        + ".filter(e => !((e.labels && e.labels.length > 0)"
-                        + " || (e.getAttribute('aria-label') || '').trim() || e.getAttribute('aria-labelledby')"
-                        + " || (e.tagName === 'BUTTON' && e.textContent.trim())))"
-                        + ".map(e => e.outerHTML.slice(0, 120));");
+        return strings("return Array.from(document.querySelectorAll('input, select, textarea, button, [tabindex]'))"
+                + ".filter(e => !((e.labels && e.labels.length > 0)"
+                + " || (e.getAttribute('aria-label') || '').trim() || e.getAttribute('aria-labelledby')"
+                + " || (e.tagName === 'BUTTON' && e.textContent.trim())))"
+                + ".map(e => e.outerHTML.slice(0, 120));");
+    }
+
+    /** The list of strings a script returns. */
+    @SuppressWarnings("unchecked")
+    private static List<String> strings(String script) {
+        return (List<String>) driver.executeScript(script);
     }
 
     /**
@@ -224,14 +228,12 @@ abstract class PlayerPage {
      * fetch, EventSource) or names in a src/href, that is not of the page's own origin (data: and
      * blob: URLs are the page's own). Empty when the page works offline.
      */
-    @SuppressWarnings("unchecked")
     List<String> foreignRequests() {
-        return (List<String>) driver.executeScript(
-                "const urls = performance.getEntriesByType('resource').map(e => e.name)"
-                        + ".concat(Array.from(document.querySelectorAll('[src], [href]')).map(e => e.src || e.href));"
-                        + "performance.clearResourceTimings(); performance.setResourceTimingBufferSize(10000);"
-                        + "return urls.filter(u => u && !u.startsWith(location.origin + '/')"
-                        + " && !u.startsWith('data:') && !u.startsWith('blob:'));");
+        return strings("const urls = performance.getEntriesByType('resource').map(e => e.name)"
+                + ".concat(Array.from(document.querySelectorAll('[src], [href]')).map(e => e.src || e.href));"
+                + "performance.clearResourceTimings(); performance.setResourceTimingBufferSize(10000);"
+                + "return urls.filter(u => u && !u.startsWith(location.origin + '/')"
+                + " && !u.startsWith('data:') && !u.startsWith('blob:'));");
     }
 
     /** Console errors other than the failed requests a test provoked on purpose (a 429, a 404, going offline). */
