@@ -28,6 +28,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.arvdm.ArvdmApplication;
 import org.arvdm.generation.GenerationService;
 import org.arvdm.model.LoadedModel;
@@ -71,6 +73,7 @@ class SessionBenchmarkTest {
     final HttpClient http = HttpClient.newHttpClient();
     String base;
     JsonNode context;
+    ConfigurableApplicationContext ctx;
     /** The lag of the realtime trials' sessions, as they report it. */
     int realtimeLag = -1;
 
@@ -94,7 +97,7 @@ class SessionBenchmarkTest {
         props.put("spring.main.banner-mode", "off");
         String[] args = props.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue())
                 .toArray(String[]::new);
-        ConfigurableApplicationContext ctx = new SpringApplicationBuilder(ArvdmApplication.class).run(args);
+        ctx = new SpringApplicationBuilder(ArvdmApplication.class).run(args);
         assertThat(ctx.getBean(ModelRegistry.class).awaitLoaded(Duration.ofMinutes(5))).isTrue();
         base = "http://localhost:" + ctx.getEnvironment().getProperty("local.server.port");
         String[] c = clip.split("/");
@@ -178,7 +181,7 @@ class SessionBenchmarkTest {
     void schedules() throws Exception {
         List<String> rows = new ArrayList<>();
         String lastInterval = "last interval";
-        try (ConfigurableApplicationContext ctx = service()) {
+        try (ConfigurableApplicationContext service = service()) {
             JsonNode m = get("/v1/models/" + model);
             // Warm-up: one generation.
             generate(null, 99);
@@ -306,7 +309,8 @@ class SessionBenchmarkTest {
     }
 
     /** What a trial of n realtime sessions measured. */
-    record Trial(int sessions, long frames, long late, double seconds, List<Double> serverMs, List<Double> clientMs) {
+    record Trial(int sessions, long frames, long late, double seconds, List<Double> serverMs, List<Double> clientMs,
+                 double meanBatch) {
         double lateShare() {
             return frames == 0 ? 1 : (double) late / frames;
         }
@@ -321,6 +325,7 @@ class SessionBenchmarkTest {
      * frame intervals (staggered); measured for {@code seconds} after a 3 s warm-up.
      */
     Trial trial(WebClient client, int n, int seconds) throws Exception {
+        MeterRegistry meters = ctx.getBean(MeterRegistry.class);
         List<Player> players = new ArrayList<>();
         ScheduledExecutorService senders = Executors.newScheduledThreadPool(2);
         try {
@@ -363,10 +368,12 @@ class SessionBenchmarkTest {
             }
             Thread.sleep(3000);
             long[] before = states(players);
+            double[] batch0 = batches(meters);
             players.forEach(p -> p.measuring = true);
             long t0 = System.nanoTime();
             Thread.sleep(seconds * 1000L);
             long[] after = states(players);
+            double[] batch1 = batches(meters);
             double s = (System.nanoTime() - t0) / 1e9;
             players.forEach(p -> p.measuring = false);
             List<Double> server = new ArrayList<>();
@@ -375,7 +382,8 @@ class SessionBenchmarkTest {
                 server.addAll(p.serverMs);
                 clientLat.addAll(p.clientMs);
             });
-            return new Trial(n, after[0] - before[0], after[1] - before[1], s, server, clientLat);
+            return new Trial(n, after[0] - before[0], after[1] - before[1], s, server, clientLat,
+                    (batch1[0] - batch0[0]) / Math.max(1, batch1[1] - batch0[1]));
         } finally {
             senders.shutdownNow();
             for (Player p : players) {
@@ -385,6 +393,13 @@ class SessionBenchmarkTest {
                 send("DELETE", "/v1/sessions/" + p.id, null, 204);
             }
         }
+    }
+
+    /** {samples, calls} of the model's denoiser batches so far (the arvdm.batch.size distribution). */
+    double[] batches(MeterRegistry meters) {
+        DistributionSummary d = meters.find("arvdm.batch.size").tag("model", model).tag("network", "denoiser")
+                .summary();
+        return d == null ? new double[2] : new double[] {d.totalAmount(), d.count()};
     }
 
     /** {frames emitted, late frames} summed over the players' sessions. */
@@ -414,7 +429,7 @@ class SessionBenchmarkTest {
     @Test
     void sessions() throws Exception {
         StringBuilder b = new StringBuilder();
-        try (ConfigurableApplicationContext ctx = service()) {
+        try (ConfigurableApplicationContext service = service()) {
             LoadedModel loaded = ctx.getBean(ModelRegistry.class).get(model).orElseThrow();
             WebClient client = WebClient.builder().baseUrl(base)
                     .codecs(c -> c.defaultCodecs().maxInMemorySize(16 << 20)).build();
@@ -424,12 +439,17 @@ class SessionBenchmarkTest {
             engine.directRound(loaded, loaded.manifest(), ctxFrames, 1, 900); // warm-up
             double best = 0;
             int bestClients = 0;
+            double bestBatch = 0;
+            MeterRegistry meters = ctx.getBean(MeterRegistry.class);
             for (int c : new int[] {8, 16}) {
                 for (int r = 0; r < 2; r++) {
+                    double[] b0 = batches(meters);
                     double[] d = engine.directRound(loaded, loaded.manifest(), ctxFrames, c, 1000 + 100L * r);
+                    double[] b1 = batches(meters);
                     if (d[0] / d[1] > best) {
                         best = d[0] / d[1];
                         bestClients = c;
+                        bestBatch = (b1[0] - b0[0]) / Math.max(1, b1[1] - b0[1]);
                     }
                 }
             }
@@ -492,8 +512,8 @@ class SessionBenchmarkTest {
                     .append(" frame intervals, staggered.\n\n");
             b.append("| what | measured |\n| --- | --- |\n");
             b.append(String.format(Locale.ROOT, "| engine's best batched frames/s (64-frame generations directly on the"
-                    + " model's batching gateway, best of 8 and 16 at once, 2 rounds each) | %s (at %d) |%n",
-                    f(best), bestClients));
+                    + " model's batching gateway, best of 8 and 16 at once, 2 rounds each) | %s (at %d; mean denoiser"
+                    + " batch %s) |%n", f(best), bestClients, f(bestBatch)));
             b.append(String.format(Locale.ROOT, "| ceiling: that / %d fps | %s sessions |%n", fps, f(ceiling)));
             int heldSessions = held == null ? 0 : held.sessions();
             b.append(String.format(Locale.ROOT, "| realtime sessions at %d fps held with < 1 %% late frames | %d"
@@ -523,14 +543,15 @@ class SessionBenchmarkTest {
                     + " |%n", busy, threads0, threads1));
             b.append("\nEvery realtime trial (1 session for its latency, then a binary search for the largest n with")
                     .append(" < 1 % late frames, after an unmeasured 5 s warm-up trial of 2 sessions):\n\n");
-            b.append("| sessions | frames | late | late % | frames/s per session | latency p50 / p95 ms (server) |\n");
-            b.append("| --- | --- | --- | --- | --- | --- |\n");
+            b.append("| sessions | frames | late | late % | frames/s per session | latency p50 / p95 ms (server) |"
+                    + " mean denoiser batch |\n");
+            b.append("| --- | --- | --- | --- | --- | --- | --- |\n");
             List<Trial> all = new ArrayList<>(List.of(one));
             all.addAll(trials);
             for (Trial t : all) {
-                b.append(String.format(Locale.ROOT, "| %d | %d | %d | %s | %s | %s / %s |%n", t.sessions(), t.frames(),
-                        t.late(), f(100 * t.lateShare()), f(t.fpsPerSession()), f(pct(t.serverMs(), 50)),
-                        f(pct(t.serverMs(), 95))));
+                b.append(String.format(Locale.ROOT, "| %d | %d | %d | %s | %s | %s / %s | %s |%n", t.sessions(),
+                        t.frames(), t.late(), f(100 * t.lateShare()), f(t.fpsPerSession()), f(pct(t.serverMs(), 50)),
+                        f(pct(t.serverMs(), 95)), f(t.meanBatch())));
             }
             b.append("\nHow: a trial opens n realtime sessions (POST /v1/sessions), connects a viewer to each, waits")
                     .append(" 3 s, then counts `framesEmitted` and `lateFrames` (GET /v1/sessions/{id}) over ")
