@@ -38,6 +38,9 @@ import reactor.core.publisher.Operators;
  */
 public final class Session extends LoopTask {
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+    /** The pacing grid's origin, one for all sessions (see {@link #onGrid}). */
+    private static final long PACING_EPOCH = System.nanoTime();
+    private static final long LEAD_STEP_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     public enum Mode {
         REALTIME, STEP;
@@ -219,9 +222,9 @@ public final class Session extends LoopTask {
         long now = System.nanoTime();
         if (!paced) {
             paced = true;
-            t0 = now - emitted * intervalNanos;
+            t0 = onGrid(now - emitted * intervalNanos);
         }
-        long due = t0 + emitted * intervalNanos - unitEstimateNanos;
+        long due = t0 + emitted * intervalNanos - lead();
         if (now - due >= 0) {
             return true;
         }
@@ -230,6 +233,26 @@ public final class Session extends LoopTask {
             service.wakeAt(this, due - now);
         }
         return false;
+    }
+
+    /**
+     * The first instant at or after {@code t} on the pacing grid: multiples of the frame interval
+     * from one epoch shared by every session. Realtime sessions at the same fps then have their
+     * slots at the same instants, so their units come due together and their network calls batch
+     * in the gateway; slots anchored at each session's own start would spread the calls over the
+     * interval and leave every batch at about one (measured: docs/performance.md, "Sessions").
+     * Costs a session at most one frame interval before its first frame.
+     */
+    private long onGrid(long t) {
+        return PACING_EPOCH + Math.floorDiv(t - PACING_EPOCH + intervalNanos - 1, intervalNanos) * intervalNanos;
+    }
+
+    /**
+     * How long before its slot a unit starts: the measured unit time, rounded up to a multiple of
+     * {@link #LEAD_STEP_NANOS} so that sessions whose estimates differ by a little start together.
+     */
+    private long lead() {
+        return Math.min(intervalNanos, (unitEstimateNanos + LEAD_STEP_NANOS - 1) / LEAD_STEP_NANOS * LEAD_STEP_NANOS);
     }
 
     /** Frames emitted that the slowest connected viewer (or, with none, the furthest reader) has not had. */
@@ -306,7 +329,7 @@ public final class Session extends LoopTask {
                     lateFrames++;
                     service.metrics().lateFrame();
                     // Behind by more than a frame: take the next frame's slot from now rather than rushing to catch up.
-                    t0 = now - (index + 1) * intervalNanos;
+                    t0 = onGrid(now - (index + 1) * intervalNanos);
                 }
             }
             toEncode.add(new RawFrame(index, frame, a, latency, elapsedNanos / 1e6));

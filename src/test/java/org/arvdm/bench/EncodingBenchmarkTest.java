@@ -93,7 +93,7 @@ class EncodingBenchmarkTest {
         b.append(endToEnd());
         String report = b.toString();
         System.out.println(report);
-        ReportSections.write(Path.of(ServiceBenchmarkTest.prop("out", "docs/performance.md")), "encoding", report);
+        BenchDocs.writeSection(Path.of(ServiceBenchmarkTest.prop("out", "docs/performance.md")), "encoding", report);
     }
 
     /** Frames/s and TTFF of README's request (64 frames, SSE, default model) per {@code output.format}. */

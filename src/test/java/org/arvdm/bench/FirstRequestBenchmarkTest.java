@@ -71,7 +71,7 @@ class FirstRequestBenchmarkTest {
                 + "so the JVM has loaded and compiled the request path (HTTP, JSON, PNG decoding, planning, the "
                 + "loop, PNG encoding, SSE). \"ready after\" is from starting the JVM to readiness.\n");
         System.out.println(b);
-        ReportSections.write(out, "first-request", b.toString());
+        BenchDocs.writeSection(out, "first-request", b.toString());
         System.out.println("written to " + out.toAbsolutePath());
         assertThat(runs).allSatisfy(r -> assertThat(r.steadyTotal()).hasSize(steady));
     }

@@ -3,52 +3,24 @@ package org.arvdm.player;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Level;
-import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.arvdm.model.ModelRegistry;
 import org.openqa.selenium.By;
-import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
-import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
-import org.openqa.selenium.logging.LogEntry;
-import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The player page (src/main/resources/static) in a real browser: Debian's chromium, driven by
@@ -67,199 +39,16 @@ import tools.jackson.databind.json.JsonMapper;
         "arvdm.keep-alive=1s",
         "arvdm.sessions.max-sessions=" + PlayerIT.MAX_SESSIONS})
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class PlayerIT {
-    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+class PlayerIT extends PlayerPage {
     /** Sessions the service admits at once: the page's session and its fork. */
     static final int MAX_SESSIONS = 2;
     static final List<String> MODELS = List.of("maze-prepend-16-pose", "maze-compressed-joint-16");
-    static final Duration WAIT = Duration.ofSeconds(60);
-    /** Frames on this loaded 2-core machine: the first ones (model warm-up) took over a minute. */
-    static final Duration FRAME_WAIT = Duration.ofSeconds(240);
-    static final JsonMapper JSON = JsonMapper.builder().build();
-    /** The context clip the games start from. */
-    static final String CLIP = "accumulation/accumulation-02";
-
-    static Path modelDir;
-    static Path downloads;
-    static ChromeDriver driver;
-
-    @LocalServerPort
-    int port;
-    @Autowired
-    ModelRegistry registry;
 
     /** Two bundles rather than all of models/: startup stays short, and the page lists more than one. */
     @DynamicPropertySource
     static void models(DynamicPropertyRegistry registry) throws IOException {
-        modelDir = Files.createTempDirectory("arvdm-player-models");
-        for (String m : MODELS) {
-            Files.createSymbolicLink(modelDir.resolve(m), Path.of("models", m).toAbsolutePath());
-        }
-        registry.add("arvdm.model-dir", () -> modelDir.toString());
-    }
-
-    @BeforeAll
-    static void browser() throws IOException {
-        Assumptions.assumeTrue(Files.isExecutable(CHROMIUM), "skipped: the browser test needs Debian's chromium ("
-                + CHROMIUM + " is absent); apt-get install chromium chromium-driver, as .ci/run does");
-        assertThat(CHROMEDRIVER).as("chromium is installed but its driver is not: apt-get install chromium-driver")
-                .isExecutable();
-        downloads = Files.createTempDirectory("arvdm-player-downloads");
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                "--window-size=1440,900", "--user-data-dir=" + Files.createTempDirectory("arvdm-player-chromium"));
-        options.setExperimentalOption("prefs", Map.of(
-                "download.default_directory", downloads.toString(),
-                "download.prompt_for_download", false));
-        options.setCapability("goog:loggingPrefs", Map.of(LogType.BROWSER, "ALL"));
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-        driver = new ChromeDriver(service, options);
-    }
-
-    @AfterAll
-    static void close() {
-        if (driver != null) {
-            driver.quit();
-        }
-    }
-
-    private String base() {
-        return "http://localhost:" + port;
-    }
-
-    private WebElement el(String id) {
-        return driver.findElement(By.id(id));
-    }
-
-    private void await(String what, java.util.function.BooleanSupplier condition) {
-        await(what, WAIT, condition);
-    }
-
-    private void await(String what, Duration wait, java.util.function.BooleanSupplier condition) {
-        new WebDriverWait(driver, wait).withMessage(() -> what + "; page message: "
-                + el("message").getText()).until(d -> condition.getAsBoolean());
-    }
-
-    private int frames(String canvasId) {
-        String v = el(canvasId).getDomAttribute("data-frames");
-        return v == null ? 0 : Integer.parseInt(v);
-    }
-
-    /** The canvas's RGBA pixels, as the page drew them. */
-    private List<Long> pixels(String canvasId) {
-        @SuppressWarnings("unchecked")
-        List<Long> p = (List<Long>) ((JavascriptExecutor) driver).executeScript(
-                "const c = document.getElementById(arguments[0]);"
-                        + "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);", canvasId);
-        return p;
-    }
-
-    private static long differing(List<Long> a, List<Long> b) {
-        long n = 0;
-        for (int i = 0; i < a.size(); i += 4) {
-            if (!a.get(i).equals(b.get(i)) || !a.get(i + 1).equals(b.get(i + 1)) || !a.get(i + 2).equals(b.get(i + 2))) {
-                n++;
-            }
-        }
-        return n;
-    }
-
-    private static long distinctColours(List<Long> p) {
-        java.util.Set<Long> colours = new java.util.HashSet<>();
-        for (int i = 0; i < p.size(); i += 4) {
-            colours.add((p.get(i) << 16) | (p.get(i + 1) << 8) | p.get(i + 2));
-        }
-        return colours.size();
-    }
-
-    private List<LogEntry> consoleErrors() {
-        return driver.manage().logs().get(LogType.BROWSER).getAll().stream()
-                .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue()).toList();
-    }
-
-    /** The session's schedule lag as the HUD shows it ("3 frames"): step mode gives frame i once action i + lag is in. */
-    private int lag() {
-        await("the HUD shows the schedule lag", () -> el("hud-lag").getText().matches("\\d+ frames?.*"));
-        return Integer.parseInt(el("hud-lag").getText().split(" ")[0]);
-    }
-
-    /**
-     * Presses a key {@code times} times on the canvas (step mode: one action each) and waits for the
-     * frames those actions complete: with {@code sent} actions sent before, frame i comes once action
-     * i + lag is in, so the canvas holds {@code sent + times - lag} frames.
-     */
-    private int press(CharSequence key, int times, String canvasId, int sent, int lag) {
-        WebElement canvas = el(canvasId);
-        for (int i = 0; i < times; i++) {
-            canvas.sendKeys(key);
-        }
-        int target = sent + times - lag;
-        await(target + " frames on " + canvasId + " after " + (sent + times) + " key presses (lag " + lag + ")",
-                FRAME_WAIT, () -> frames(canvasId) >= target);
-        return sent + times;
-    }
-
-    /** Console errors other than the failed requests a test provoked on purpose (a 429, a 404, going offline). */
-    private List<LogEntry> consoleErrorsExcept(String... expected) {
-        return consoleErrors().stream().filter(e -> Stream.of(expected).noneMatch(x -> e.getMessage().contains(x)))
-                .toList();
-    }
-
-    private Map<?, ?> context(String clip) throws Exception {
-        String[] p = clip.split("/");
-        return JSON.readValue(http("GET", "/v1/evaluation-sets/" + p[0] + "/trajectories/" + p[1] + "/context", null)
-                .body(), Map.class);
-    }
-
-    /** Chooses the model, clip and step mode on the page and starts a session; returns its schedule lag. */
-    private int startStepSession() {
-        new Select(el("model")).selectByValue("maze-prepend-16-pose");
-        new Select(el("clip")).selectByValue(CLIP);
-        driver.findElement(By.cssSelector("input[name=mode][value=step]")).click();
-        el("start").click();
-        await("the session starts", () -> !el("main-id").getText().equals("–")
-                && el("hud-status").getText().startsWith("playing"));
-        return lag();
-    }
-
-    private String message() {
-        WebElement m = el("message");
-        return m.isDisplayed() ? m.getText() : "";
-    }
-
-    private void screenshot() throws IOException {
-        byte[] png = ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES);
-        Files.createDirectories(Path.of("target"));
-        Files.write(Path.of("target", "player.png"), png);
-        String to = System.getProperty("arvdm.player.screenshot");
-        if (to != null && !to.isBlank()) {
-            Path p = Path.of(to).toAbsolutePath();
-            Files.createDirectories(p.getParent());
-            Files.write(p, png);
-        }
-    }
-
-    private HttpResponse<String> http(String method, String path, Object body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path)).timeout(WAIT)
-                .header("Accept", "application/json");
-        if (body != null) {
-            b.header("Content-Type", "application/json")
-                    .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
-        } else {
-            b.method(method, HttpRequest.BodyPublishers.noBody());
-        }
-        return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private void load() throws Exception {
-        assertThat(registry.awaitLoaded(WAIT)).as("models loaded").isTrue();
-        driver.get(base() + "/");
-        await("the page loads models and clips", () -> "true".equals(
-                driver.findElement(By.tagName("body")).getDomAttribute("data-ready")));
+        Path dir = modelDir(MODELS);
+        registry.add("arvdm.model-dir", dir::toString);
     }
 
     @Test
@@ -280,6 +69,8 @@ class PlayerIT {
         model.selectByValue("maze-compressed-joint-16");
         assertThat(el("model-info").getText()).contains("compressed_joint");
         assertThat(consoleErrors()).as("console errors after choosing a model and a clip").isEmpty();
+        assertThat(unlabelledControls()).as("controls without a label").isEmpty();
+        assertThat(foreignRequests()).as("requests that leave the service").isEmpty();
     }
 
     /** Actions the page's session has been sent, across the ordered tests that play it. */
@@ -338,6 +129,7 @@ class PlayerIT {
         sent += 1;
         await("the original's frame", () -> frames("screen") >= sent - lag);
         assertThat(el("hud-frame").getText()).contains("fork");
+        assertThat(foreignRequests()).as("requests that leave the service while playing").isEmpty();
         screenshot();
         assertThat(consoleErrors()).as("console errors while forking").isEmpty();
     }
@@ -364,14 +156,6 @@ class PlayerIT {
         java.awt.image.BufferedImage first = org.jcodec.api.awt.AWTFrameGrab.getFrame(file.toFile(), 0);
         assertThat(first.getWidth()).isBetween(96, 160);
         assertThat(consoleErrors()).as("console errors while downloading").isEmpty();
-    }
-
-    private static long size(Path p) {
-        try {
-            return Files.size(p);
-        } catch (IOException e) {
-            return 0;
-        }
     }
 
     private String createStepSessionViaApi() throws Exception {
@@ -415,16 +199,36 @@ class PlayerIT {
         assertThat(consoleErrorsExcept("status of 429")).as("console errors besides the 429").isEmpty();
     }
 
+    /**
+     * With the keyboard alone (Tab, the arrow keys, Enter): step mode chosen, the session started,
+     * keys and an on-screen button played; then the session is deleted through the API behind the
+     * page's back, which the page shows as ended, not a stall.
+     */
     @Test
     @Order(6)
-    void aSessionEndedBehindThePagesBackIsShownNotAStall() throws Exception {
+    void theKeyboardAlonePlaysAndASessionEndedBehindThePagesBackIsShownNotAStall() throws Exception {
         load();
-        lag = startStepSession();
-        sent = press("w", lag + 1, "screen", 0, lag);
+        assertThat(new Select(el("model")).getFirstSelectedOption().getDomAttribute("value"))
+                .isEqualTo("maze-prepend-16-pose");
+        tabTo("input[name=mode]:checked");
+        type(Keys.ARROW_RIGHT, 1); // realtime -> step
+        assertThat(driver.findElement(By.cssSelector("input[name=mode][value=step]")).isSelected()).isTrue();
+        tabTo("#start");
+        type(Keys.ENTER, 1);
+        await("the session starts", () -> !el("main-id").getText().equals("–")
+                && el("hud-status").getText().startsWith("playing"));
+        lag = lag();
+        assertThat(driver.switchTo().activeElement().getDomAttribute("id")).as("the focus after Start")
+                .isEqualTo("screen");
+        type("w", lag);
+        tabTo("#pad button[data-action=forward]");
+        type(Keys.ENTER, 1); // the on-screen button, pressed from the keyboard
+        sent = awaitFrames("screen", lag + 1, lag);
+        assertThat(frames("screen")).isEqualTo(1);
         String id = el("main-id").getText();
         assertThat(http("DELETE", "/v1/sessions/" + id, null).statusCode()).isEqualTo(204);
         await("the page says the session ended", () -> message().contains("Start a new session to play on"));
-        assertThat(message()).containsAnyOf("ended on the service", "expired");
+        assertThat(message()).contains("ended on the service");
         assertThat(el("hud-status").getText()).startsWith("ended");
         assertThat(el("fork").isEnabled()).as("nothing left to fork").isFalse();
         assertThat(consoleErrorsExcept("status of 404")).as("console errors besides the 404").isEmpty();
@@ -434,9 +238,7 @@ class PlayerIT {
     @Order(7)
     void aLostConnectionIsShownAndTheStreamResumesAfterTheLastFrame() throws Exception {
         try (Relay relay = new Relay(port)) {
-            driver.get("http://127.0.0.1:" + relay.port() + "/");
-            await("the page loads through the relay", () -> "true".equals(
-                    driver.findElement(By.tagName("body")).getDomAttribute("data-ready")));
+            loadFrom("http://127.0.0.1:" + relay.port());
             lag = startStepSession();
             sent = press("w", lag + 2, "screen", 0, lag);
             int last = frames("screen") - 1;
@@ -455,81 +257,6 @@ class PlayerIT {
             assertThat(consoleErrorsExcept("net::")).as("console errors besides the cut connections").isEmpty();
             el("stop").click();
             await("the page ended its session", () -> el("hud-status").getText().startsWith("ended"));
-        }
-    }
-
-    /** A TCP relay between the browser and the service that the test cuts: a real lost connection. */
-    static final class Relay implements AutoCloseable {
-        private final ServerSocket server;
-        private final int target;
-        private final List<Socket> open = new CopyOnWriteArrayList<>();
-        private volatile boolean refusing;
-
-        Relay(int target) throws IOException {
-            this.target = target;
-            server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-            Thread t = new Thread(this::accept, "player-relay");
-            t.setDaemon(true);
-            t.start();
-        }
-
-        int port() {
-            return server.getLocalPort();
-        }
-
-        private void accept() {
-            while (!server.isClosed()) {
-                try {
-                    Socket in = server.accept();
-                    if (refusing) {
-                        in.close();
-                        continue;
-                    }
-                    Socket out = new Socket(InetAddress.getLoopbackAddress(), target);
-                    open.add(in);
-                    open.add(out);
-                    pump(in, out);
-                    pump(out, in);
-                } catch (IOException e) {
-                    // the relay closed, or the service refused: the browser sees a failed request
-                }
-            }
-        }
-
-        private void pump(Socket from, Socket to) {
-            Thread t = new Thread(() -> {
-                try (from; to) {
-                    from.getInputStream().transferTo(to.getOutputStream());
-                } catch (IOException e) {
-                    // cut
-                }
-                open.remove(from);
-                open.remove(to);
-            }, "player-relay-pump");
-            t.setDaemon(true);
-            t.start();
-        }
-
-        /** Drops every connection and refuses new ones until {@link #restore()}. */
-        void cut() {
-            refusing = true;
-            for (Socket s : open) {
-                try {
-                    s.close();
-                } catch (IOException e) {
-                    // already closed
-                }
-            }
-        }
-
-        void restore() {
-            refusing = false;
-        }
-
-        @Override
-        public void close() throws IOException {
-            cut();
-            server.close();
         }
     }
 
