@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 
 import org.arvdm.generation.CapacityException;
+import org.arvdm.generation.PlanException;
 import org.arvdm.session.SessionException;
 import org.springframework.core.codec.DecodingException;
 import org.springframework.core.io.buffer.DataBufferLimitException;
@@ -44,7 +45,7 @@ import tools.jackson.databind.exc.PropertyBindingException;
 class ApiErrors {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ApiErrors.class);
     /** Longest piece of a client's value echoed back in a detail. */
-    static final int MAX_ECHO = 64;
+    static final int MAX_ECHO = PlanException.MAX_ECHO;
 
     /** A problem ready to send: the detail and the headers it needs. */
     record Answer(ProblemDetail problem, String retryAfter, String wwwAuthenticate) {
@@ -71,6 +72,10 @@ class ApiErrors {
         if (e instanceof ApiException a) {
             return new Answer(problem(a.status(), a.getMessage(), a.field(), a.rule()), null,
                     a.status() == HttpStatus.UNAUTHORIZED ? ApiKeys.CHALLENGE : null);
+        }
+        if (e instanceof PlanException p) {
+            return new Answer(problem(p.unknown() ? HttpStatus.NOT_FOUND : HttpStatus.BAD_REQUEST, p.getMessage(),
+                    p.field(), p.rule()), null, null);
         }
         if (e instanceof SessionException s) {
             return new Answer(session(s), s.retryAfter() == null ? null
@@ -154,17 +159,26 @@ class ApiErrors {
         return p;
     }
 
+    /** A problem's JSON members as every writer sends them: the standard ones, then its properties. */
+    static java.util.Map<String, Object> body(ProblemDetail p) {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("type", p.getType().toString());
+        m.put("title", p.getTitle());
+        m.put("status", p.getStatus());
+        m.put("detail", p.getDetail());
+        if (p.getProperties() != null) {
+            m.putAll(p.getProperties());
+        }
+        return m;
+    }
+
     static ProblemDetail tooLarge() {
         return problem(HttpStatus.PAYLOAD_TOO_LARGE, "body: larger than arvdm.limits.max-body-bytes", "body", null);
     }
 
     /** A client's value as echoed in a detail: at most {@link #MAX_ECHO} characters. */
     static String echo(Object value) {
-        String s = String.valueOf(value);
-        if (s.length() <= MAX_ECHO) {
-            return s;
-        }
-        return s.substring(0, MAX_ECHO) + "… (" + s.length() + " characters)";
+        return PlanException.echo(value);
     }
 
     /** A body that could not be read as the request type: the JSON path of the first fault and why. */

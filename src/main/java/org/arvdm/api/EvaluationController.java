@@ -12,6 +12,7 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import org.arvdm.config.ArvdmProperties;
 import org.arvdm.diagnostics.Evaluation;
 import org.arvdm.diagnostics.EvaluationEvent;
+import org.arvdm.diagnostics.EvaluationPlanner;
 import org.arvdm.diagnostics.EvaluationReport;
 import org.arvdm.diagnostics.EvaluationService;
 import org.arvdm.diagnostics.EvaluationSet;
@@ -60,12 +61,12 @@ class EvaluationController {
     private final RequestDecoding decoding;
 
     EvaluationController(ModelRegistry registry, EvaluationSets sets, EvaluationService service,
-                         ArvdmProperties props, RequestDecoding decoding) {
+                         EvaluationPlanner planner, ArvdmProperties props, RequestDecoding decoding) {
         this.decoding = decoding;
         this.registry = registry;
         this.sets = sets;
         this.service = service;
-        this.planner = new EvaluationPlanner(props, sets);
+        this.planner = planner;
         this.keepAlive = props.keepAlive();
     }
 
@@ -158,11 +159,28 @@ class EvaluationController {
                 throw ApiException.badRequest("body", "a JSON evaluation request is required");
             }
             LoadedModel model = RequestedModel.resolve(registry, request.model());
-            return planner.plan(request, model);
+            return planner.plan(request(request, model.manifest()), model);
         }).flatMapMany(evaluation -> {
             Admission.Ticket ticket = service.admission().admit(evaluation.model());
             return service.evaluate(evaluation, ticket);
         });
+    }
+
+    /** The planner's typed overrides; uploaded images stay encoded until the planner asks for them. */
+    private static EvaluationPlanner.Request request(EvaluationRequest r, ModelManifest m) {
+        List<EvaluationPlanner.Upload> uploads = null;
+        if (r.trajectories() != null) {
+            uploads = new java.util.ArrayList<>();
+            for (int i = 0; i < r.trajectories().size(); i++) {
+                EvaluationRequest.Trajectory t = r.trajectories().get(i);
+                uploads.add(t == null ? null : new EvaluationPlanner.Upload(t.id(), t.frames() == null ? null
+                        : GenerationRequests.context(t.frames(), m.frame(), "trajectories[" + i + "].frames"),
+                        t.actions(), t.sinceSeen()));
+            }
+        }
+        return new EvaluationPlanner.Request(r.set(), uploads, r.contextFrames(), r.frames(), r.maxTrajectories(),
+                GenerationRequests.schedule(r.schedule()), GenerationRequests.memoryFrames(r.memory()), r.seed(),
+                r.retrievalThreshold());
     }
 
     private static Object payload(EvaluationEvent e) {

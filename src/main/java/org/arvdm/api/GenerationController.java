@@ -12,6 +12,7 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import org.arvdm.config.ArvdmProperties;
 import org.arvdm.generation.Admission;
 import org.arvdm.generation.GenerationEvent;
+import org.arvdm.generation.GenerationPlanner;
 import org.arvdm.generation.GenerationService;
 import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelManifest;
@@ -46,17 +47,17 @@ class GenerationController {
     private final Duration keepAlive;
     private final RequestDecoding decoding;
 
-    GenerationController(ModelRegistry registry, GenerationService service, ArvdmProperties props,
-                         RequestDecoding decoding) {
+    GenerationController(ModelRegistry registry, GenerationService service, GenerationPlanner planner,
+                         ArvdmProperties props, RequestDecoding decoding) {
         this.decoding = decoding;
         this.registry = registry;
         this.service = service;
-        this.planner = new GenerationPlanner(props.limits());
+        this.planner = planner;
         this.keepAlive = props.keepAlive();
     }
 
     /** A request checked and admitted: its events, ready to be subscribed once. */
-    private record Accepted(LoadedModel model, GenerationPlanner.Planned planned, Flux<GenerationEvent> events,
+    private record Accepted(LoadedModel model, GenerationRequests.Planned planned, Flux<GenerationEvent> events,
                             int queuePosition) {
     }
 
@@ -125,7 +126,7 @@ class GenerationController {
     }
 
     /** A request checked and planned, not yet admitted. */
-    private record Checked(LoadedModel model, GenerationPlanner.Planned planned) {
+    private record Checked(LoadedModel model, GenerationRequests.Planned planned) {
     }
 
     /** Resolves the model, decodes the context and plans, on the decoding pool (never the event loop). */
@@ -135,18 +136,18 @@ class GenerationController {
                 throw ApiException.badRequest("body", "a JSON generation request is required");
             }
             LoadedModel model = RequestedModel.resolve(registry, request.model());
-            return new Checked(model, planner.plan(request, model.manifest()));
+            return new Checked(model, GenerationRequests.plan(planner, request, model.manifest()));
         });
     }
 
     /** Takes an admission place (or throws 429/503); the events own it from their subscription on. */
     private Accepted admit(Checked c) {
         LoadedModel model = c.model();
-        GenerationPlanner.Planned planned = c.planned();
+        GenerationRequests.Planned planned = c.planned();
         Admission.Ticket ticket = service.admission().admit(model.id());
         ModelManifest.Frame shape = model.manifest().frame();
         int previewScale = Math.max(1, Math.max(shape.height(), shape.width()) / 32);
-        Flux<GenerationEvent> events = service.generate(model.id(), planned.plan(), planned.actions(),
+        Flux<GenerationEvent> events = service.generate(model.id(), planned.plan(), planned.planned().actions(),
                 planned.deterministic() ? model.unbatched() : model.gateway(), ticket,
                 f -> ImageCodec.encode(f, shape, planned.format(), planned.quality(), 1),
                 f -> ImageCodec.encode(f, shape, "png", 0, previewScale));
@@ -160,7 +161,7 @@ class GenerationController {
                     a.planned().plan().schedule(), a.planned().plan().memory());
         }
         if (e instanceof GenerationEvent.Frame f) {
-            return new ApiModels.Frame(f.index(), f.image(), a.planned().actionEcho().get(f.index()),
+            return new ApiModels.Frame(f.index(), f.image(), a.planned().planned().actionEcho().get(f.index()),
                     ApiModels.round(f.elapsedMs()), f.arStep());
         }
         if (e instanceof GenerationEvent.Preview p) {

@@ -5,11 +5,11 @@ import java.util.List;
 
 import org.arvdm.generation.ActionSource;
 import org.arvdm.generation.ArGenerator;
-import org.arvdm.generation.DdimSampler;
 import org.arvdm.generation.EngineObserver;
 import org.arvdm.generation.GenerationCancelledException;
 import org.arvdm.generation.GenerationListener;
 import org.arvdm.generation.GenerationPlan;
+import org.arvdm.generation.GenerationPlanner;
 import org.arvdm.generation.GenerationStats;
 import org.arvdm.model.ModelManifest;
 
@@ -150,10 +150,9 @@ public final class Evaluator {
             actions.add(oneHot(a, m.actions()));
         }
         int n = future.size();
-        GenerationPlan plan = new GenerationPlan(m.frame().size(), m.actions().vectorSize(),
-                m.diffusion().alphasCumprod(), DdimSampler.Prediction.of(m.diffusion().prediction()), e.schedule(),
-                e.memory(), context, ctxActions, padding, n, seed, false, e.deadlineNanos());
-        return generator.run(plan, ActionSource.fixed(actions, null, padding), e.gateway(), new GenerationListener() {
+        GenerationPlan plan = GenerationPlanner.plan(m, e.schedule(), e.memory(), context, ctxActions, n, seed, false,
+                e.deadlineNanos());
+        return generator.run(plan, ActionSource.fixed(actions, padding), e.gateway(), new GenerationListener() {
             @Override
             public void frame(int index, float[] frame, int arStep, long elapsedNanos) {
                 out.add(FrameImages.quantize(frame));
