@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 
 import org.arvdm.generation.CapacityException;
+import org.arvdm.generation.EngineFailure;
 import org.arvdm.generation.PlanException;
 import org.arvdm.session.SessionException;
 import org.springframework.core.codec.DecodingException;
@@ -50,6 +51,15 @@ class ApiErrors {
     /** A problem ready to send: the detail and the headers it needs. */
     record Answer(ProblemDetail problem, String retryAfter, String wwwAuthenticate) {
         ResponseEntity<ProblemDetail> entity() {
+            return headers().body(problem);
+        }
+
+        /** The same answer where a controller answers either a result or a problem. */
+        ResponseEntity<Object> response() {
+            return headers().body(problem);
+        }
+
+        private ResponseEntity.BodyBuilder headers() {
             ResponseEntity.BodyBuilder b = ResponseEntity.status(problem.getStatus())
                     .contentType(MediaType.APPLICATION_PROBLEM_JSON);
             if (retryAfter != null) {
@@ -58,8 +68,61 @@ class ApiErrors {
             if (wwwAuthenticate != null) {
                 b.header(HttpHeaders.WWW_AUTHENTICATE, wwwAuthenticate);
             }
-            return b.body(problem);
+            return b;
         }
+    }
+
+    /** The work an engine failure ended, for the problem's type and title. */
+    enum Work {
+        GENERATION("generation", "Generation", "Inference failed"),
+        EVALUATION("evaluation", "Evaluation", "Evaluation failed"),
+        SESSION("session", "Session", "Inference failed");
+
+        private final String noun;
+        private final String name;
+        private final String failedTitle;
+
+        Work(String noun, String name, String failedTitle) {
+            this.noun = noun;
+            this.name = name;
+            this.failedTitle = failedTitle;
+        }
+    }
+
+    /**
+     * The one mapping of the engine's typed failures to problems, for every way they reach a client:
+     * the problem+json before the stream (capacity, shutdown), the SSE and WebSocket {@code error}
+     * event, and the JSON answer of a generation or evaluation that failed after it was admitted.
+     */
+    static Answer failure(EngineFailure f, Work work) {
+        String detail = f.getMessage();
+        return switch (f.kind()) {
+            case CAPACITY -> new Answer(problem(HttpStatus.TOO_MANY_REQUESTS, detail, null, null), retryAfter(f), null);
+            case SHUTDOWN -> new Answer(shuttingDown(detail), retryAfter(f), null);
+            case DEADLINE -> new Answer(failure("urn:arvdm:" + work.noun + "-timeout", work.name
+                    + " time limit exceeded", 504, detail), null, null);
+            case INFERENCE -> new Answer(failure("urn:arvdm:inference-error", work.failedTitle, 500, detail), null,
+                    null);
+            case CANCELLED -> new Answer(failure("urn:arvdm:cancelled", work.name + " cancelled", 499, detail), null,
+                    null);
+        };
+    }
+
+    /** A session event's payload as sent: an {@code error} event's failure or refusal becomes its problem. */
+    static Object sessionData(Object data) {
+        if (data instanceof EngineFailure f) {
+            return body(failure(f, Work.SESSION).problem());
+        }
+        if (data instanceof SessionException e) {
+            return body(session(e));
+        }
+        return data;
+    }
+
+    /** Whole seconds, at least 1: the failure's own wait when it has one (a full queue), else 1. */
+    private static String retryAfter(EngineFailure f) {
+        long seconds = f instanceof CapacityException c ? c.retryAfter().toSeconds() : 1;
+        return Long.toString(Math.max(1, seconds));
     }
 
     @ExceptionHandler(Throwable.class)
@@ -81,12 +144,8 @@ class ApiErrors {
             return new Answer(session(s), s.retryAfter() == null ? null
                     : Long.toString(Math.max(1, (s.retryAfter().toMillis() + 999) / 1000)), null);
         }
-        if (e instanceof CapacityException c) {
-            String retryAfter = Long.toString(Math.max(1, c.retryAfter().toSeconds()));
-            if (c.shuttingDown()) {
-                return new Answer(shuttingDown(c.getMessage()), retryAfter, null);
-            }
-            return new Answer(problem(HttpStatus.TOO_MANY_REQUESTS, c.getMessage(), null, null), retryAfter, null);
+        if (e instanceof EngineFailure f) {
+            return failure(f, Work.GENERATION);
         }
         if (e instanceof java.util.concurrent.RejectedExecutionException) {
             return new Answer(problem(HttpStatus.TOO_MANY_REQUESTS, "too many requests are being decoded; retry"
@@ -124,8 +183,8 @@ class ApiErrors {
                 + " details", null, null), null, null);
     }
 
-    /** The problem of a generation or evaluation that failed after it was admitted (SSE error event or JSON). */
-    static ProblemDetail failure(String type, String title, int status, String detail) {
+    /** A problem of its own type and title (engine failures, session refusals). */
+    private static ProblemDetail failure(String type, String title, int status, String detail) {
         ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatusCode.valueOf(status), detail);
         p.setType(URI.create(type));
         p.setTitle(title);
@@ -140,10 +199,6 @@ class ApiErrors {
     /** A session refused (unknown, queue full, too many, shutting down, no frame yet): its own type and title. */
     static ProblemDetail session(SessionException e) {
         return failure(e.type(), e.title(), e.status(), e.getMessage());
-    }
-
-    static ProblemDetail failure(org.arvdm.generation.GenerationEvent.Failed f) {
-        return failure(f.type(), f.title(), f.status(), f.detail());
     }
 
     /** A problem of the service's one shape; {@code field} and {@code rule} are left out when null. */

@@ -19,7 +19,6 @@ import org.arvdm.diagnostics.EvaluationSet;
 import org.arvdm.diagnostics.EvaluationSets;
 import org.arvdm.diagnostics.Evaluator;
 import org.arvdm.diagnostics.Scoring;
-import org.arvdm.generation.Admission;
 import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelManifest;
 import org.arvdm.model.ModelRegistry;
@@ -142,14 +141,9 @@ class EvaluationController {
     Mono<ResponseEntity<Object>> once(@RequestBody EvaluationRequest request) {
         return accept(request).filter(e -> e instanceof EvaluationEvent.Reported || e instanceof EvaluationEvent.Failed)
                 .next()
-                .map(e -> {
-                    Object data = payload(e);
-                    if (data instanceof org.springframework.http.ProblemDetail p) {
-                        return ResponseEntity.status(p.getStatus()).contentType(MediaType.APPLICATION_PROBLEM_JSON)
-                                .body(data);
-                    }
-                    return ResponseEntity.ok(data);
-                });
+                .map(e -> e instanceof EvaluationEvent.Failed f
+                        ? ApiErrors.failure(f.failure(), ApiErrors.Work.EVALUATION).response()
+                        : ResponseEntity.ok(payload(e)));
     }
 
     /** Plans on the decoding pool (uploaded trajectories are images), then admits on subscription. */
@@ -160,10 +154,7 @@ class EvaluationController {
             }
             LoadedModel model = RequestedModel.resolve(registry, request.model());
             return planner.plan(request(request, model.manifest()), model);
-        }).flatMapMany(evaluation -> {
-            Admission.Ticket ticket = service.admission().admit(evaluation.model());
-            return service.evaluate(evaluation, ticket);
-        });
+        }).flatMapMany(service::evaluate);
     }
 
     /** The planner's typed overrides; uploaded images stay encoded until the planner asks for them. */
@@ -193,8 +184,7 @@ class EvaluationController {
         if (e instanceof EvaluationEvent.Reported r) {
             return r.report();
         }
-        EvaluationEvent.Failed f = (EvaluationEvent.Failed) e;
-        return ApiErrors.failure(f.type(), f.title(), f.status(), f.detail());
+        return ApiErrors.failure(((EvaluationEvent.Failed) e).failure(), ApiErrors.Work.EVALUATION).problem();
     }
 
     private static String eventName(EvaluationEvent e) {

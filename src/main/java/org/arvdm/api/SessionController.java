@@ -267,7 +267,7 @@ class SessionController {
     }
 
     private static ServerSentEvent<Object> toSse(SessionEvent e) {
-        ServerSentEvent.Builder<Object> b = ServerSentEvent.builder(e.data()).event(e.name());
+        ServerSentEvent.Builder<Object> b = ServerSentEvent.builder(ApiErrors.sessionData(e.data())).event(e.name());
         if (e.frame() >= 0) {
             b.id(Integer.toString(e.frame()));
         }

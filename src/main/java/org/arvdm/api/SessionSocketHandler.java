@@ -58,7 +58,7 @@ final class SessionSocketHandler {
         }
         // Replies to this socket only (errors for its messages); bounded, the oldest refusals win.
         Sinks.Many<String> replies = Sinks.many().unicast().onBackpressureBuffer(Queues.<String>get(64).get());
-        Flux<String> events = s.events(null).map(e -> message(e.name(), e.data()));
+        Flux<String> events = s.events(null).map(e -> message(e.name(), ApiErrors.sessionData(e.data())));
         Flux<WebSocketMessage> out = Flux.merge(events, replies.asFlux()).map(ws::textMessage);
         Mono<Void> in = ws.receive()
                 .filter(msg -> msg.getType() == WebSocketMessage.Type.TEXT)
