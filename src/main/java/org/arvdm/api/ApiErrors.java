@@ -133,7 +133,7 @@ class ApiErrors {
     /** Maps any failure before the first response byte to its problem. */
     static Answer answer(Throwable e) {
         if (e instanceof ApiException a) {
-            return new Answer(problem(a.status(), a.getMessage(), a.field(), a.rule()), null,
+            return new Answer(problem(a.status(), a.getMessage(), a.field(), null), null,
                     a.status() == HttpStatus.UNAUTHORIZED ? ApiKeys.CHALLENGE : null);
         }
         if (e instanceof PlanException p) {

@@ -10,8 +10,6 @@ import org.arvdm.generation.EngineFailure;
 import org.arvdm.generation.Job;
 import org.arvdm.generation.JobRunner;
 import org.arvdm.generation.Outbox;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 
 /**
@@ -27,7 +25,6 @@ import reactor.core.publisher.Flux;
  * {@link #shutdown(Duration)}.
  */
 public final class EvaluationService {
-    private static final Logger log = LoggerFactory.getLogger(EvaluationService.class);
     /** Events an evaluation holds that its reader has not asked for, before it parks. */
     static final int OUTBOX = 4;
 
@@ -73,7 +70,6 @@ public final class EvaluationService {
         private final Evaluation evaluation;
         private final Outbox<EvaluationEvent> outbox;
         private final Evaluator.Run run;
-        private boolean started;
 
         EvaluationJob(String id, Evaluation evaluation, Outbox<EvaluationEvent> outbox) {
             super(null); // each trajectory's generation registers with the gateway itself
@@ -100,11 +96,18 @@ public final class EvaluationService {
         }
 
         @Override
-        protected void beforeUnit() {
-            if (!started) {
-                started = true;
-                outbox.offer(new EvaluationEvent.Started(id, evaluation));
-            }
+        protected String work() {
+            return "evaluation";
+        }
+
+        @Override
+        protected String label() {
+            return "evaluation " + id + " of " + evaluation.model();
+        }
+
+        @Override
+        protected void started() {
+            outbox.offer(new EvaluationEvent.Started(id, evaluation));
         }
 
         @Override
@@ -118,24 +121,15 @@ public final class EvaluationService {
         }
 
         @Override
-        protected void ended(Throwable error) {
-            EvaluationEvent last = null;
-            if (error == null) {
+        protected void ended(EngineFailure failure) {
+            if (failure == null) {
                 EvaluationReport report = run.report();
                 onReport.accept(report);
-                last = new EvaluationEvent.Reported(report);
+                outbox.finish(new EvaluationEvent.Reported(report));
             } else {
-                EngineFailure failure = EngineFailure.of(error, cancelReason(), "evaluation");
-                if (failure.kind() == EngineFailure.Kind.CANCELLED) {
-                    log.info("evaluation {} of {} cancelled: {}", id, evaluation.model(), error.getMessage());
-                } else {
-                    if (failure.kind() == EngineFailure.Kind.INFERENCE) {
-                        log.error("evaluation {} of {} failed", id, evaluation.model(), error);
-                    }
-                    last = new EvaluationEvent.Failed(failure);
-                }
+                outbox.finish(failure.kind() == EngineFailure.Kind.CANCELLED ? null
+                        : new EvaluationEvent.Failed(failure));
             }
-            outbox.finish(last);
         }
     }
 

@@ -26,9 +26,9 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Evaluates every bundled model on the bundled sets with a fixed seed and writes
  * {@code docs/results.md}, {@code docs/results.json}, {@code docs/pareto.png} and
- * {@code docs/strips/<model>.png}. Runs the same {@link Evaluator} as
- * {@code POST /v1/evaluations}, with the request's defaults (the model's own schedule and
- * memory, the set's context length), so a request with the same model, set, seed,
+ * {@code docs/strips/<model>.png}. Plans with the same {@link EvaluationPlanner} and runs the
+ * same {@link Evaluator} as {@code POST /v1/evaluations}, with the request's defaults (the
+ * model's own schedule and memory, the set's context length), so a request with the same model, set, seed,
  * {@code maxTrajectories} and {@code frames} returns the same numbers.
  * <pre>
  * mvn -q compile exec:java -Dexec.args="--trajectories 4 --models maze-none,maze-prepend-16"

@@ -6,8 +6,6 @@ import java.util.UUID;
 
 import io.micrometer.core.instrument.LongTaskTimer;
 import org.arvdm.metrics.ArvdmMetrics;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
@@ -26,7 +24,6 @@ import reactor.core.scheduler.Schedulers;
  * grace period, then ends the rest with a shutdown error.
  */
 public final class GenerationService {
-    private static final Logger log = LoggerFactory.getLogger(GenerationService.class);
 
     /** The cancel reason that ends a task with a shutdown error rather than silently. */
     public static final String SHUTDOWN = JobRunner.SHUTDOWN;
@@ -137,7 +134,6 @@ public final class GenerationService {
         private final ActionSource actions;
         private final Outbox<Object> outbox;
         private final GenerationListener listener;
-        private boolean started;
         private LongTaskTimer.Sample active;
 
         OneShot(String id, String model, GenerationPlan plan, ActionSource actions, CallGateway gateway,
@@ -176,12 +172,19 @@ public final class GenerationService {
         }
 
         @Override
-        protected void beforeUnit() {
-            if (!started) {
-                started = true;
-                active = metrics.generationStarted(model);
-                outbox.offer(new GenerationEvent.Started(id, plan.seed()));
-            }
+        protected String work() {
+            return "generation";
+        }
+
+        @Override
+        protected String label() {
+            return "generation " + id + " on " + model;
+        }
+
+        @Override
+        protected void started() {
+            active = metrics.generationStarted(model);
+            outbox.offer(new GenerationEvent.Started(id, plan.seed()));
         }
 
         @Override
@@ -195,25 +198,21 @@ public final class GenerationService {
         }
 
         @Override
-        protected void ended(Throwable error) {
+        protected void free() {
+            super.free();
             if (active != null) {
                 active.stop();
             }
-            GenerationEvent last = null;
-            if (error == null) {
-                last = new GenerationEvent.Done(loop.stats());
+        }
+
+        @Override
+        protected void ended(EngineFailure failure) {
+            if (failure == null) {
+                outbox.finish(new GenerationEvent.Done(loop.stats()));
             } else {
-                EngineFailure failure = EngineFailure.of(error, cancelReason(), "generation");
-                if (failure.kind() == EngineFailure.Kind.CANCELLED) {
-                    log.info("generation {} on {} cancelled: {}", id, model, error.getMessage());
-                } else {
-                    if (failure.kind() == EngineFailure.Kind.INFERENCE) {
-                        log.error("generation {} on {} failed", id, model, error);
-                    }
-                    last = new GenerationEvent.Failed(failure);
-                }
+                outbox.finish(failure.kind() == EngineFailure.Kind.CANCELLED ? null
+                        : new GenerationEvent.Failed(failure));
             }
-            outbox.finish(last);
         }
     }
 

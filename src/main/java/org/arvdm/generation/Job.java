@@ -14,6 +14,7 @@ package org.arvdm.generation;
 public abstract class Job {
     private final CallGateway gateway;
     Admission.Ticket ticket;
+    boolean begun;
     private boolean queued;
     private boolean running;
     private boolean ended;
@@ -32,7 +33,17 @@ public abstract class Job {
     /** Under the job's monitor: may the next unit run now? */
     protected abstract boolean ready();
 
-    /** Called on the worker right before a unit runs (not under the monitor): resolve padding, emit started. */
+    /** What the job is, in words ("generation", "evaluation", "session"): for its shutdown message. */
+    protected abstract String work();
+
+    /** The job in the log: what, which, on which model. */
+    protected abstract String label();
+
+    /** Called on the worker once, right before the first unit (not under the monitor): emit started. */
+    protected void started() {
+    }
+
+    /** Called on the worker right before each unit (not under the monitor): resolve padding. */
     protected void beforeUnit() {
     }
 
@@ -46,16 +57,20 @@ public abstract class Job {
     /** True once the last unit has run. */
     protected abstract boolean finished();
 
-    /** Frees what the job holds (its loop's buffers); called once, when it ends, before {@link #ended}. */
+    /**
+     * Frees what the job holds (its loop's buffers) and stops its meters; called once, when it
+     * ends, before its admission place is given back and before {@link #ended}, so whoever sees
+     * the place free sees the job's memory and meters at rest.
+     */
     protected void free() {
     }
 
     /**
-     * The job ended, exactly once: {@code error} null when it finished, else what stopped it
-     * ({@link GenerationCancelledException} with {@link #cancelReason()}, a deadline, an
-     * interrupt, an inference error; {@link EngineFailure#of} types it).
+     * The job ended, exactly once: {@code failure} null when it finished, else what stopped it,
+     * typed by {@link EngineFailure#of} ({@code CANCELLED} when its client went away: nobody
+     * hears it; {@code SHUTDOWN} when the service stopped it).
      */
-    protected abstract void ended(Throwable error);
+    protected abstract void ended(EngineFailure failure);
 
     /** Asks the job to stop: before its next network call if running, at once if waiting. */
     public final void cancel(String reason) {

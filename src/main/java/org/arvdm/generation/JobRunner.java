@@ -156,6 +156,10 @@ public final class JobRunner {
                 if (job.ticket != null) {
                     job.ticket.started();
                 }
+                if (!job.begun) {
+                    job.begun = true;
+                    job.started();
+                }
                 job.beforeUnit();
                 long t0 = System.nanoTime();
                 job.unit();
@@ -199,8 +203,14 @@ public final class JobRunner {
                 job.ticket.close();
             }
         }
+        EngineFailure failure = error == null ? null : EngineFailure.of(error, job.cancelReason(), job.work());
+        if (failure != null && failure.kind() == EngineFailure.Kind.CANCELLED) {
+            log.info("{} cancelled: {}", job.label(), failure.getMessage());
+        } else if (failure != null && failure.kind() == EngineFailure.Kind.INFERENCE) {
+            log.error("{} failed", job.label(), error);
+        }
         try {
-            job.ended(error);
+            job.ended(failure);
         } catch (RuntimeException e) {
             log.warn("a job's end handler failed", e);
         }

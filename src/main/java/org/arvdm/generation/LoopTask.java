@@ -32,7 +32,7 @@ public abstract class LoopTask extends Job {
     }
 
     @Override
-    protected final void free() {
+    protected void free() {
         loop.release(observer);
     }
 

@@ -12,7 +12,6 @@ import org.arvdm.generation.ArLoop;
 import org.arvdm.generation.CallGateway;
 import org.arvdm.generation.EngineFailure;
 import org.arvdm.generation.EngineObserver;
-import org.arvdm.generation.GenerationCancelledException;
 import org.arvdm.generation.GenerationListener;
 import org.arvdm.generation.GenerationService;
 import org.arvdm.generation.LoopTask;
@@ -285,12 +284,20 @@ public final class Session extends LoopTask {
     }
 
     @Override
-    protected void ended(Throwable error) {
-        if (error == null || error instanceof GenerationCancelledException) {
-            return;
+    protected String work() {
+        return "session";
+    }
+
+    @Override
+    protected String label() {
+        return "session " + shortId() + " on " + spec.model();
+    }
+
+    @Override
+    protected void ended(EngineFailure failure) {
+        if (failure != null && failure.kind() != EngineFailure.Kind.CANCELLED) {
+            service.closeWithError(this, failure);
         }
-        LOG.error("session {} on {} failed", shortId(), spec.model(), error);
-        service.closeWithError(this, EngineFailure.of(error, cancelReason(), "session"));
     }
 
     private void onFrame(int index, float[] frame, long elapsedNanos) {

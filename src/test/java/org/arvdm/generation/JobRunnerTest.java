@@ -40,6 +40,8 @@ class JobRunnerTest {
         volatile CountDownLatch gate;
         volatile RuntimeException failure;
         volatile Throwable endedWith;
+        volatile java.util.function.IntSupplier placesTaken = () -> -1;
+        volatile int placesAtFree = -1;
         private int done;
 
         TestJob(Outbox<Object> outbox, int units) {
@@ -76,10 +78,25 @@ class JobRunnerTest {
         }
 
         @Override
-        protected void ended(Throwable error) {
-            endedWith = error;
+        protected void free() {
+            placesAtFree = placesTaken.getAsInt();
+        }
+
+        @Override
+        protected String work() {
+            return "test";
+        }
+
+        @Override
+        protected String label() {
+            return "test job";
+        }
+
+        @Override
+        protected void ended(EngineFailure failure) {
+            endedWith = failure;
             ended.countDown();
-            outbox.finish(error == null ? "done" : EngineFailure.of(error, cancelReason(), "test"));
+            outbox.finish(failure == null ? "done" : failure);
         }
     }
 
@@ -91,6 +108,7 @@ class JobRunnerTest {
             TestJob j = new TestJob(outbox, units);
             j.gate = gate;
             j.failure = failure;
+            j.placesTaken = admission::inFlight;
             made[count.getAndIncrement()] = j;
             return j;
         });
@@ -116,6 +134,7 @@ class JobRunnerTest {
                 .expectNext(0, 1, 2, "done")
                 .verifyComplete();
         assertThat(made[0].endedWith).isNull();
+        assertThat(made[0].placesAtFree).as("freed (meters stopped) before its place is given back").isEqualTo(1);
         assertIdle();
     }
 
