@@ -36,7 +36,9 @@ import tools.jackson.databind.exc.PropertyBindingException;
 
 /**
  * The one place failures become HTTP problems ({@code application/problem+json}): exceptions of
- * controllers (through this advice) and of the HTTP stack around them (through {@link ProblemWebExceptionHandler}).
+ * controllers (through this advice) and of the HTTP stack around them (through {@link ProblemWebExceptionHandler}),
+ * the planner's {@link PlanException}, and the engine's typed {@link EngineFailure}s wherever they
+ * reach a client ({@link #failure}: before the stream, in an {@code error} event, in a JSON answer).
  * Every problem has {@code type}, {@code title}, {@code status}, {@code detail}; {@code field}
  * names the part of the request at fault by its JSON path ({@code schedule.inputLevels[2]},
  * {@code body} for the body as a whole). Details never name Java classes, and values echoed from

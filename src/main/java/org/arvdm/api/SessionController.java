@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -127,7 +126,8 @@ class SessionController {
                 s -> started(s, model.manifest()));
         // Behind ingress-nginx, X-Request-ID is the request id it hashed this request on
         // (k8s/base/ingress-sessions.yaml): the session id starts with it, so later requests hash alike.
-        Session s = sessions.create(endless, Boolean.TRUE.equals(request.deterministic()) ? model.unbatched() : model.gateway(), spec,
+        boolean deterministic = Boolean.TRUE.equals(request.deterministic());
+        Session s = sessions.create(endless, deterministic ? model.unbatched() : model.gateway(), spec,
                 owner(exchange), exchange.getRequest().getHeaders().getFirst("X-Request-ID"));
         return ResponseEntity.created(URI.create("/v1/sessions/" + s.id())).body(created(s, model.manifest(), null));
     }

@@ -1,6 +1,9 @@
 package org.arvdm.generation;
 
-/** The client went away (or the generation's deadline passed); the loop stops before its next network call. */
+/**
+ * A job was cancelled: its client went away, or (with the reason {@link JobRunner#SHUTDOWN}) the
+ * service stopped it. The loop stops before its next network call.
+ */
 public final class GenerationCancelledException extends EngineFailure {
     public GenerationCancelledException(String message) {
         super(message, null, false);
