@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Locale;
 
 import org.arvdm.generation.CapacityException;
+import org.arvdm.generation.EngineFailure;
+import org.arvdm.generation.PlanException;
 import org.arvdm.session.SessionException;
 import org.springframework.core.codec.DecodingException;
 import org.springframework.core.io.buffer.DataBufferLimitException;
@@ -34,7 +36,9 @@ import tools.jackson.databind.exc.PropertyBindingException;
 
 /**
  * The one place failures become HTTP problems ({@code application/problem+json}): exceptions of
- * controllers (through this advice) and of the HTTP stack around them (through {@link ProblemWebExceptionHandler}).
+ * controllers (through this advice) and of the HTTP stack around them (through {@link ProblemWebExceptionHandler}),
+ * the planner's {@link PlanException}, and the engine's typed {@link EngineFailure}s wherever they
+ * reach a client ({@link #failure}: before the stream, in an {@code error} event, in a JSON answer).
  * Every problem has {@code type}, {@code title}, {@code status}, {@code detail}; {@code field}
  * names the part of the request at fault by its JSON path ({@code schedule.inputLevels[2]},
  * {@code body} for the body as a whole). Details never name Java classes, and values echoed from
@@ -44,11 +48,20 @@ import tools.jackson.databind.exc.PropertyBindingException;
 class ApiErrors {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ApiErrors.class);
     /** Longest piece of a client's value echoed back in a detail. */
-    static final int MAX_ECHO = 64;
+    static final int MAX_ECHO = PlanException.MAX_ECHO;
 
     /** A problem ready to send: the detail and the headers it needs. */
     record Answer(ProblemDetail problem, String retryAfter, String wwwAuthenticate) {
         ResponseEntity<ProblemDetail> entity() {
+            return headers().body(problem);
+        }
+
+        /** The same answer where a controller answers either a result or a problem. */
+        ResponseEntity<Object> response() {
+            return headers().body(problem);
+        }
+
+        private ResponseEntity.BodyBuilder headers() {
             ResponseEntity.BodyBuilder b = ResponseEntity.status(problem.getStatus())
                     .contentType(MediaType.APPLICATION_PROBLEM_JSON);
             if (retryAfter != null) {
@@ -57,8 +70,61 @@ class ApiErrors {
             if (wwwAuthenticate != null) {
                 b.header(HttpHeaders.WWW_AUTHENTICATE, wwwAuthenticate);
             }
-            return b.body(problem);
+            return b;
         }
+    }
+
+    /** The work an engine failure ended, for the problem's type and title. */
+    enum Work {
+        GENERATION("generation", "Generation", "Inference failed"),
+        EVALUATION("evaluation", "Evaluation", "Evaluation failed"),
+        SESSION("session", "Session", "Inference failed");
+
+        private final String noun;
+        private final String name;
+        private final String failedTitle;
+
+        Work(String noun, String name, String failedTitle) {
+            this.noun = noun;
+            this.name = name;
+            this.failedTitle = failedTitle;
+        }
+    }
+
+    /**
+     * The one mapping of the engine's typed failures to problems, for every way they reach a client:
+     * the problem+json before the stream (capacity, shutdown), the SSE and WebSocket {@code error}
+     * event, and the JSON answer of a generation or evaluation that failed after it was admitted.
+     */
+    static Answer failure(EngineFailure f, Work work) {
+        String detail = f.getMessage();
+        return switch (f.kind()) {
+            case CAPACITY -> new Answer(problem(HttpStatus.TOO_MANY_REQUESTS, detail, null, null), retryAfter(f), null);
+            case SHUTDOWN -> new Answer(shuttingDown(detail), retryAfter(f), null);
+            case DEADLINE -> new Answer(failure("urn:arvdm:" + work.noun + "-timeout", work.name
+                    + " time limit exceeded", 504, detail), null, null);
+            case INFERENCE -> new Answer(failure("urn:arvdm:inference-error", work.failedTitle, 500, detail), null,
+                    null);
+            case CANCELLED -> new Answer(failure("urn:arvdm:cancelled", work.name + " cancelled", 499, detail), null,
+                    null);
+        };
+    }
+
+    /** A session event's payload as sent: an {@code error} event's failure or refusal becomes its problem. */
+    static Object sessionData(Object data) {
+        if (data instanceof EngineFailure f) {
+            return body(failure(f, Work.SESSION).problem());
+        }
+        if (data instanceof SessionException e) {
+            return body(session(e));
+        }
+        return data;
+    }
+
+    /** Whole seconds, at least 1: the failure's own wait when it has one (a full queue), else 1. */
+    private static String retryAfter(EngineFailure f) {
+        long seconds = f instanceof CapacityException c ? c.retryAfter().toSeconds() : 1;
+        return Long.toString(Math.max(1, seconds));
     }
 
     @ExceptionHandler(Throwable.class)
@@ -69,19 +135,19 @@ class ApiErrors {
     /** Maps any failure before the first response byte to its problem. */
     static Answer answer(Throwable e) {
         if (e instanceof ApiException a) {
-            return new Answer(problem(a.status(), a.getMessage(), a.field(), a.rule()), null,
+            return new Answer(problem(a.status(), a.getMessage(), a.field(), null), null,
                     a.status() == HttpStatus.UNAUTHORIZED ? ApiKeys.CHALLENGE : null);
+        }
+        if (e instanceof PlanException p) {
+            return new Answer(problem(p.unknown() ? HttpStatus.NOT_FOUND : HttpStatus.BAD_REQUEST, p.getMessage(),
+                    p.field(), p.rule()), null, null);
         }
         if (e instanceof SessionException s) {
             return new Answer(session(s), s.retryAfter() == null ? null
                     : Long.toString(Math.max(1, (s.retryAfter().toMillis() + 999) / 1000)), null);
         }
-        if (e instanceof CapacityException c) {
-            String retryAfter = Long.toString(Math.max(1, c.retryAfter().toSeconds()));
-            if (c.shuttingDown()) {
-                return new Answer(shuttingDown(c.getMessage()), retryAfter, null);
-            }
-            return new Answer(problem(HttpStatus.TOO_MANY_REQUESTS, c.getMessage(), null, null), retryAfter, null);
+        if (e instanceof EngineFailure f) {
+            return failure(f, Work.GENERATION);
         }
         if (e instanceof java.util.concurrent.RejectedExecutionException) {
             return new Answer(problem(HttpStatus.TOO_MANY_REQUESTS, "too many requests are being decoded; retry"
@@ -119,8 +185,8 @@ class ApiErrors {
                 + " details", null, null), null, null);
     }
 
-    /** The problem of a generation or evaluation that failed after it was admitted (SSE error event or JSON). */
-    static ProblemDetail failure(String type, String title, int status, String detail) {
+    /** A problem of its own type and title (engine failures, session refusals). */
+    private static ProblemDetail failure(String type, String title, int status, String detail) {
         ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatusCode.valueOf(status), detail);
         p.setType(URI.create(type));
         p.setTitle(title);
@@ -137,10 +203,6 @@ class ApiErrors {
         return failure(e.type(), e.title(), e.status(), e.getMessage());
     }
 
-    static ProblemDetail failure(org.arvdm.generation.GenerationEvent.Failed f) {
-        return failure(f.type(), f.title(), f.status(), f.detail());
-    }
-
     /** A problem of the service's one shape; {@code field} and {@code rule} are left out when null. */
     static ProblemDetail problem(HttpStatus status, String detail, String field, String rule) {
         ProblemDetail p = ProblemDetail.forStatusAndDetail(status, detail);
@@ -154,17 +216,26 @@ class ApiErrors {
         return p;
     }
 
+    /** A problem's JSON members as every writer sends them: the standard ones, then its properties. */
+    static java.util.Map<String, Object> body(ProblemDetail p) {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("type", p.getType().toString());
+        m.put("title", p.getTitle());
+        m.put("status", p.getStatus());
+        m.put("detail", p.getDetail());
+        if (p.getProperties() != null) {
+            m.putAll(p.getProperties());
+        }
+        return m;
+    }
+
     static ProblemDetail tooLarge() {
         return problem(HttpStatus.PAYLOAD_TOO_LARGE, "body: larger than arvdm.limits.max-body-bytes", "body", null);
     }
 
     /** A client's value as echoed in a detail: at most {@link #MAX_ECHO} characters. */
     static String echo(Object value) {
-        String s = String.valueOf(value);
-        if (s.length() <= MAX_ECHO) {
-            return s;
-        }
-        return s.substring(0, MAX_ECHO) + "… (" + s.length() + " characters)";
+        return PlanException.echo(value);
     }
 
     /** A body that could not be read as the request type: the JSON path of the first fault and why. */

@@ -6,17 +6,11 @@ import org.springframework.http.HttpStatus;
 public final class ApiException extends RuntimeException {
     private final HttpStatus status;
     private final String field;
-    private final String rule;
 
     public ApiException(HttpStatus status, String field, String message) {
-        this(status, field, null, message);
-    }
-
-    public ApiException(HttpStatus status, String field, String rule, String message) {
         super(message);
         this.status = status;
         this.field = field;
-        this.rule = rule;
     }
 
     public static ApiException badRequest(String field, String message) {
@@ -29,9 +23,5 @@ public final class ApiException extends RuntimeException {
 
     public String field() {
         return field;
-    }
-
-    public String rule() {
-        return rule;
     }
 }

@@ -12,13 +12,13 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import org.arvdm.config.ArvdmProperties;
 import org.arvdm.diagnostics.Evaluation;
 import org.arvdm.diagnostics.EvaluationEvent;
+import org.arvdm.diagnostics.EvaluationPlanner;
 import org.arvdm.diagnostics.EvaluationReport;
 import org.arvdm.diagnostics.EvaluationService;
 import org.arvdm.diagnostics.EvaluationSet;
 import org.arvdm.diagnostics.EvaluationSets;
 import org.arvdm.diagnostics.Evaluator;
 import org.arvdm.diagnostics.Scoring;
-import org.arvdm.generation.Admission;
 import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelManifest;
 import org.arvdm.model.ModelRegistry;
@@ -60,12 +60,12 @@ class EvaluationController {
     private final RequestDecoding decoding;
 
     EvaluationController(ModelRegistry registry, EvaluationSets sets, EvaluationService service,
-                         ArvdmProperties props, RequestDecoding decoding) {
+                         EvaluationPlanner planner, ArvdmProperties props, RequestDecoding decoding) {
         this.decoding = decoding;
         this.registry = registry;
         this.sets = sets;
         this.service = service;
-        this.planner = new EvaluationPlanner(props, sets);
+        this.planner = planner;
         this.keepAlive = props.keepAlive();
     }
 
@@ -141,14 +141,9 @@ class EvaluationController {
     Mono<ResponseEntity<Object>> once(@RequestBody EvaluationRequest request) {
         return accept(request).filter(e -> e instanceof EvaluationEvent.Reported || e instanceof EvaluationEvent.Failed)
                 .next()
-                .map(e -> {
-                    Object data = payload(e);
-                    if (data instanceof org.springframework.http.ProblemDetail p) {
-                        return ResponseEntity.status(p.getStatus()).contentType(MediaType.APPLICATION_PROBLEM_JSON)
-                                .body(data);
-                    }
-                    return ResponseEntity.ok(data);
-                });
+                .map(e -> e instanceof EvaluationEvent.Failed f
+                        ? ApiErrors.failure(f.failure(), ApiErrors.Work.EVALUATION).response()
+                        : ResponseEntity.ok(payload(e)));
     }
 
     /** Plans on the decoding pool (uploaded trajectories are images), then admits on subscription. */
@@ -158,11 +153,25 @@ class EvaluationController {
                 throw ApiException.badRequest("body", "a JSON evaluation request is required");
             }
             LoadedModel model = RequestedModel.resolve(registry, request.model());
-            return planner.plan(request, model);
-        }).flatMapMany(evaluation -> {
-            Admission.Ticket ticket = service.admission().admit(evaluation.model());
-            return service.evaluate(evaluation, ticket);
-        });
+            return planner.plan(request(request, model.manifest()), model);
+        }).flatMapMany(service::evaluate);
+    }
+
+    /** The planner's typed overrides; uploaded images stay encoded until the planner asks for them. */
+    private static EvaluationPlanner.Request request(EvaluationRequest r, ModelManifest m) {
+        List<EvaluationPlanner.Upload> uploads = null;
+        if (r.trajectories() != null) {
+            uploads = new java.util.ArrayList<>();
+            for (int i = 0; i < r.trajectories().size(); i++) {
+                EvaluationRequest.Trajectory t = r.trajectories().get(i);
+                uploads.add(t == null ? null : new EvaluationPlanner.Upload(t.id(), t.frames() == null ? null
+                        : GenerationRequests.context(t.frames(), m.frame(), "trajectories[" + i + "].frames"),
+                        t.actions(), t.sinceSeen()));
+            }
+        }
+        return new EvaluationPlanner.Request(r.set(), uploads, r.contextFrames(), r.frames(), r.maxTrajectories(),
+                GenerationRequests.schedule(r.schedule()), GenerationRequests.memoryFrames(r.memory()), r.seed(),
+                r.retrievalThreshold());
     }
 
     private static Object payload(EvaluationEvent e) {
@@ -175,8 +184,7 @@ class EvaluationController {
         if (e instanceof EvaluationEvent.Reported r) {
             return r.report();
         }
-        EvaluationEvent.Failed f = (EvaluationEvent.Failed) e;
-        return ApiErrors.failure(f.type(), f.title(), f.status(), f.detail());
+        return ApiErrors.failure(((EvaluationEvent.Failed) e).failure(), ApiErrors.Work.EVALUATION).problem();
     }
 
     private static String eventName(EvaluationEvent e) {

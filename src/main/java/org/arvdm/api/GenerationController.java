@@ -10,8 +10,8 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import org.arvdm.config.ArvdmProperties;
-import org.arvdm.generation.Admission;
 import org.arvdm.generation.GenerationEvent;
+import org.arvdm.generation.GenerationPlanner;
 import org.arvdm.generation.GenerationService;
 import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelManifest;
@@ -46,18 +46,17 @@ class GenerationController {
     private final Duration keepAlive;
     private final RequestDecoding decoding;
 
-    GenerationController(ModelRegistry registry, GenerationService service, ArvdmProperties props,
-                         RequestDecoding decoding) {
+    GenerationController(ModelRegistry registry, GenerationService service, GenerationPlanner planner,
+                         ArvdmProperties props, RequestDecoding decoding) {
         this.decoding = decoding;
         this.registry = registry;
         this.service = service;
-        this.planner = new GenerationPlanner(props.limits());
+        this.planner = planner;
         this.keepAlive = props.keepAlive();
     }
 
-    /** A request checked and admitted: its events, ready to be subscribed once. */
-    private record Accepted(LoadedModel model, GenerationPlanner.Planned planned, Flux<GenerationEvent> events,
-                            int queuePosition) {
+    /** A request checked: its events, which take an admission place when subscribed. */
+    private record Accepted(LoadedModel model, GenerationRequests.Planned planned, Flux<GenerationEvent> events) {
     }
 
     @PostMapping(path = "/v1/generations", consumes = MediaType.APPLICATION_JSON_VALUE,
@@ -77,13 +76,8 @@ class GenerationController {
             mediaType = "application/problem+json"))
     Flux<ServerSentEvent<Object>> stream(@RequestBody GenerationRequest request) {
         return plan(request).flatMapMany(p -> {
-            Accepted a = admit(p);
+            Accepted a = accept(p);
             Flux<ServerSentEvent<Object>> events = a.events().map(e -> toSse(e, a));
-            if (a.queuePosition() > 0) {
-                // sent at once, so a queued client sees headers and its place instead of silence
-                events = events.startWith(ServerSentEvent.builder((Object) new ApiModels.Queued(a.queuePosition()))
-                        .event("queued").build());
-            }
             Flux<ServerSentEvent<Object>> ticks = Flux.interval(keepAlive, keepAlive)
                     .map(i -> ServerSentEvent.builder().comment("keep-alive").build());
             return Flux.merge(events.concatWithValues(END), ticks).takeWhile(e -> e != END);
@@ -95,7 +89,7 @@ class GenerationController {
     @Operation(summary = SUMMARY, description = DESCRIPTION)
     Mono<ResponseEntity<Object>> once(@RequestBody GenerationRequest request) {
         return plan(request).flatMap(p -> {
-            Accepted a = admit(p);
+            Accepted a = accept(p);
             return a.events().collectList().map(events -> answer(events, a));
         });
     }
@@ -104,15 +98,10 @@ class GenerationController {
         ApiModels.Started started = null;
         List<ApiModels.Frame> frames = new ArrayList<>();
         for (GenerationEvent e : events) {
-            Object data = payload(e, a);
-            if (data instanceof org.springframework.http.ProblemDetail p) {
-                ResponseEntity.BodyBuilder b = ResponseEntity.status(p.getStatus())
-                        .contentType(MediaType.APPLICATION_PROBLEM_JSON);
-                if (p.getStatus() == 503) { // ended by the shutdown: another instance can take it
-                    b.header(org.springframework.http.HttpHeaders.RETRY_AFTER, "1");
-                }
-                return b.body((Object) p);
+            if (e instanceof GenerationEvent.Failed f) {
+                return ApiErrors.failure(f.failure(), ApiErrors.Work.GENERATION).response();
             }
+            Object data = payload(e, a);
             if (data instanceof ApiModels.Started s) {
                 started = s;
             } else if (data instanceof ApiModels.Frame f) {
@@ -125,7 +114,7 @@ class GenerationController {
     }
 
     /** A request checked and planned, not yet admitted. */
-    private record Checked(LoadedModel model, GenerationPlanner.Planned planned) {
+    private record Checked(LoadedModel model, GenerationRequests.Planned planned) {
     }
 
     /** Resolves the model, decodes the context and plans, on the decoding pool (never the event loop). */
@@ -135,32 +124,34 @@ class GenerationController {
                 throw ApiException.badRequest("body", "a JSON generation request is required");
             }
             LoadedModel model = RequestedModel.resolve(registry, request.model());
-            return new Checked(model, planner.plan(request, model.manifest()));
+            return new Checked(model, GenerationRequests.plan(planner, request, model.manifest()));
         });
     }
 
-    /** Takes an admission place (or throws 429/503); the events own it from their subscription on. */
-    private Accepted admit(Checked c) {
+    /** The events of a checked request; subscribing takes an admission place (or fails with 429/503). */
+    private Accepted accept(Checked c) {
         LoadedModel model = c.model();
-        GenerationPlanner.Planned planned = c.planned();
-        Admission.Ticket ticket = service.admission().admit(model.id());
+        GenerationRequests.Planned planned = c.planned();
         ModelManifest.Frame shape = model.manifest().frame();
         int previewScale = Math.max(1, Math.max(shape.height(), shape.width()) / 32);
-        Flux<GenerationEvent> events = service.generate(model.id(), planned.plan(), planned.actions(),
-                planned.deterministic() ? model.unbatched() : model.gateway(), ticket,
+        Flux<GenerationEvent> events = service.generate(model.id(), planned.plan(), planned.planned().actions(),
+                planned.deterministic() ? model.unbatched() : model.gateway(),
                 f -> ImageCodec.encode(f, shape, planned.format(), planned.quality(), 1),
                 f -> ImageCodec.encode(f, shape, "png", 0, previewScale));
-        return new Accepted(model, planned, events, ticket.position());
+        return new Accepted(model, planned, events);
     }
 
     private static Object payload(GenerationEvent e, Accepted a) {
         ModelManifest m = a.model().manifest();
+        if (e instanceof GenerationEvent.Queued q) {
+            return new ApiModels.Queued(q.position());
+        }
         if (e instanceof GenerationEvent.Started s) {
             return ApiModels.Started.of(s.id(), m, s.seed(), a.planned().plan().frames(),
                     a.planned().plan().schedule(), a.planned().plan().memory());
         }
         if (e instanceof GenerationEvent.Frame f) {
-            return new ApiModels.Frame(f.index(), f.image(), a.planned().actionEcho().get(f.index()),
+            return new ApiModels.Frame(f.index(), f.image(), a.planned().planned().actionEcho().get(f.index()),
                     ApiModels.round(f.elapsedMs()), f.arStep());
         }
         if (e instanceof GenerationEvent.Preview p) {
@@ -170,10 +161,13 @@ class GenerationController {
         if (e instanceof GenerationEvent.Done d) {
             return ApiModels.Done.of(d.stats());
         }
-        return ApiErrors.failure((GenerationEvent.Failed) e);
+        return ApiErrors.failure(((GenerationEvent.Failed) e).failure(), ApiErrors.Work.GENERATION).problem();
     }
 
     private static String eventName(GenerationEvent e) {
+        if (e instanceof GenerationEvent.Queued) {
+            return "queued";
+        }
         if (e instanceof GenerationEvent.Started) {
             return "started";
         }

@@ -1,8 +1,5 @@
 package org.arvdm.api;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 import org.springframework.core.annotation.Order;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.http.HttpHeaders;
@@ -52,20 +49,7 @@ class ProblemWebExceptionHandler implements WebExceptionHandler {
         if (answer.wwwAuthenticate() != null) {
             h.set(HttpHeaders.WWW_AUTHENTICATE, answer.wwwAuthenticate());
         }
-        DataBuffer buf = response.bufferFactory().wrap(json.writeValueAsBytes(body(p)));
+        DataBuffer buf = response.bufferFactory().wrap(json.writeValueAsBytes(ApiErrors.body(p)));
         return response.writeWith(Mono.just(buf));
-    }
-
-    /** The problem's JSON members: the standard ones, then its properties. */
-    static Map<String, Object> body(ProblemDetail p) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", p.getType().toString());
-        m.put("title", p.getTitle());
-        m.put("status", p.getStatus());
-        m.put("detail", p.getDetail());
-        if (p.getProperties() != null) {
-            m.putAll(p.getProperties());
-        }
-        return m;
     }
 }

@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -15,6 +14,7 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import org.arvdm.config.ArvdmProperties;
 import org.arvdm.generation.ArLoop;
 import org.arvdm.generation.GenerationPlan;
+import org.arvdm.generation.GenerationPlanner;
 import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelManifest;
 import org.arvdm.model.ModelRegistry;
@@ -51,10 +51,11 @@ class SessionController {
     private final ArvdmProperties.Sessions config;
     private final Duration keepAlive;
 
-    SessionController(ModelRegistry registry, SessionService sessions, ArvdmProperties props) {
+    SessionController(ModelRegistry registry, SessionService sessions, GenerationPlanner planner,
+                      ArvdmProperties props) {
         this.registry = registry;
         this.sessions = sessions;
-        this.planner = new GenerationPlanner(props.limits());
+        this.planner = planner;
         this.config = props.sessions();
         this.keepAlive = props.keepAlive();
     }
@@ -115,20 +116,18 @@ class SessionController {
         if (fps < 1 || fps > config.maxFps()) {
             throw ApiException.badRequest("fps", "must be in 1.." + config.maxFps() + ", got " + fps);
         }
-        GenerationPlanner.Planned planned = planner.plan(request.asGeneration(), model.manifest());
-        GenerationPlan p = planned.plan();
-        GenerationPlan endless = new GenerationPlan(p.frameSize(), p.actionSize(), p.alphasCumprod(), p.prediction(),
-                p.schedule(), p.memory(), p.contextFrames(), p.contextActions(), p.padding(), Integer.MAX_VALUE,
-                p.seed(), p.previews(), System.nanoTime() + Duration.ofDays(3650).toNanos());
+        GenerationPlan endless = planner.planEndless(model.manifest(), request.asPlan(model.manifest()));
+        GenerationRequests.Output output = GenerationRequests.output(request.output());
         ModelManifest.Frame shape = model.manifest().frame();
         int previewScale = Math.max(1, Math.max(shape.height(), shape.width()) / 32);
-        Session.Spec spec = new Session.Spec(model.id(), mode, fps, p.padding(),
-                f -> ImageCodec.encode(f, shape, planned.format(), planned.quality(), 1),
+        Session.Spec spec = new Session.Spec(model.id(), mode, fps, endless.padding(),
+                f -> ImageCodec.encode(f, shape, output.format(), output.quality(), 1),
                 f -> ImageCodec.encode(f, shape, "png", 0, previewScale),
                 s -> started(s, model.manifest()));
         // Behind ingress-nginx, X-Request-ID is the request id it hashed this request on
         // (k8s/base/ingress-sessions.yaml): the session id starts with it, so later requests hash alike.
-        Session s = sessions.create(endless, planned.deterministic() ? model.unbatched() : model.gateway(), spec,
+        boolean deterministic = Boolean.TRUE.equals(request.deterministic());
+        Session s = sessions.create(endless, deterministic ? model.unbatched() : model.gateway(), spec,
                 owner(exchange), exchange.getRequest().getHeaders().getFirst("X-Request-ID"));
         return ResponseEntity.created(URI.create("/v1/sessions/" + s.id())).body(created(s, model.manifest(), null));
     }
@@ -268,7 +267,7 @@ class SessionController {
     }
 
     private static ServerSentEvent<Object> toSse(SessionEvent e) {
-        ServerSentEvent.Builder<Object> b = ServerSentEvent.builder(e.data()).event(e.name());
+        ServerSentEvent.Builder<Object> b = ServerSentEvent.builder(ApiErrors.sessionData(e.data())).event(e.name());
         if (e.frame() >= 0) {
             b.id(Integer.toString(e.frame()));
         }
@@ -293,19 +292,6 @@ class SessionController {
                 .subscribeOn(Schedulers.boundedElastic())
                 .map(bytes -> ResponseEntity.ok().contentType(MediaType.parseMediaType("video/mp4"))
                         .header(HttpHeaders.CONTENT_DISPOSITION, "inline; filename=\"session.mp4\"").body(bytes));
-    }
-
-    /** A problem detail as the event streams carry it. */
-    static Map<String, Object> problemData(String type, String title, int status, String detail, String field) {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
-        m.put("type", type);
-        m.put("title", title);
-        m.put("status", status);
-        m.put("detail", detail);
-        if (field != null) {
-            m.put("field", field);
-        }
-        return m;
     }
 
     static int lag(GenerationPlan p) {

@@ -25,9 +25,9 @@ public record SessionRequest(
         @Schema(description = "Run the session's network calls unbatched, so the same seed and actions give"
                 + " byte-identical frames whatever the load", defaultValue = "false") Boolean deterministic) {
 
-    /** The same fields as a generation request of one frame, for the shared planner. */
-    GenerationRequest asGeneration() {
-        return new GenerationRequest(model, context, null, 1, schedule, memory, seed, output, previews,
-                deterministic);
+    /** The planner's overrides: those of a generation without actions (a session's come while it runs). */
+    org.arvdm.generation.GenerationPlanner.Request asPlan(org.arvdm.model.ModelManifest m) {
+        return GenerationRequests.request(new GenerationRequest(model, context, null, null, schedule, memory, seed,
+                output, previews, deterministic), m);
     }
 }

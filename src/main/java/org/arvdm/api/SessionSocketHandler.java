@@ -3,6 +3,7 @@ package org.arvdm.api;
 import java.util.List;
 import java.util.Map;
 
+import org.arvdm.generation.PlanException;
 import org.arvdm.model.ModelManifest;
 import org.arvdm.model.ModelRegistry;
 import org.arvdm.session.Session;
@@ -52,13 +53,12 @@ final class SessionSocketHandler {
             s = sessions.get(id, owner);
             m = registry.get(s.spec().model()).orElseThrow(SessionException::notFound).manifest();
         } catch (SessionException e) {
-            String text = message("error", SessionController.problemData(e.type(), e.title(), e.status(),
-                    e.getMessage(), null));
+            String text = message("error", ApiErrors.body(ApiErrors.answer(e).problem()));
             return ws.send(Mono.just(ws.textMessage(text))).then(ws.close(CloseStatus.POLICY_VIOLATION));
         }
         // Replies to this socket only (errors for its messages); bounded, the oldest refusals win.
         Sinks.Many<String> replies = Sinks.many().unicast().onBackpressureBuffer(Queues.<String>get(64).get());
-        Flux<String> events = s.events(null).map(e -> message(e.name(), e.data()));
+        Flux<String> events = s.events(null).map(e -> message(e.name(), ApiErrors.sessionData(e.data())));
         Flux<WebSocketMessage> out = Flux.merge(events, replies.asFlux()).map(ws::textMessage);
         Mono<Void> in = ws.receive()
                 .filter(msg -> msg.getType() == WebSocketMessage.Type.TEXT)
@@ -89,12 +89,8 @@ final class SessionSocketHandler {
             List<Object> actions = (List<Object>) list;
             SessionController.send(s, actions, m);
             return null;
-        } catch (ApiException e) {
-            return message("error", SessionController.problemData("urn:arvdm:bad-request", "Bad Request",
-                    e.status().value(), e.getMessage(), e.field()));
-        } catch (SessionException e) {
-            return message("error", SessionController.problemData(e.type(), e.title(), e.status(), e.getMessage(),
-                    null));
+        } catch (ApiException | PlanException | SessionException e) {
+            return message("error", ApiErrors.body(ApiErrors.answer(e).problem()));
         }
     }
 

@@ -4,16 +4,17 @@ import java.time.Duration;
 import java.util.Map;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import org.arvdm.diagnostics.EvaluationPlanner;
 import org.arvdm.diagnostics.EvaluationService;
 import org.arvdm.diagnostics.EvaluationSets;
 import org.arvdm.generation.Admission;
 import org.arvdm.generation.BatchingGateway;
 import org.arvdm.generation.CallGateway;
+import org.arvdm.generation.GenerationPlanner;
 import org.arvdm.generation.GenerationService;
 import org.arvdm.memory.MemoryModule;
 import org.arvdm.metrics.ArvdmMetrics;
 import org.arvdm.model.LoadedModel;
-import org.arvdm.model.ModelManifest;
 import org.arvdm.model.ModelRegistry;
 import org.arvdm.model.TorchNetworks;
 import org.arvdm.session.SessionService;
@@ -92,8 +93,7 @@ class ServiceConfiguration {
 
     /** The model's gauges, with its full memory budget; the unit tag stays frames or tokens (0 frames for none). */
     private static void registerMeters(LoadedModel model, ArvdmMetrics metrics) {
-        ModelManifest.Memory mem = model.manifest().memory();
-        MemoryModule memory = MemoryModule.of(mem.kind(), mem.frames(), mem.tokens(), mem.tokenDim());
+        MemoryModule memory = GenerationPlanner.memory(model.manifest(), null);
         metrics.registerModel(model.id(), memory.budget(), memory.unit().equals("tokens") ? "tokens" : "frames");
     }
 
@@ -105,6 +105,22 @@ class ServiceConfiguration {
         String model = networks.manifest().id();
         return new BatchingGateway(model, networks, batching.maxBatchSize(), batching.maxDelay(),
                 (network, size, waitNanos) -> metrics.batched(model, network, size, waitNanos));
+    }
+
+    /** The one planner of generations and sessions, bounded by arvdm.limits.*. */
+    @Bean
+    GenerationPlanner generationPlanner(ArvdmProperties props) {
+        ArvdmProperties.Limits l = props.limits();
+        return new GenerationPlanner(new GenerationPlanner.Limits(l.maxFrames(), l.maxContextFrames(), l.maxSteps(),
+                l.maxGenerationSeconds()));
+    }
+
+    /** Plans evaluations on top of the generation planner, bounded by arvdm.limits.* and arvdm.evaluation.max-seconds. */
+    @Bean
+    EvaluationPlanner evaluationPlanner(GenerationPlanner generations, EvaluationSets sets, ArvdmProperties props) {
+        ArvdmProperties.Limits l = props.limits();
+        return new EvaluationPlanner(generations, sets::get, new EvaluationPlanner.Limits(l.maxTrajectories(),
+                l.maxUploadedFrames(), props.evaluation().maxSeconds()));
     }
 
     @Bean

@@ -13,7 +13,7 @@ public sealed interface EvaluationEvent {
     record Reported(EvaluationReport report) implements EvaluationEvent {
     }
 
-    /** Always the last event when it occurs. {@code status} is the HTTP status the problem maps to. */
-    record Failed(String type, String title, int status, String detail) implements EvaluationEvent {
+    /** Always the last event when it occurs: why the evaluation did not finish (never {@code CANCELLED}). */
+    record Failed(org.arvdm.generation.EngineFailure failure) implements EvaluationEvent {
     }
 }

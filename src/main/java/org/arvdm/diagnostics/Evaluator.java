@@ -5,11 +5,11 @@ import java.util.List;
 
 import org.arvdm.generation.ActionSource;
 import org.arvdm.generation.ArGenerator;
-import org.arvdm.generation.DdimSampler;
 import org.arvdm.generation.EngineObserver;
 import org.arvdm.generation.GenerationCancelledException;
 import org.arvdm.generation.GenerationListener;
 import org.arvdm.generation.GenerationPlan;
+import org.arvdm.generation.GenerationPlanner;
 import org.arvdm.generation.GenerationStats;
 import org.arvdm.model.ModelManifest;
 
@@ -46,19 +46,79 @@ public final class Evaluator {
     private final ArGenerator generator = new ArGenerator();
 
     /**
+     * Runs the whole evaluation on the calling thread (the report command, tests).
+     *
      * @throws GenerationCancelledException when the listener asks to stop
      * @throws org.arvdm.generation.GenerationDeadlineException when the evaluation's deadline passes
      */
     public EvaluationReport run(Evaluation e, Listener listener) throws InterruptedException {
-        long start = System.nanoTime();
-        ModelManifest.Frame shape = e.manifest().frame();
-        List<Scoring.FrameScore> model = new ArrayList<>();
-        List<Scoring.FrameScore> baseline = new ArrayList<>();
-        List<EvaluationReport.TrajectoryResult> results = new ArrayList<>();
-        boolean control = !e.states().isEmpty();
-        Controllability.Tally tally = control ? new Controllability.Tally(e.manifest().actions().names()) : null;
-        int calls = 0;
-        for (int i = 0; i < e.trajectories().size(); i++) {
+        Run run = start(e, listener);
+        while (!run.done()) {
+            run.step();
+        }
+        return run.report();
+    }
+
+    /** An evaluation to run a step at a time ({@link Run#step()}): how the service's runner drives it. */
+    public Run start(Evaluation e, Listener listener) {
+        return new Run(e, listener);
+    }
+
+    /**
+     * One evaluation in progress. Each {@link #step()} generates and scores one trajectory, then
+     * (controllability sets) probes one state with every action; {@link #report()} once done.
+     */
+    public final class Run {
+        private final Evaluation e;
+        private final Listener listener;
+        private final long start = System.nanoTime();
+        private final ModelManifest.Frame shape;
+        private final List<Scoring.FrameScore> model = new ArrayList<>();
+        private final List<Scoring.FrameScore> baseline = new ArrayList<>();
+        private final List<EvaluationReport.TrajectoryResult> results = new ArrayList<>();
+        private final Controllability.Tally tally;
+        private int calls;
+        private int trajectory;
+        private int state;
+        private EvaluationReport report;
+
+        private Run(Evaluation e, Listener listener) {
+            this.e = e;
+            this.listener = listener;
+            this.shape = e.manifest().frame();
+            this.tally = e.states().isEmpty() ? null : new Controllability.Tally(e.manifest().actions().names());
+        }
+
+        public boolean done() {
+            return trajectory == e.trajectories().size() && state == e.states().size();
+        }
+
+        /** The next trajectory, or the next controllability state once every trajectory is done. */
+        public void step() throws InterruptedException {
+            if (trajectory < e.trajectories().size()) {
+                trajectory(trajectory++);
+            } else if (state < e.states().size()) {
+                state(state++);
+            } else {
+                throw new IllegalStateException("the evaluation is done");
+            }
+        }
+
+        /** The report, once {@link #done()}. */
+        public EvaluationReport report() {
+            if (report == null) {
+                Controllability controllability = tally == null ? null
+                        : tally.result(shape.channels(), shape.height(), shape.width());
+                report = new EvaluationReport(e.model(), e.set(), e.seed(), e.trajectories().size(),
+                        e.contextFrames(), e.frames(), Scoring.DATA_RANGE, e.retrievalThreshold(), e.schedule(),
+                        e.memoryUsed(), Scoring.summarize(model, e.retrievalThreshold()),
+                        Scoring.summarize(baseline, e.retrievalThreshold()), results, calls,
+                        (System.nanoTime() - start) / 1e6, controllability);
+            }
+            return report;
+        }
+
+        private void trajectory(int i) throws InterruptedException {
             if (listener.cancelled() || Thread.currentThread().isInterrupted()) {
                 throw new GenerationCancelledException("evaluation cancelled after " + i + " trajectories");
             }
@@ -79,7 +139,7 @@ public final class Evaluator {
             }
             model.addAll(mine);
             baseline.addAll(base);
-            if (control) {
+            if (tally != null) {
                 int[] idx = new int[generated.size()];
                 for (int k = 0; k < idx.length; k++) {
                     idx[k] = e.manifest().actions().names().indexOf(t.actions().get(e.contextFrames() + k));
@@ -95,29 +155,22 @@ public final class Evaluator {
                     Scoring.summarize(model, e.retrievalThreshold()),
                     Scoring.summarize(baseline, e.retrievalThreshold())));
         }
-        Controllability controllability = null;
-        if (control) {
+
+        private void state(int s) throws InterruptedException {
             List<String> names = e.manifest().actions().names();
-            for (int s = 0; s < e.states().size(); s++) {
-                EvaluationSet.ControlState st = e.states().get(s);
-                List<float[]> made = new ArrayList<>();
-                for (int a = 0; a < names.size(); a++) {
-                    if (listener.cancelled() || Thread.currentThread().isInterrupted()) {
-                        throw new GenerationCancelledException("evaluation cancelled at controllability state " + s);
-                    }
-                    List<float[]> out = new ArrayList<>(1);
-                    calls += generate(e, st.history(), st.historyActions(), List.of(names.get(a)),
-                            e.seed() + CONTROL_SEED_OFFSET + s, out, listener).networkCalls();
-                    made.add(out.get(0));
+            EvaluationSet.ControlState st = e.states().get(s);
+            List<float[]> made = new ArrayList<>();
+            for (int a = 0; a < names.size(); a++) {
+                if (listener.cancelled() || Thread.currentThread().isInterrupted()) {
+                    throw new GenerationCancelledException("evaluation cancelled at controllability state " + s);
                 }
-                tally.state(made, st);
+                List<float[]> out = new ArrayList<>(1);
+                calls += generate(e, st.history(), st.historyActions(), List.of(names.get(a)),
+                        e.seed() + CONTROL_SEED_OFFSET + s, out, listener).networkCalls();
+                made.add(out.get(0));
             }
-            controllability = tally.result(shape.channels(), shape.height(), shape.width());
+            tally.state(made, st);
         }
-        return new EvaluationReport(e.model(), e.set(), e.seed(), e.trajectories().size(), e.contextFrames(),
-                e.frames(), Scoring.DATA_RANGE, e.retrievalThreshold(), e.schedule(), e.memoryUsed(),
-                Scoring.summarize(model, e.retrievalThreshold()), Scoring.summarize(baseline, e.retrievalThreshold()),
-                results, calls, (System.nanoTime() - start) / 1e6, controllability);
     }
 
     /**
@@ -150,10 +203,9 @@ public final class Evaluator {
             actions.add(oneHot(a, m.actions()));
         }
         int n = future.size();
-        GenerationPlan plan = new GenerationPlan(m.frame().size(), m.actions().vectorSize(),
-                m.diffusion().alphasCumprod(), DdimSampler.Prediction.of(m.diffusion().prediction()), e.schedule(),
-                e.memory(), context, ctxActions, padding, n, seed, false, e.deadlineNanos());
-        return generator.run(plan, ActionSource.fixed(actions, null, padding), e.gateway(), new GenerationListener() {
+        GenerationPlan plan = GenerationPlanner.plan(m, e.schedule(), e.memory(), context, ctxActions, n, seed, false,
+                e.deadlineNanos());
+        return generator.run(plan, ActionSource.fixed(actions, padding), e.gateway(), new GenerationListener() {
             @Override
             public void frame(int index, float[] frame, int arStep, long elapsedNanos) {
                 out.add(FrameImages.quantize(frame));

@@ -15,9 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 
-import org.arvdm.generation.ArSchedule;
 import org.arvdm.generation.CallGateway;
-import org.arvdm.memory.MemoryModule;
 import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelManifest;
 import org.arvdm.model.ModelRegistry;
@@ -28,9 +26,9 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Evaluates every bundled model on the bundled sets with a fixed seed and writes
  * {@code docs/results.md}, {@code docs/results.json}, {@code docs/pareto.png} and
- * {@code docs/strips/<model>.png}. Runs the same {@link Evaluator} as
- * {@code POST /v1/evaluations}, with the request's defaults (the model's own schedule and
- * memory, the set's context length), so a request with the same model, set, seed,
+ * {@code docs/strips/<model>.png}. Plans with the same {@link EvaluationPlanner} and runs the
+ * same {@link Evaluator} as {@code POST /v1/evaluations}, with the request's defaults (the
+ * model's own schedule and memory, the set's context length), so a request with the same model, set, seed,
  * {@code maxTrajectories} and {@code frames} returns the same numbers.
  * <pre>
  * mvn -q compile exec:java -Dexec.args="--trajectories 4 --models maze-none,maze-prepend-16"
@@ -109,14 +107,14 @@ public final class ReportCommand {
                 EvaluationReport acc = null;
                 EvaluationReport ret = null;
                 if (accumulation != null && compatible(model, accumulation)) {
-                    Evaluation e = evaluation(model, accumulation, trajectories, frames, seed, threshold);
+                    Evaluation e = EvaluationPlanner.ofSet(model, accumulation, trajectories, frames, seed, threshold);
                     acc = reusable(previous, e).orElse(null);
                     if (acc == null) {
                         acc = evaluate(model, e, null);
                     }
                 }
                 if (retrieval != null && compatible(model, retrieval)) {
-                    Evaluation e = evaluation(model, retrieval, trajectories, frames, seed, threshold);
+                    Evaluation e = EvaluationPlanner.ofSet(model, retrieval, trajectories, frames, seed, threshold);
                     Path strip = out.resolve("strips").resolve(model.id() + ".png");
                     ret = reusable(previous, e).filter(r -> Files.isRegularFile(strip)).orElse(null);
                     if (ret == null) {
@@ -271,35 +269,6 @@ public final class ReportCommand {
                     strip);
         }
         return report;
-    }
-
-    /**
-     * The evaluation {@code POST /v1/evaluations} plans for {@code {model, set, seed, maxTrajectories, frames,
-     * retrievalThreshold}} with no schedule or memory override.
-     *
-     * @param trajectories the first n trajectories of the set (0: all)
-     */
-    public static Evaluation evaluation(LoadedModel model, EvaluationSet set, int trajectories, int frames, long seed,
-                                        double threshold) {
-        List<EvaluationSet.Trajectory> ts = set.trajectories();
-        if (trajectories > 0) {
-            ts = ts.subList(0, Math.min(trajectories, ts.size()));
-        }
-        ModelManifest m = model.manifest();
-        return new Evaluation(model.id(), m, model.gateway(), set.name(), ts, set.contextFrames(), frames,
-                defaultSchedule(m), defaultMemory(m), seed, threshold, Long.MAX_VALUE);
-    }
-
-    /** The model's own schedule: the default family with the bundle's window, stride and iteration counts. */
-    static ArSchedule defaultSchedule(ModelManifest m) {
-        return ArSchedule.defaultFamily(m.diffusion().timesteps(), m.window().frames(), m.window().stride(),
-                m.sampling().arSteps(), m.sampling().initSteps(), m.sampling().eta());
-    }
-
-    /** The model's own memory module at its full budget. */
-    static MemoryModule defaultMemory(ModelManifest m) {
-        ModelManifest.Memory mem = m.memory();
-        return MemoryModule.of(mem.kind(), mem.frames(), mem.tokens(), mem.tokenDim());
     }
 
     private static List<ParetoChart.Point> paretoPoints(List<ResultsPage.Row> rows) {

@@ -30,10 +30,6 @@ public final class DdimSampler {
         this.prediction = prediction;
     }
 
-    public double alphaBar(int level) {
-        return alphasCumprod[level];
-    }
-
     /**
      * x̂_0 of {@code len} values of {@code xt} starting at {@code off}, from the network output
      * at the same offset, clipped to the frame range [-1, 1].

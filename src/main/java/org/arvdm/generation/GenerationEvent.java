@@ -5,6 +5,10 @@ import java.util.List;
 /** What a generation stream carries, before the API layer turns it into SSE or JSON. */
 public sealed interface GenerationEvent {
 
+    /** First when the generation waits for a worker: its place in the queue (1 = next). */
+    record Queued(int position) implements GenerationEvent {
+    }
+
     record Started(String id, long seed) implements GenerationEvent {
     }
 
@@ -21,7 +25,7 @@ public sealed interface GenerationEvent {
     record Done(GenerationStats stats) implements GenerationEvent {
     }
 
-    /** Always the last event when it occurs. {@code status} is the HTTP status the problem maps to. */
-    record Failed(String type, String title, int status, String detail) implements GenerationEvent {
+    /** Always the last event when it occurs: why the generation did not finish (never {@code CANCELLED}). */
+    record Failed(EngineFailure failure) implements GenerationEvent {
     }
 }

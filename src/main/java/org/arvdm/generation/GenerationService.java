@@ -1,31 +1,20 @@
 package org.arvdm.generation;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 
 import io.micrometer.core.instrument.LongTaskTimer;
 import org.arvdm.metrics.ArvdmMetrics;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.FluxSink;
-import reactor.core.publisher.Operators;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * The one runner of AR loops: one-shot generations and interactive sessions are
- * {@link LoopTask}s that a bounded pool of worker threads (never the event loop) advances one
- * unit at a time while they are ready. A task that waits (for actions, for a slow reader, for a
- * viewer) is on no worker and holds no gateway registration; when what it waits for arrives,
- * {@link #wake} puts it back in the workers' FIFO queue. A task that could run on yields its
- * worker after each unit when another task waits for one, so sessions and generations share the
- * workers first come, first served, and their network calls meet in the model's gateway.
+ * Generations and sessions on one {@link JobRunner} ({@code arvdm.workers} threads): one-shot
+ * generations are streamed jobs with a fixed action list that end after their n frames, sessions
+ * are {@link LoopTask}s their own service starts; both advance one AR step per unit, so their
+ * network calls meet in the model's gateway.
  * <p>
  * Frames are encoded off the loop's thread, on the {@link #encoders()} scheduler, through a
  * bounded pipeline: a generation holds at most {@link #OUTBOX} events its client has not asked
@@ -35,10 +24,9 @@ import reactor.core.scheduler.Schedulers;
  * grace period, then ends the rest with a shutdown error.
  */
 public final class GenerationService {
-    private static final Logger log = LoggerFactory.getLogger(GenerationService.class);
 
     /** The cancel reason that ends a task with a shutdown error rather than silently. */
-    public static final String SHUTDOWN = "shutdown";
+    public static final String SHUTDOWN = JobRunner.SHUTDOWN;
     /** Events a one-shot generation holds that its reader has not asked for yet, before it parks. */
     static final int OUTBOX = 8;
     /** Frames waiting to be encoded between the loop and the HTTP writer. */
@@ -50,15 +38,13 @@ public final class GenerationService {
         String encode(float[] frame);
     }
 
-    private final WorkerPool workers;
+    private final JobRunner runner;
     private final Scheduler encoders;
     private final ArvdmMetrics metrics;
     private final Admission admission;
-    private final Set<LoopTask> live = ConcurrentHashMap.newKeySet();
-    private volatile boolean stopping;
 
     public GenerationService(int workerCount, Admission admission, ArvdmMetrics metrics) {
-        this.workers = new WorkerPool("arvdm-worker-", workerCount);
+        this.runner = new JobRunner("arvdm-worker-", workerCount);
         this.encoders = Schedulers.newParallel("arvdm-encode",
                 Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors())), true);
         this.admission = admission;
@@ -80,32 +66,29 @@ public final class GenerationService {
 
     /** Tasks not yet ended (generations and sessions, waiting or running). */
     public int liveTasks() {
-        return live.size();
+        return runner.liveJobs();
     }
 
     /** Worker threads running a unit now. */
     public int busyWorkers() {
-        return workers.busy();
+        return runner.busyWorkers();
     }
 
     public boolean stopping() {
-        return stopping;
+        return runner.stopping();
     }
 
     /**
-     * The generation as a stream: {@code Started}, then {@code Frame}s (and {@code Preview}s),
-     * then {@code Done} or {@code Failed}. Takes ownership of {@code ticket}.
+     * The generation as a stream: {@code Queued} (when it waits for a worker), {@code Started},
+     * then {@code Frame}s (and {@code Preview}s), then {@code Done} or {@code Failed}. Cold: the
+     * admission place is taken when it is subscribed (a {@link CapacityException} is its error)
+     * and given back however it ends.
      */
     public Flux<GenerationEvent> generate(String model, GenerationPlan plan, ActionSource actions, CallGateway gateway,
-                                          Admission.Ticket ticket, FrameEncoder frameEncoder,
-                                          FrameEncoder previewEncoder) {
+                                          FrameEncoder frameEncoder, FrameEncoder previewEncoder) {
         String id = UUID.randomUUID().toString();
-        return Flux.<Object>create(sink -> {
-                    OneShot job = new OneShot(id, model, plan, actions, gateway, ticket, sink);
-                    live.add(job);
-                    sink.onDispose(() -> cancel(job, "client gone"));
-                    sink.onRequest(job::request);
-                }, FluxSink.OverflowStrategy.ERROR)
+        return runner.<Object>stream(admission, model, OUTBOX,
+                        (outbox, ticket) -> new OneShot(id, model, plan, actions, gateway, outbox, ticket))
                 .publishOn(encoders, ENCODE_PREFETCH)
                 .map(e -> encode(e, frameEncoder, previewEncoder));
     }
@@ -130,101 +113,17 @@ public final class GenerationService {
 
     /** Starts running a task (a session) whenever it is ready. */
     public void start(LoopTask task) {
-        if (stopping) {
-            throw new CapacityException("the service is shutting down", Duration.ofSeconds(1), true);
-        }
-        live.add(task);
-        wake(task);
+        runner.start(task);
     }
 
     /** Puts the task on a worker if it is ready and not already queued or running. */
     public void wake(LoopTask task) {
-        boolean go;
-        synchronized (task) {
-            go = task.claimQueue();
-        }
-        if (go) {
-            try {
-                workers.submit(() -> run(task));
-            } catch (RejectedExecutionException e) {
-                task.cancel(SHUTDOWN);
-                synchronized (task) {
-                    task.claimRun();
-                    task.stopRunning();
-                }
-                end(task, false, new GenerationCancelledException(SHUTDOWN));
-            }
-        }
+        runner.wake(task);
     }
 
     /** Stops a task: at once when it waits, before its next network call when it runs. Idempotent. */
     public void cancel(LoopTask task, String reason) {
-        task.cancel(reason);
-        end(task, false, new GenerationCancelledException(reason));
-    }
-
-    private void run(LoopTask task) {
-        synchronized (task) {
-            if (!task.claimRun()) {
-                return;
-            }
-        }
-        CallGateway.Registration joined = null;
-        try {
-            while (true) {
-                boolean more;
-                synchronized (task) {
-                    more = task.continueRunning();
-                }
-                if (!more) {
-                    return;
-                }
-                if (task.cancelled()) {
-                    throw new GenerationCancelledException(task.cancelReason());
-                }
-                if (joined == null) {
-                    joined = task.gateway.open();
-                }
-                task.beforeUnit();
-                long t0 = System.nanoTime();
-                task.loop.advance(task.actions(), task.gateway, task.listener(), task.observer);
-                task.afterUnit(System.nanoTime() - t0);
-                if (task.loop.finished()) {
-                    end(task, true, null);
-                    return;
-                }
-                if (workers.hasWaiting()) {
-                    synchronized (task) {
-                        task.stopRunning();
-                    }
-                    joined.close();
-                    joined = null;
-                    wake(task);
-                    return;
-                }
-            }
-        } catch (Throwable e) {
-            end(task, true, e);
-        } finally {
-            if (joined != null) {
-                joined.close();
-            }
-        }
-    }
-
-    private void end(LoopTask task, boolean byWorker, Throwable error) {
-        synchronized (task) {
-            if (!task.claimEnd(byWorker)) {
-                return;
-            }
-        }
-        live.remove(task);
-        task.loop.release(task.observer);
-        try {
-            task.ended(error);
-        } catch (RuntimeException e) {
-            log.warn("a task's end handler failed", e);
-        }
+        runner.cancel(task, reason);
     }
 
     /** A generation with a fixed action list that ends after its n frames. */
@@ -233,34 +132,27 @@ public final class GenerationService {
         private final String model;
         private final GenerationPlan plan;
         private final ActionSource actions;
-        private final Admission.Ticket ticket;
-        private final FluxSink<Object> sink;
-        private final ArrayDeque<Object> outbox = new ArrayDeque<>();
+        private final Outbox<Object> outbox;
         private final GenerationListener listener;
-        private long demand;
-        private boolean terminal;
-        private boolean completed;
-        private boolean started;
         private LongTaskTimer.Sample active;
 
         OneShot(String id, String model, GenerationPlan plan, ActionSource actions, CallGateway gateway,
-                Admission.Ticket ticket, FluxSink<Object> sink) {
+                Outbox<Object> outbox, Admission.Ticket ticket) {
             super(new ArLoop(plan), gateway, metrics.observer(model));
             this.id = id;
             this.model = model;
             this.plan = plan;
             this.actions = actions;
-            this.ticket = ticket;
-            this.sink = sink;
+            this.outbox = outbox;
             this.listener = new GenerationListener() {
                 @Override
                 public void frame(int index, float[] frame, int arStep, long elapsedNanos) {
-                    offer(new RawFrame(index, frame, arStep, elapsedNanos / 1e6));
+                    outbox.offer(new RawFrame(index, frame, arStep, elapsedNanos / 1e6));
                 }
 
                 @Override
                 public void preview(int arStep, int iteration, List<PreviewFrame> frames) {
-                    offer(new RawPreview(arStep, iteration, frames));
+                    outbox.offer(new RawPreview(arStep, iteration, frames));
                 }
 
                 @Override
@@ -268,21 +160,31 @@ public final class GenerationService {
                     return OneShot.this.cancelled();
                 }
             };
+            if (ticket.position() > 0) {
+                // first, so a queued client sees headers and its place instead of silence
+                outbox.offer(new GenerationEvent.Queued(ticket.position()));
+            }
         }
 
         @Override
         protected boolean ready() {
-            return outbox.size() < OUTBOX;
+            return outbox.hasRoom();
         }
 
         @Override
-        protected void beforeUnit() {
-            if (!started) {
-                started = true;
-                ticket.started();
-                active = metrics.generationStarted(model);
-                offer(new GenerationEvent.Started(id, plan.seed()));
-            }
+        protected String work() {
+            return "generation";
+        }
+
+        @Override
+        protected String label() {
+            return "generation " + id + " on " + model;
+        }
+
+        @Override
+        protected void started() {
+            active = metrics.generationStarted(model);
+            outbox.offer(new GenerationEvent.Started(id, plan.seed()));
         }
 
         @Override
@@ -296,68 +198,20 @@ public final class GenerationService {
         }
 
         @Override
-        protected void ended(Throwable error) {
+        protected void free() {
+            super.free();
             if (active != null) {
                 active.stop();
             }
-            ticket.close();
-            GenerationEvent last = null;
-            if (error == null) {
-                last = new GenerationEvent.Done(loop.stats());
-            } else if (error instanceof GenerationCancelledException && SHUTDOWN.equals(cancelReason())
-                    || error instanceof InterruptedException) {
-                last = new GenerationEvent.Failed("urn:arvdm:shutdown", "Service shutting down", 503,
-                        "the service stopped before the generation finished");
-            } else if (error instanceof GenerationCancelledException) {
-                log.info("generation {} on {} cancelled: {}", id, model, error.getMessage());
-            } else if (error instanceof GenerationDeadlineException) {
-                last = new GenerationEvent.Failed("urn:arvdm:generation-timeout", "Generation time limit exceeded",
-                        504, error.getMessage());
+        }
+
+        @Override
+        protected void ended(EngineFailure failure) {
+            if (failure == null) {
+                outbox.finish(new GenerationEvent.Done(loop.stats()));
             } else {
-                log.error("generation {} on {} failed", id, model, error);
-                last = new GenerationEvent.Failed("urn:arvdm:inference-error", "Inference failed", 500,
-                        error.getClass().getSimpleName() + ": " + error.getMessage());
-            }
-            synchronized (this) {
-                if (last != null) {
-                    outbox.add(last);
-                }
-                terminal = true;
-            }
-            drain();
-        }
-
-        private void offer(Object event) {
-            synchronized (this) {
-                outbox.add(event);
-            }
-            drain();
-        }
-
-        void request(long n) {
-            synchronized (this) {
-                demand = Operators.addCap(demand, n);
-            }
-            drain();
-            wake(this);
-        }
-
-        private void drain() {
-            boolean complete;
-            boolean freed = false;
-            synchronized (this) {
-                while (demand > 0 && !outbox.isEmpty()) {
-                    sink.next(outbox.poll());
-                    demand--;
-                    freed = true;
-                }
-                complete = terminal && outbox.isEmpty() && !completed;
-                completed |= complete;
-            }
-            if (complete) {
-                sink.complete();
-            } else if (freed) {
-                wake(this);
+                outbox.finish(failure.kind() == EngineFailure.Kind.CANCELLED ? null
+                        : new GenerationEvent.Failed(failure));
             }
         }
     }
@@ -369,30 +223,8 @@ public final class GenerationService {
      * stops those. Idempotent.
      */
     public void drain(Duration grace) {
-        if (stopping && live.isEmpty()) {
-            return; // drained already
-        }
-        stopping = true;
         admission.shutDown();
-        log.info("shutting down: {} tasks live, {} s for them to finish", live.size(), grace.toSeconds());
-        long deadline = System.nanoTime() + grace.toNanos();
-        try {
-            while (!live.isEmpty() && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            if (!live.isEmpty()) {
-                log.info("shutting down: ending {} tasks with a shutdown error", live.size());
-            }
-            for (LoopTask t : List.copyOf(live)) {
-                cancel(t, SHUTDOWN);
-            }
-            long more = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (!live.isEmpty() && System.nanoTime() < more) {
-                Thread.sleep(20);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        runner.drain(grace);
     }
 
     /**
@@ -401,7 +233,7 @@ public final class GenerationService {
      */
     public void shutdown(Duration grace) {
         drain(grace);
-        workers.shutdown(Duration.ofSeconds(1));
+        runner.shutdown(Duration.ZERO);
         encoders.dispose();
     }
 }

@@ -5,21 +5,9 @@ package org.arvdm.generation;
  * the request field at fault, {@link #rule()} the rule's name ({@code monotonicity},
  * {@code circularity}, {@code boundary}, or {@code range} for plain bounds).
  */
-public final class ScheduleException extends IllegalArgumentException {
-    private final String field;
-    private final String rule;
+public final class ScheduleException extends PlanException {
 
     public ScheduleException(String field, String rule, String message) {
-        super(message);
-        this.field = field;
-        this.rule = rule;
-    }
-
-    public String field() {
-        return field;
-    }
-
-    public String rule() {
-        return rule;
+        super(field, rule, message);
     }
 }

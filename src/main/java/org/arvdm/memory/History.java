@@ -1,7 +1,6 @@
 package org.arvdm.memory;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -55,10 +54,6 @@ public final class History {
 
     public float[] action(int i) {
         return actions.get(i);
-    }
-
-    public List<float[]> frames() {
-        return Collections.unmodifiableList(frames);
     }
 
     public int frameSize() {

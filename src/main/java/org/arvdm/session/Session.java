@@ -10,8 +10,8 @@ import java.util.function.Function;
 import org.arvdm.generation.ActionSource;
 import org.arvdm.generation.ArLoop;
 import org.arvdm.generation.CallGateway;
+import org.arvdm.generation.EngineFailure;
 import org.arvdm.generation.EngineObserver;
-import org.arvdm.generation.GenerationCancelledException;
 import org.arvdm.generation.GenerationListener;
 import org.arvdm.generation.GenerationService;
 import org.arvdm.generation.LoopTask;
@@ -307,13 +307,20 @@ public final class Session extends LoopTask {
     }
 
     @Override
-    protected void ended(Throwable error) {
-        if (error == null || error instanceof GenerationCancelledException) {
-            return;
+    protected String work() {
+        return "session";
+    }
+
+    @Override
+    protected String label() {
+        return "session " + shortId() + " on " + spec.model();
+    }
+
+    @Override
+    protected void ended(EngineFailure failure) {
+        if (failure != null && failure.kind() != EngineFailure.Kind.CANCELLED) {
+            service.closeWithError(this, failure);
         }
-        LOG.error("session {} on {} failed", shortId(), spec.model(), error);
-        service.closeWithError(this, new SessionEvent.Problem("urn:arvdm:inference-error", "Inference failed", 500,
-                error.getClass().getSimpleName() + ": " + error.getMessage()));
     }
 
     private void onFrame(int index, float[] frame, long elapsedNanos) {
@@ -534,7 +541,7 @@ public final class Session extends LoopTask {
     // ---- closing ------------------------------------------------------------------------
 
     /** Appends {@code error} (when given) and {@code closed}; true for the call that closed it. */
-    boolean close(String reason, SessionEvent.Problem problem) {
+    boolean close(String reason, EngineFailure problem) {
         synchronized (this) {
             if (closed) {
                 return false;
@@ -612,10 +619,9 @@ public final class Session extends LoopTask {
             return logEnd;
         }
         int oldest = firstFrameInLog();
-        v.gap = new SessionEvent(-1, "error", new SessionEvent.Problem("urn:arvdm:replay-gap",
-                "Frames no longer held", 410, "Last-Event-ID: frame " + (n + 1) + " is no longer in the replay"
-                + " buffer (it holds frames " + oldest + ".." + (emitted - 1) + "); resuming from frame " + oldest),
-                -1);
+        v.gap = new SessionEvent(-1, "error", SessionException.replayGap("Last-Event-ID: frame " + (n + 1)
+                + " is no longer in the replay buffer (it holds frames " + oldest + ".." + (emitted - 1)
+                + "); resuming from frame " + oldest), -1);
         return logStart;
     }
 

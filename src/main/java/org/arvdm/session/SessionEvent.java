@@ -2,7 +2,8 @@ package org.arvdm.session;
 
 /**
  * One event of a session's stream, as SSE and the WebSocket send it: {@code name} is the event
- * name, {@code data} its JSON payload. {@code seq} orders the session's log; {@code frame} is
+ * name, {@code data} its JSON payload (for {@code error} an {@link org.arvdm.generation.EngineFailure}
+ * or a {@link SessionException}, which the API maps to its problem). {@code seq} orders the session's log; {@code frame} is
  * the frame index for {@code frame} events (the SSE id), else -1.
  */
 public record SessionEvent(long seq, String name, Object data, int frame) {
@@ -19,10 +20,6 @@ public record SessionEvent(long seq, String name, Object data, int frame) {
     }
 
     public record Preview(int arStep, int iteration, java.util.List<PreviewImage> frames) {
-    }
-
-    /** Payload of an {@code error} event: a problem detail. */
-    public record Problem(String type, String title, int status, String detail) {
     }
 
     /** Payload of the {@code closed} event: deleted, expired, shutdown or error. */

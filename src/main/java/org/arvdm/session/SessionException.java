@@ -38,6 +38,11 @@ public final class SessionException extends RuntimeException {
                 "the service is shutting down");
     }
 
+    /** A {@code Last-Event-ID} older than the replay buffer: the stream resumes from its oldest frame. */
+    public static SessionException replayGap(String detail) {
+        return new SessionException("urn:arvdm:replay-gap", "Frames no longer held", 410, null, detail);
+    }
+
     public static SessionException noFrames() {
         return new SessionException("urn:arvdm:no-frames-yet", "No frame yet", 409, null,
                 "the session has not emitted a frame yet");

@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.arvdm.generation.ArLoop;
 import org.arvdm.generation.CallGateway;
+import org.arvdm.generation.EngineFailure;
 import org.arvdm.generation.GenerationPlan;
 import org.arvdm.generation.GenerationService;
 import org.arvdm.metrics.ArvdmMetrics;
@@ -197,11 +198,11 @@ public final class SessionService {
         return s != null && close(s, reason, null);
     }
 
-    void closeWithError(Session s, SessionEvent.Problem problem) {
+    void closeWithError(Session s, EngineFailure problem) {
         close(s, "error", problem);
     }
 
-    private boolean close(Session s, String reason, SessionEvent.Problem problem) {
+    private boolean close(Session s, String reason, EngineFailure problem) {
         if (!s.close(reason, problem)) {
             return false;
         }
@@ -259,8 +260,7 @@ public final class SessionService {
     /** Ends every session with an {@code error} event naming the shutdown, then {@code closed}. */
     public void shutdown() {
         stopping = true;
-        SessionEvent.Problem p = new SessionEvent.Problem("urn:arvdm:shutdown", "Service shutting down", 503,
-                "the service is shutting down; the session ended");
+        EngineFailure p = new EngineFailure.Shutdown("the service is shutting down; the session ended");
         for (Session s : List.copyOf(sessions.values())) {
             close(s, GenerationService.SHUTDOWN, p);
         }

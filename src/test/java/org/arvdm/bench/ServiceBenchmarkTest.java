@@ -341,13 +341,11 @@ class ServiceBenchmarkTest {
     }
 
     GenerationPlan plan(ModelManifest m, List<float[]> context, long seed) {
-        GenerationPlan p = BundlePlans.plan(m, context.size(), frames, seed, 0);
         List<float[]> actions = new ArrayList<>();
         for (int i = 0; i < context.size(); i++) {
             actions.add(BundlePlans.action(m, i == 0 ? 0 : 1 + (i - 1) % Math.max(1, m.actions().vectorSize() - 1)));
         }
-        return new GenerationPlan(p.frameSize(), p.actionSize(), p.alphasCumprod(), p.prediction(), p.schedule(),
-                p.memory(), context, actions, p.padding(), p.frames(), p.seed(), false, Long.MAX_VALUE);
+        return BundlePlans.plan(m, context, actions, frames, seed, null);
     }
 
     /** Median wall time of one denoiser call carrying {@code b} copies of {@code call}. */

@@ -11,6 +11,7 @@ import org.arvdm.generation.Admission;
 import org.arvdm.generation.CallGateway;
 import org.arvdm.generation.DenoiseCall;
 import org.arvdm.generation.EncodeCall;
+import org.arvdm.generation.EngineFailure;
 import org.junit.jupiter.api.Test;
 import reactor.test.StepVerifier;
 
@@ -28,7 +29,7 @@ class EvaluationServiceTest {
         EvaluationService service = service(reports);
         Evaluation e = EvaluatorTest.evaluation(EvaluatorTest.set(),
                 new EvaluatorTest.ConstantNetwork(new float[768]), 3);
-        StepVerifier.create(service.evaluate(e, service.admission().admit("fake")))
+        StepVerifier.create(service.evaluate(e))
                 .assertNext(ev -> assertThat(ev).isInstanceOf(EvaluationEvent.Started.class))
                 .assertNext(ev -> assertThat(((EvaluationEvent.Progressed) ev).progress().generated()).isEmpty())
                 .assertNext(ev -> assertThat(((EvaluationEvent.Progressed) ev).progress().index()).isEqualTo(1))
@@ -55,12 +56,12 @@ class EvaluationServiceTest {
             }
         };
         Evaluation e = EvaluatorTest.evaluation(EvaluatorTest.set(), broken, 3);
-        StepVerifier.create(service.evaluate(e, service.admission().admit("fake")))
+        StepVerifier.create(service.evaluate(e))
                 .assertNext(ev -> assertThat(ev).isInstanceOf(EvaluationEvent.Started.class))
                 .assertNext(ev -> {
                     EvaluationEvent.Failed f = (EvaluationEvent.Failed) ev;
-                    assertThat(f.status()).isEqualTo(500);
-                    assertThat(f.detail()).isEqualTo("IllegalStateException: boom");
+                    assertThat(f.failure().kind()).isEqualTo(EngineFailure.Kind.INFERENCE);
+                    assertThat(f.failure().getMessage()).isEqualTo("IllegalStateException: boom");
                 })
                 .verifyComplete();
         assertThat(reports).isEmpty();

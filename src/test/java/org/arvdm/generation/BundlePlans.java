@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
-import org.arvdm.memory.MemoryModule;
 import org.arvdm.model.ModelManifest;
 
 /** Generation plans for a bundle's manifest with its default schedule, random context and actions (tests, benchmark). */
@@ -29,13 +28,17 @@ public final class BundlePlans {
             ctx.add(f);
             ctxActions.add(action(m, i == 0 ? 0 : rng.nextInt(Math.max(1, as))));
         }
-        int budget = memoryFrames <= 0 || memoryFrames > m.memory().frames() ? m.memory().frames() : memoryFrames;
-        MemoryModule memory = MemoryModule.of(m.memory().kind(), budget, m.memory().tokens(), m.memory().tokenDim());
-        ArSchedule schedule = ArSchedule.defaultFamily(m.diffusion().timesteps(), m.window().frames(),
-                m.window().stride(), m.sampling().arSteps(), m.sampling().initSteps(), m.sampling().eta());
-        return new GenerationPlan(fs, as, m.diffusion().alphasCumprod(),
-                DdimSampler.Prediction.of(m.diffusion().prediction()), schedule, memory, ctx, ctxActions,
-                action(m, 0), frames, seed, false, Long.MAX_VALUE);
+        boolean full = memoryFrames <= 0 || memoryFrames > m.memory().frames() || "none".equals(m.memory().kind());
+        return plan(m, ctx, ctxActions, frames, seed, full ? null : memoryFrames);
+    }
+
+    /** The plan the service makes for this context with no schedule override (the model's defaults). */
+    public static GenerationPlan plan(ModelManifest m, List<float[]> context, List<float[]> contextActions,
+                                      int frames, long seed, Integer memoryFrames) {
+        GenerationPlanner planner = new GenerationPlanner(GenerationPlanner.Limits.NONE);
+        return GenerationPlanner.plan(m, planner.schedule(m, GenerationPlanner.Schedule.DEFAULT),
+                GenerationPlanner.memory(m, memoryFrames), context, contextActions, frames, seed, false,
+                Long.MAX_VALUE);
     }
 
     /** Action {@code i} as the network sees it: one-hot for discrete spaces, a unit vector otherwise. */

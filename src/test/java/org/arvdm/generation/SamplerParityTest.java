@@ -89,7 +89,7 @@ class SamplerParityTest {
                 m.actions().padding(), n, spec.get("seed").asLong(), false, Long.MAX_VALUE);
         List<float[]> got = new ArrayList<>();
         try (TorchNetworks nets = TorchNetworks.load(bundle, m, Device.cpu())) {
-            new ArGenerator().run(plan, ActionSource.fixed(actions, null, m.actions().padding()),
+            new ArGenerator().run(plan, ActionSource.fixed(actions, m.actions().padding()),
                     CallGateway.direct(nets), new GenerationListener() {
                         @Override
                         public void frame(int index, float[] frame, int arStep, long elapsedNanos) {
