@@ -7,7 +7,7 @@ import org.arvdm.generation.ArSchedule;
 import org.arvdm.generation.GenerationStats;
 import org.arvdm.memory.MemoryModule;
 import org.arvdm.model.LoadedModel;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 
 /** The JSON shapes the API returns: model listings, SSE event payloads, the one-shot response. */
 final class ApiModels {

@@ -8,7 +8,7 @@ import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import org.arvdm.diagnostics.EvaluationSet;
 import org.arvdm.diagnostics.EvaluationSets;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;

@@ -20,7 +20,7 @@ import org.arvdm.diagnostics.EvaluationSets;
 import org.arvdm.diagnostics.Evaluator;
 import org.arvdm.diagnostics.Scoring;
 import org.arvdm.model.LoadedModel;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 import org.arvdm.model.ModelRegistry;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;

@@ -14,7 +14,7 @@ import org.arvdm.generation.GenerationEvent;
 import org.arvdm.generation.GenerationPlanner;
 import org.arvdm.generation.GenerationService;
 import org.arvdm.model.LoadedModel;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 import org.arvdm.model.ModelRegistry;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;

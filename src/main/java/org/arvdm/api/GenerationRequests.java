@@ -5,7 +5,7 @@ import java.util.Locale;
 
 import org.arvdm.generation.GenerationPlan;
 import org.arvdm.generation.GenerationPlanner;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 
 /**
  * Turns a parsed request body into the engine planner's typed overrides ({@link GenerationPlanner.Request}):

@@ -15,7 +15,7 @@ import javax.imageio.ImageWriter;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 import org.arvdm.diagnostics.FrameImages;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 
 /**
  * Base64 PNG/JPEG images to and from the engine's frames: C·H·W floats in [-1, 1], channels

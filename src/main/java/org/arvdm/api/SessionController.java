@@ -16,7 +16,7 @@ import org.arvdm.generation.ArLoop;
 import org.arvdm.generation.GenerationPlan;
 import org.arvdm.generation.GenerationPlanner;
 import org.arvdm.model.LoadedModel;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 import org.arvdm.model.ModelRegistry;
 import org.arvdm.session.Session;
 import org.arvdm.session.SessionEvent;

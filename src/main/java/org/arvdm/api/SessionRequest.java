@@ -26,7 +26,7 @@ public record SessionRequest(
                 + " byte-identical frames whatever the load", defaultValue = "false") Boolean deterministic) {
 
     /** The planner's overrides: those of a generation without actions (a session's come while it runs). */
-    org.arvdm.generation.GenerationPlanner.Request asPlan(org.arvdm.model.ModelManifest m) {
+    org.arvdm.generation.GenerationPlanner.Request asPlan(org.arvdm.manifest.ModelManifest m) {
         return GenerationRequests.request(new GenerationRequest(model, context, null, null, schedule, memory, seed,
                 output, previews, deterministic), m);
     }

@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.arvdm.generation.PlanException;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 import org.arvdm.model.ModelRegistry;
 import org.arvdm.session.Session;
 import org.arvdm.session.SessionException;

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.arvdm.config.ArvdmProperties;
 import org.arvdm.model.LoadedModel;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 import org.arvdm.model.ModelRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -127,7 +127,7 @@ class ServiceConfiguration {
     GenerationService generationService(ArvdmProperties props, ArvdmMetrics metrics) {
         Admission admission = new Admission(props.workers(), props.admission().maxQueued(),
                 props.admission().retryAfter(), metrics::queue);
-        return new GenerationService(props.workers(), admission, metrics);
+        return new GenerationService(props.workers(), admission, metrics::observer);
     }
 
     /** Lets running generations finish (bounded by their own time limit) when the context closes. */

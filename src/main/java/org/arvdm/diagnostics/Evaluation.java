@@ -5,7 +5,7 @@ import java.util.List;
 import org.arvdm.generation.ArSchedule;
 import org.arvdm.generation.CallGateway;
 import org.arvdm.memory.MemoryModule;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 
 /**
  * One evaluation run, validated: a model (through the same gateway generations use), the

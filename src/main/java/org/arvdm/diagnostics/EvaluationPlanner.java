@@ -9,7 +9,7 @@ import org.arvdm.generation.ArSchedule;
 import org.arvdm.generation.GenerationPlanner;
 import org.arvdm.generation.PlanException;
 import org.arvdm.model.LoadedModel;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 
 /**
  * Turns an evaluation's typed overrides into a validated {@link Evaluation} for one model, or a

@@ -11,7 +11,7 @@ import org.arvdm.generation.GenerationListener;
 import org.arvdm.generation.GenerationPlan;
 import org.arvdm.generation.GenerationPlanner;
 import org.arvdm.generation.GenerationStats;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 
 /**
  * Runs an {@link Evaluation}: for each trajectory, its context goes in, the same

@@ -17,7 +17,7 @@ import java.util.TreeMap;
 
 import org.arvdm.generation.CallGateway;
 import org.arvdm.model.LoadedModel;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 import org.arvdm.model.ModelRegistry;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.SerializationFeature;

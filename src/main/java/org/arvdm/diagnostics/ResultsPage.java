@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 
 /**
  * {@code docs/results.md}: the paper's Table 3 (error accumulation) and Table 1 (memory

@@ -23,6 +23,22 @@ public interface EngineObserver {
     default void firstFrame(long nanos) {
     }
 
+    /** A one-shot generation began running (after admission); {@link #generationEnded()} follows once. */
+    default void generationStarted() {
+    }
+
+    default void generationEnded() {
+    }
+
+    /** Where the runner gets each generation's observer: the service's metrics, or {@link #NONE}'s. */
+    @FunctionalInterface
+    interface Factory {
+        Factory NONE = model -> EngineObserver.NONE;
+
+        /** A new observer for one generation (or session) of {@code model}. */
+        EngineObserver forModel(String model);
+    }
+
     /** This generation's memory now holds {@code used} slots in {@code bytes} (deltas are the observer's business). */
     default void memoryChanged(int usedDelta, long bytesDelta) {
     }

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 import org.arvdm.memory.MemoryModule;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 
 /**
  * The one planner: a model's manifest plus a client's typed overrides become a validated

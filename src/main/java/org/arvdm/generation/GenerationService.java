@@ -4,8 +4,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 
-import io.micrometer.core.instrument.LongTaskTimer;
-import org.arvdm.metrics.ArvdmMetrics;
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
@@ -40,23 +38,19 @@ public final class GenerationService {
 
     private final JobRunner runner;
     private final Scheduler encoders;
-    private final ArvdmMetrics metrics;
+    private final EngineObserver.Factory observers;
     private final Admission admission;
 
-    public GenerationService(int workerCount, Admission admission, ArvdmMetrics metrics) {
+    public GenerationService(int workerCount, Admission admission, EngineObserver.Factory observers) {
         this.runner = new JobRunner("arvdm-worker-", workerCount);
         this.encoders = Schedulers.newParallel("arvdm-encode",
                 Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors())), true);
         this.admission = admission;
-        this.metrics = metrics;
+        this.observers = observers;
     }
 
     public Admission admission() {
         return admission;
-    }
-
-    public ArvdmMetrics metrics() {
-        return metrics;
     }
 
     /** Where frames are encoded: off the loop's worker and off the event loop. */
@@ -134,11 +128,11 @@ public final class GenerationService {
         private final ActionSource actions;
         private final Outbox<Object> outbox;
         private final GenerationListener listener;
-        private LongTaskTimer.Sample active;
+        private volatile boolean running;
 
         OneShot(String id, String model, GenerationPlan plan, ActionSource actions, CallGateway gateway,
                 Outbox<Object> outbox, Admission.Ticket ticket) {
-            super(new ArLoop(plan), gateway, metrics.observer(model));
+            super(new ArLoop(plan), gateway, observers.forModel(model));
             this.id = id;
             this.model = model;
             this.plan = plan;
@@ -183,7 +177,8 @@ public final class GenerationService {
 
         @Override
         protected void started() {
-            active = metrics.generationStarted(model);
+            observer.generationStarted();
+            running = true;
             outbox.offer(new GenerationEvent.Started(id, plan.seed()));
         }
 
@@ -200,8 +195,9 @@ public final class GenerationService {
         @Override
         protected void free() {
             super.free();
-            if (active != null) {
-                active.stop();
+            if (running) {
+                running = false;
+                observer.generationEnded();
             }
         }
 

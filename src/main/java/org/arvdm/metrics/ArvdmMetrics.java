@@ -51,11 +51,6 @@ public final class ArvdmMetrics {
         return meters(model).queued;
     }
 
-    /** Starts the active-generation long task timer; stop the returned sample when the generation ends. */
-    public LongTaskTimer.Sample generationStarted(String model) {
-        return meters(model).active.start();
-    }
-
     /** Batch size of one network call and how long its samples waited to be batched. */
     public void batched(String model, String network, int size, long waitNanos) {
         ModelMeters m = meters(model);
@@ -65,9 +60,25 @@ public final class ArvdmMetrics {
         m.batchWait.record(waitNanos, TimeUnit.NANOSECONDS);
     }
 
+    /** A new observer for one generation or session of {@code model}: its meters, and the active-generation timer. */
     public EngineObserver observer(String model) {
         ModelMeters m = meters(model);
         return new EngineObserver() {
+            private LongTaskTimer.Sample active;
+
+            @Override
+            public void generationStarted() {
+                active = m.active.start();
+            }
+
+            @Override
+            public void generationEnded() {
+                if (active != null) {
+                    active.stop();
+                    active = null;
+                }
+            }
+
             @Override
             public void iteration(String phase, long nanos, int batchSize) {
                 String bucket = batchBucket(batchSize);

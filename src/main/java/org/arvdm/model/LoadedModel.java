@@ -1,5 +1,6 @@
 package org.arvdm.model;
 
+import org.arvdm.manifest.ModelManifest;
 import java.nio.file.Path;
 
 import org.arvdm.generation.CallGateway;

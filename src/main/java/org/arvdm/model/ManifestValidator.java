@@ -1,5 +1,6 @@
 package org.arvdm.model;
 
+import org.arvdm.manifest.ModelManifest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

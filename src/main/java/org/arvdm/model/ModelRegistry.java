@@ -1,5 +1,6 @@
 package org.arvdm.model;
 
+import org.arvdm.manifest.ModelManifest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

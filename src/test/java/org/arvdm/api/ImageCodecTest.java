@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
 
 import javax.imageio.ImageIO;
 
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 import org.junit.jupiter.api.Test;
 
 /** The frames a client gets: PNG (fast zlib level) is lossless, JPEG follows its quality. */

@@ -47,7 +47,7 @@ import org.arvdm.generation.GenerationPlan;
 import org.arvdm.generation.GenerationStats;
 import org.arvdm.generation.Networks;
 import org.arvdm.model.LoadedModel;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 import org.arvdm.model.ModelRegistry;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

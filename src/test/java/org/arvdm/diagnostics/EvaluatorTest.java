@@ -15,7 +15,7 @@ import org.arvdm.generation.DenoiseCall;
 import org.arvdm.generation.EncodeCall;
 import org.arvdm.generation.GenerationCancelledException;
 import org.arvdm.memory.FrameMemory;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 import org.junit.jupiter.api.Test;
 
 /** The evaluation loop with a fake network, no DJL. */

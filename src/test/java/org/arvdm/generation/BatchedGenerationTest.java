@@ -14,7 +14,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import ai.djl.Device;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 import org.arvdm.model.ModelRegistry;
 import org.arvdm.model.TorchNetworks;
 import org.junit.jupiter.api.Timeout;

@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 
 /** Generation plans for a bundle's manifest with its default schedule, random context and actions (tests, benchmark). */
 public final class BundlePlans {

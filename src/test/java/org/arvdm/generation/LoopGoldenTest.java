@@ -9,7 +9,7 @@ import java.util.HexFormat;
 import java.util.List;
 
 import ai.djl.Device;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 import org.arvdm.model.ModelRegistry;
 import org.arvdm.model.TorchNetworks;
 import org.junit.jupiter.params.ParameterizedTest;

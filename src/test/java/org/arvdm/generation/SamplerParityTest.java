@@ -12,7 +12,7 @@ import java.util.stream.Stream;
 
 import ai.djl.Device;
 import org.arvdm.memory.MemoryModule;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 import org.arvdm.model.ModelRegistry;
 import org.arvdm.model.TorchNetworks;
 import org.junit.jupiter.params.ParameterizedTest;

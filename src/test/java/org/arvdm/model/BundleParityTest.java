@@ -1,5 +1,6 @@
 package org.arvdm.model;
 
+import org.arvdm.manifest.ModelManifest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.InputStream;

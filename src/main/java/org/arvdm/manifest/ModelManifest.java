@@ -1,4 +1,4 @@
-package org.arvdm.model;
+package org.arvdm.manifest;
 
 import java.util.List;
 import java.util.Map;
