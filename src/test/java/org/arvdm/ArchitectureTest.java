@@ -55,6 +55,12 @@ class ArchitectureTest {
     }
 
     @Test
+    void theServiceDoesNotDependOnTheOfflineReport() {
+        check(noClasses().that().resideOutsideOfPackage("org.arvdm.report..")
+                .should().dependOnClassesThat().resideInAPackage("org.arvdm.report.."));
+    }
+
+    @Test
     void noPackageCycles() {
         check(slices().matching("org.arvdm.(*)..").should().beFreeOfCycles());
     }

@@ -9,6 +9,7 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import org.arvdm.image.ImageCodec;
 import org.arvdm.config.ArvdmProperties;
 import org.arvdm.generation.GenerationEvent;
 import org.arvdm.generation.GenerationPlanner;

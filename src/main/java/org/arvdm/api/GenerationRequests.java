@@ -3,6 +3,7 @@ package org.arvdm.api;
 import java.util.List;
 import java.util.Locale;
 
+import org.arvdm.image.ImageCodec;
 import org.arvdm.generation.GenerationPlan;
 import org.arvdm.generation.GenerationPlanner;
 import org.arvdm.manifest.ModelManifest;

@@ -13,6 +13,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import org.arvdm.image.ImageCodec;
 import org.arvdm.config.ArvdmProperties;
 import org.arvdm.model.LoadedModel;
 import org.arvdm.manifest.ModelManifest;

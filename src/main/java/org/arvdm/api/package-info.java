@@ -1,7 +1,6 @@
 /**
  * The HTTP edge: controllers for generations, sessions (REST, SSE and WebSocket), evaluations,
- * models and clips; request records and their strict JSON decoding; image decoding of context
- * clips; the one mapper from failures to problem+json ({@code ApiErrors}); API keys, the body limit,
+ * models and clips; request records and their strict JSON decoding; the one mapper from failures to problem+json ({@code ApiErrors}); API keys, the body limit,
  * the shutdown drain and the self warm-up. Parses and maps only: planning and running belong to the
  * engine.
  */

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import org.arvdm.image.FrameImages;
 import org.arvdm.manifest.ModelManifest;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;

@@ -3,6 +3,7 @@ package org.arvdm.diagnostics;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.arvdm.image.FrameImages;
 import org.arvdm.generation.ActionSource;
 import org.arvdm.generation.ArGenerator;
 import org.arvdm.generation.EngineObserver;

@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
 
 import javax.imageio.ImageIO;
 
+import org.arvdm.image.ImageCodec;
 import org.arvdm.manifest.ModelManifest;
 import org.junit.jupiter.api.Test;
 

@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 
+import org.arvdm.image.ImageCodec;
+
 /** Small base64 PNG clips for requests. */
 final class TestImages {
     private TestImages() {

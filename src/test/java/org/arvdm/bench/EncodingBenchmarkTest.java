@@ -16,7 +16,7 @@ import java.util.function.Function;
 
 import javax.imageio.ImageIO;
 
-import org.arvdm.api.ImageCodec;
+import org.arvdm.image.ImageCodec;
 import org.arvdm.manifest.ModelManifest;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

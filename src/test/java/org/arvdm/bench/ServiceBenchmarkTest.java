@@ -34,7 +34,7 @@ import ai.djl.ndarray.types.Shape;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.arvdm.ArvdmApplication;
-import org.arvdm.api.ImageCodec;
+import org.arvdm.image.ImageCodec;
 import org.arvdm.generation.ActionSource;
 import org.arvdm.generation.ArGenerator;
 import org.arvdm.generation.BundlePlans;

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import org.arvdm.image.FrameImages;
 import org.arvdm.generation.ArSchedule;
 import org.arvdm.memory.FrameMemory;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package org.arvdm.diagnostics;
+package org.arvdm.image;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;

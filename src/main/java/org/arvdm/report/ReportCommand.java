@@ -1,4 +1,4 @@
-package org.arvdm.diagnostics;
+package org.arvdm.report;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +15,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 
+import org.arvdm.diagnostics.Scoring;
+import org.arvdm.diagnostics.Evaluator;
+import org.arvdm.diagnostics.EvaluationSets;
+import org.arvdm.diagnostics.EvaluationSet;
+import org.arvdm.diagnostics.EvaluationReport;
+import org.arvdm.diagnostics.EvaluationPlanner;
+import org.arvdm.diagnostics.Evaluation;
 import org.arvdm.generation.CallGateway;
 import org.arvdm.model.LoadedModel;
 import org.arvdm.manifest.ModelManifest;

@@ -1,4 +1,4 @@
-package org.arvdm.diagnostics;
+package org.arvdm.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

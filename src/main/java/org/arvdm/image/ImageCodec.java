@@ -1,4 +1,4 @@
-package org.arvdm.api;
+package org.arvdm.image;
 
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -14,7 +14,7 @@ import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 
-import org.arvdm.diagnostics.FrameImages;
+import org.arvdm.generation.PlanException;
 import org.arvdm.manifest.ModelManifest;
 
 /**
@@ -28,7 +28,7 @@ public final class ImageCodec {
     /** Decodes one base64 image; the field name goes into every error message. */
     public static float[] decode(String base64, ModelManifest.Frame shape, String field) {
         if (base64 == null || base64.isBlank()) {
-            throw ApiException.badRequest(field, "image is empty");
+            throw PlanException.of(field, "image is empty");
         }
         String data = base64;
         int comma = data.indexOf(',');
@@ -39,19 +39,19 @@ public final class ImageCodec {
         try {
             bytes = Base64.getDecoder().decode(data.replaceAll("\\s", ""));
         } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest(field, "not valid base64 (" + e.getMessage() + ")");
+            throw PlanException.of(field, "not valid base64 (" + e.getMessage() + ")");
         }
         Header header = header(bytes, field);
         if (header.width() != shape.width() || header.height() != shape.height()) {
-            throw ApiException.badRequest(field, "image is " + header.width() + "x" + header.height()
+            throw PlanException.of(field, "image is " + header.width() + "x" + header.height()
                     + ", the model takes " + shape.width() + "x" + shape.height());
         }
         BufferedImage img = read(bytes, header.format());
         if (img == null) {
-            throw ApiException.badRequest(field, "not a decodable PNG or JPEG image");
+            throw PlanException.of(field, "not a decodable PNG or JPEG image");
         }
         if (img.getWidth() != shape.width() || img.getHeight() != shape.height()) {
-            throw ApiException.badRequest(field, "image is " + img.getWidth() + "x" + img.getHeight()
+            throw PlanException.of(field, "image is " + img.getWidth() + "x" + img.getHeight()
                     + ", the model takes " + shape.width() + "x" + shape.height());
         }
         return toFrame(img, shape.channels());
@@ -75,7 +75,7 @@ public final class ImageCodec {
         if (b.length >= 3 && (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xd8 && (b[2] & 0xff) == 0xff) {
             return jpegHeader(b, field);
         }
-        throw ApiException.badRequest(field, "not a decodable PNG or JPEG image (only PNG and JPEG are accepted)");
+        throw PlanException.of(field, "not a decodable PNG or JPEG image (only PNG and JPEG are accepted)");
     }
 
     private static Header pngHeader(byte[] b, String field) {
@@ -86,31 +86,31 @@ public final class ImageCodec {
         java.util.zip.CRC32 crc = new java.util.zip.CRC32();
         while (!end) {
             if (pos + 12 > b.length) {
-                throw ApiException.badRequest(field, "PNG is truncated (no IEND chunk)");
+                throw PlanException.of(field, "PNG is truncated (no IEND chunk)");
             }
             long length = readInt(b, pos) & 0xffffffffL;
             if (length > b.length - pos - 12) {
-                throw ApiException.badRequest(field, "PNG is truncated (a chunk runs past the end)");
+                throw PlanException.of(field, "PNG is truncated (a chunk runs past the end)");
             }
             int n = (int) length;
             String type = new String(b, pos + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
             crc.reset();
             crc.update(b, pos + 4, 4 + n);
             if ((int) crc.getValue() != readInt(b, pos + 8 + n)) {
-                throw ApiException.badRequest(field, "PNG chunk " + ApiErrors.echo(type) + " has a bad CRC");
+                throw PlanException.of(field, "PNG chunk " + PlanException.echo(type) + " has a bad CRC");
             }
             if (width < 0) {
                 if (!type.equals("IHDR") || n != 13) {
-                    throw ApiException.badRequest(field, "PNG does not start with an IHDR chunk");
+                    throw PlanException.of(field, "PNG does not start with an IHDR chunk");
                 }
                 width = readInt(b, pos + 8);
                 height = readInt(b, pos + 12);
                 int depth = b[pos + 16] & 0xff;
                 if (depth > 8) {
-                    throw ApiException.badRequest(field, "PNG has " + depth + " bits per sample; 8 at most");
+                    throw PlanException.of(field, "PNG has " + depth + " bits per sample; 8 at most");
                 }
                 if (width <= 0 || height <= 0) {
-                    throw ApiException.badRequest(field, "PNG declares " + width + "x" + height + " pixels");
+                    throw PlanException.of(field, "PNG declares " + width + "x" + height + " pixels");
                 }
             }
             end = type.equals("IEND");
@@ -123,7 +123,7 @@ public final class ImageCodec {
         int pos = 2;
         while (pos + 4 <= b.length) {
             if ((b[pos] & 0xff) != 0xff) {
-                throw ApiException.badRequest(field, "JPEG is malformed (no marker where one is due)");
+                throw PlanException.of(field, "JPEG is malformed (no marker where one is due)");
             }
             int marker = b[pos + 1] & 0xff;
             if (marker == 0xff) {
@@ -141,22 +141,22 @@ public final class ImageCodec {
             boolean frame = marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
             if (frame) {
                 if (pos + 9 >= b.length || length < 8) {
-                    throw ApiException.badRequest(field, "JPEG is truncated (short frame header)");
+                    throw PlanException.of(field, "JPEG is truncated (short frame header)");
                 }
                 int precision = b[pos + 4] & 0xff;
                 int height = ((b[pos + 5] & 0xff) << 8) | (b[pos + 6] & 0xff);
                 int width = ((b[pos + 7] & 0xff) << 8) | (b[pos + 8] & 0xff);
                 if (precision != 8) {
-                    throw ApiException.badRequest(field, "JPEG has " + precision + "-bit samples; 8 only");
+                    throw PlanException.of(field, "JPEG has " + precision + "-bit samples; 8 only");
                 }
                 if (width <= 0 || height <= 0) {
-                    throw ApiException.badRequest(field, "JPEG declares " + width + "x" + height + " pixels");
+                    throw PlanException.of(field, "JPEG declares " + width + "x" + height + " pixels");
                 }
                 return new Header("jpeg", width, height);
             }
             pos += 2 + length;
         }
-        throw ApiException.badRequest(field, "JPEG is truncated (no frame header)");
+        throw PlanException.of(field, "JPEG is truncated (no frame header)");
     }
 
     private static int readInt(byte[] b, int pos) {

@@ -1,10 +1,14 @@
-package org.arvdm.diagnostics;
+package org.arvdm.report;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 
+import org.arvdm.diagnostics.Scoring;
+import org.arvdm.diagnostics.Evaluator;
+import org.arvdm.diagnostics.EvaluationReport;
+import org.arvdm.diagnostics.Evaluation;
 import org.arvdm.manifest.ModelManifest;
 
 /**

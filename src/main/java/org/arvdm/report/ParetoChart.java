@@ -1,4 +1,4 @@
-package org.arvdm.diagnostics;
+package org.arvdm.report;
 
 import java.awt.BasicStroke;
 import java.awt.Color;

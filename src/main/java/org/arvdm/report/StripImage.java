@@ -1,4 +1,4 @@
-package org.arvdm.diagnostics;
+package org.arvdm.report;
 
 import java.awt.Color;
 import java.awt.Font;
@@ -12,6 +12,9 @@ import java.util.List;
 
 import javax.imageio.ImageIO;
 
+import org.arvdm.diagnostics.Scoring;
+import org.arvdm.diagnostics.EvaluationSet;
+import org.arvdm.image.FrameImages;
 import org.arvdm.manifest.ModelManifest;
 
 /**
