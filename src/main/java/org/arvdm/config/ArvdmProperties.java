@@ -31,7 +31,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 public record ArvdmProperties(
         @DefaultValue("models") Path modelDir,
         @DefaultValue("auto") String device,
-        @DefaultValue("") String defaultModel,
+        @DefaultValue(ArvdmProperties.DEFAULT_MODEL) String defaultModel,
         @DefaultValue("8") int workers,
         @DefaultValue Admission admission,
         @DefaultValue Limits limits,
@@ -41,6 +41,9 @@ public record ArvdmProperties(
         @DefaultValue Sessions sessions,
         @DefaultValue Security security,
         @DefaultValue Warmup warmup) {
+
+    /** The bundled model requests get when they name none (the one place this default is defined). */
+    public static final String DEFAULT_MODEL = "maze-prepend-16-pose";
 
     public ArvdmProperties {
         if (workers < 1) {

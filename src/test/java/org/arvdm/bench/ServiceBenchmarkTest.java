@@ -86,8 +86,8 @@ import tools.jackson.databind.json.JsonMapper;
 @Tag("benchmark")
 class ServiceBenchmarkTest {
     static final JsonMapper JSON = JsonMapper.builder().build();
-    /** The service's default model (src/main/resources/application.yaml, {@code arvdm.default-model}). */
-    static final String DEFAULT_MODEL = "maze-prepend-16-pose";
+    /** The service's default model. */
+    static final String DEFAULT_MODEL = org.arvdm.config.ArvdmProperties.DEFAULT_MODEL;
     static final ParameterizedTypeReference<ServerSentEvent<String>> SSE = new ParameterizedTypeReference<>() {
     };
 
