@@ -94,6 +94,7 @@ class ServiceConfiguration {
         ModelManifest.Memory mem = model.manifest().memory();
         MemoryModule memory = MemoryModule.of(mem.kind(), mem.frames(), mem.tokens(), mem.tokenDim());
         metrics.registerModel(model.id(), memory.budget(), memory.unit().equals("tokens") ? "tokens" : "frames");
+        metrics.registerNativeArrays(model.id(), model.networks()::liveArrays);
     }
 
     /** Batches a model's calls across its generations; {@code max-batch-size: 1} runs every call alone. */
