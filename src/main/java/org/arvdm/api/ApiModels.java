@@ -3,6 +3,8 @@ package org.arvdm.api;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.swagger.v3.oas.annotations.media.Schema;
 import org.arvdm.generation.ArSchedule;
 import org.arvdm.generation.GenerationStats;
 import org.arvdm.memory.MemoryModule;
@@ -14,6 +16,8 @@ final class ApiModels {
     private ApiModels() {
     }
 
+    /** {@code defaultModel} is left out while no model has loaded. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     record ModelList(String defaultModel, List<ModelInfo> models, List<FailedModel> failed) {
     }
 
@@ -41,7 +45,11 @@ final class ApiModels {
     record SamplingInfo(int arSteps, int initSteps, double eta) {
     }
 
-    /** @param frames w_m (the history frames the memory module reads); @param tokens k, for kind tokens */
+    /**
+     * @param frames w_m (the history frames the memory module reads); @param tokens k and
+     * {@code tokenDim}, for kind tokens only (left out otherwise)
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     record MemoryInfo(String architecture, String kind, int frames, Integer tokens, Integer tokenDim) {
     }
 
@@ -54,6 +62,7 @@ final class ApiModels {
     }
 
     /** Payload of the {@code started} event. */
+    @Schema(name = "StartedEvent")
     record Started(String id, String model, long seed, int frames, ScheduleInfo schedule, MemoryInfo memory) {
         static Started of(String id, ModelManifest m, long seed, int frames, ArSchedule s, MemoryModule memory) {
             ModelManifest.Memory mm = m.memory();
@@ -63,16 +72,20 @@ final class ApiModels {
     }
 
     /** Payload of a {@code frame} event. {@code action} echoes what the client sent (null where padded). */
+    @Schema(name = "FrameEvent")
     record Frame(int index, String image, Object action, double elapsedMs, int arStep) {
     }
 
+    @Schema(name = "PreviewFrame")
     record PreviewFrame(int index, int level, String image) {
     }
 
+    @Schema(name = "PreviewEvent")
     record Preview(int arStep, int iteration, List<PreviewFrame> frames) {
     }
 
     /** Payload of the {@code done} event. */
+    @Schema(name = "DoneEvent")
     record Done(int frames, int arSteps, int networkCalls, double totalMs, double meanStepMs,
                 double timeToFirstFrameMs) {
         static Done of(GenerationStats s) {
@@ -82,6 +95,7 @@ final class ApiModels {
     }
 
     /** Payload of the {@code queued} event, sent at once to a stream that waits for a worker. */
+    @Schema(name = "QueuedEvent")
     record Queued(int position) {
     }
 

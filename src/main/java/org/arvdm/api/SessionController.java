@@ -81,6 +81,7 @@ class SessionController {
     }
 
     /** Answer of create and fork. */
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
     record Created(String id, String model, String mode, int fps, int lagFrames, long seed,
                    ApiModels.ScheduleInfo schedule, MemoryBudget memory, Instant expiresAt, Links links,
                    String forkedFrom) {

@@ -95,6 +95,7 @@ class ServiceConfiguration {
     private static void registerMeters(LoadedModel model, ArvdmMetrics metrics) {
         MemoryModule memory = GenerationPlanner.memory(model.manifest(), null);
         metrics.registerModel(model.id(), memory.budget(), memory.unit().equals("tokens") ? "tokens" : "frames");
+        metrics.registerNativeArrays(model.id(), model.networks()::liveArrays);
     }
 
     /** Batches a model's calls across its generations; {@code max-batch-size: 1} runs every call alone. */

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
@@ -29,8 +30,9 @@ public record ModelManifest(
         }
     }
 
-    /** {@code type} is {@code discrete} (with names) or {@code vector} (with size). */
+    /** {@code type} is {@code discrete} (with names) or {@code vector} (with size); the other is left out. */
     @JsonIgnoreProperties(ignoreUnknown = true)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Actions(String type, List<String> names, Integer size) {
         public boolean discrete() {
             return "discrete".equals(type);

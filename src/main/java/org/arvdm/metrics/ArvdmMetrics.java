@@ -43,6 +43,15 @@ public final class ArvdmMetrics {
                 .description("Generations admitted and waiting for a worker").register(registry);
     }
 
+    /**
+     * The model's live native (PyTorch) arrays: its parameters between calls, so a value that grows
+     * under load is a leak (docs/reliability.md watches it over a soak).
+     */
+    public void registerNativeArrays(String model, java.util.function.IntSupplier liveArrays) {
+        Gauge.builder("arvdm.native.arrays", liveArrays::getAsInt).tag("model", model)
+                .description("Live native arrays under the model's managers").register(registry);
+    }
+
     private ModelMeters meters(String model) {
         return models.computeIfAbsent(model, ModelMeters::new);
     }

@@ -28,6 +28,8 @@ import reactor.core.Disposable;
         "arvdm.admission.retry-after=3s",
         // Keep-alive writes let the server notice a client that left while its generation waits for a worker.
         "arvdm.keep-alive=200ms"})
+@org.springframework.context.annotation.Import(org.arvdm.ResponseContract.Recorder.class)
+@org.junit.jupiter.api.extension.ExtendWith(org.arvdm.ResponseContract.Check.class)
 class AdmissionApiTest {
     @LocalServerPort
     int port;

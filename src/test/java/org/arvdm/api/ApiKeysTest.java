@@ -33,6 +33,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
         "arvdm.default-model=tiny-frames",
         "arvdm.device=cpu",
         "arvdm.security.api-keys=ops:0123456789abcdef0123,ci:fedcba9876543210fedc"})
+@org.springframework.context.annotation.Import(org.arvdm.ResponseContract.Recorder.class)
+@org.junit.jupiter.api.extension.ExtendWith(org.arvdm.ResponseContract.Check.class)
 class ApiKeysTest {
     @LocalServerPort
     int port;

@@ -37,6 +37,8 @@ import static org.assertj.core.api.Assertions.assertThat;
         "arvdm.admission.max-queued=4",
         "arvdm.limits.max-frames=64",
         "arvdm.keep-alive=10m"})
+@org.springframework.context.annotation.Import(org.arvdm.ResponseContract.Recorder.class)
+@org.junit.jupiter.api.extension.ExtendWith(org.arvdm.ResponseContract.Check.class)
 class DisconnectTest {
     /** Fire-and-close clients per phase. */
     static final int CLIENTS = 4;

@@ -30,6 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
         "arvdm.workers=2",
         "arvdm.admission.max-queued=2",
         "arvdm.limits.max-frames=64"})
+@org.springframework.context.annotation.Import(org.arvdm.ResponseContract.Recorder.class)
+@org.junit.jupiter.api.extension.ExtendWith(org.arvdm.ResponseContract.Check.class)
 class OverloadTest {
     static final int PLACES = 4;
     static final int FRAMES = 16;

@@ -164,24 +164,9 @@ class ServiceBenchmarkTest {
 
         double peak = matmulPeak();
         peakGflops = peak;
-        Map<String, Object> props = new LinkedHashMap<>();
-        props.put("server.port", "0");
-        props.put("arvdm.model-dir", modelDir.toString());
-        props.put("arvdm.default-model", models.get(0));
-        props.put("arvdm.device", "cpu");
-        props.put("arvdm.workers", Integer.toString(workers));
-        props.put("arvdm.admission.max-queued", "64");
-        props.put("arvdm.batching.max-batch-size", Integer.toString(maxBatch));
-        props.put("arvdm.batching.max-delay", delay);
-        props.put("arvdm.keep-alive", "30s");
-        props.put("logging.level.root", "WARN");
-        props.put("logging.level.org.arvdm", "WARN");
-        props.put("spring.main.banner-mode", "off");
         List<ModelResult> results = new ArrayList<>();
         List<Level> levels = new ArrayList<>();
-        // As command-line arguments: they outrank application.yaml (default properties would not).
-        String[] args = props.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue())
-                .toArray(String[]::new);
+        String[] args = serviceArgs(modelDir, models.get(0), workers, maxBatch, delay);
         try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(ArvdmApplication.class).run(args)) {
             ModelRegistry registry = ctx.getBean(ModelRegistry.class);
             assertThat(registry.awaitLoaded(Duration.ofMinutes(5))).isTrue();
@@ -201,6 +186,27 @@ class ServiceBenchmarkTest {
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, report, StandardCharsets.UTF_8);
         System.out.println("written to " + out.toAbsolutePath());
+    }
+
+    /**
+     * The service's settings for a benchmark run on a random port, as command-line arguments (they
+     * outrank application.yaml, default properties would not).
+     */
+    static String[] serviceArgs(Path modelDir, String model, int workers, int maxBatch, String delay) {
+        Map<String, Object> props = new LinkedHashMap<>();
+        props.put("server.port", "0");
+        props.put("arvdm.model-dir", modelDir.toString());
+        props.put("arvdm.default-model", model);
+        props.put("arvdm.device", "cpu");
+        props.put("arvdm.workers", Integer.toString(workers));
+        props.put("arvdm.admission.max-queued", "64");
+        props.put("arvdm.batching.max-batch-size", Integer.toString(maxBatch));
+        props.put("arvdm.batching.max-delay", delay);
+        props.put("arvdm.keep-alive", "30s");
+        props.put("logging.level.root", "WARN");
+        props.put("logging.level.org.arvdm", "WARN");
+        props.put("spring.main.banner-mode", "off");
+        return props.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
     }
 
     /** How the bundle was made, from model.json's optional {@code training} object. */
@@ -486,9 +492,18 @@ class ServiceBenchmarkTest {
 
     /** {frames, seconds, ttff ms per client...} for {@code c} concurrent SSE clients. */
     double[] httpRound(WebClient client, ModelManifest m, int c, long seedBase) {
+        return httpRound(client, m, c, seedBase, false);
+    }
+
+    /** The same, each request with {@code "deterministic": true} when asked (DeterminismBenchmarkTest). */
+    double[] httpRound(WebClient client, ModelManifest m, int c, long seedBase, boolean deterministic) {
         List<Map<String, Object>> bodies = new ArrayList<>();
         for (int i = 0; i < c; i++) {
-            bodies.add(body(m, seedBase + i));
+            Map<String, Object> body = body(m, seedBase + i);
+            if (deterministic) {
+                body.put("deterministic", true);
+            }
+            bodies.add(body);
         }
         long t0 = System.nanoTime();
         List<double[]> perClient = Flux.range(0, c).flatMap(i -> {
