@@ -76,7 +76,7 @@ class NettyProblems implements NettyServerCustomizer {
             if (failed && msg instanceof FullHttpResponse r && !r.content().isReadable()) {
                 failed = false;
                 int status = r.status().code();
-                byte[] body = json.writeValueAsBytes(ProblemWebExceptionHandler.body(problem(status).problem()));
+                byte[] body = json.writeValueAsBytes(ApiErrors.body(problem(status).problem()));
                 ByteBuf content = ctx.alloc().buffer(body.length).writeBytes(body);
                 FullHttpResponse answer = new DefaultFullHttpResponse(r.protocolVersion(), r.status(), content,
                         r.headers().copy(), r.trailingHeaders().copy());

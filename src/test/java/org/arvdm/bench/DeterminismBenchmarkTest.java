@@ -13,7 +13,7 @@ import java.util.Locale;
 
 import org.arvdm.ArvdmApplication;
 import org.arvdm.model.LoadedModel;
-import org.arvdm.model.ModelManifest;
+import org.arvdm.manifest.ModelManifest;
 import org.arvdm.model.ModelRegistry;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
