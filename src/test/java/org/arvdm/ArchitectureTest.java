@@ -21,43 +21,74 @@ class ArchitectureTest {
 
     @BeforeAll
     static void importMainClasses() {
-        classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+        classes = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
                 .importPackages("org.arvdm");
     }
 
     @Test
     void theEngineKnowsNoFrameworkAndNoEdge() {
-        check(noClasses().that().resideInAnyPackage("org.arvdm.generation..", "org.arvdm.memory..")
-                .should().dependOnClassesThat().resideInAnyPackage("org.springframework..", "ai.djl..",
-                        "io.micrometer..", "reactor.netty..", "tools.jackson..", "org.arvdm.api..",
-                        "org.arvdm.config..", "org.arvdm.diagnostics..", "org.arvdm.session..",
-                        "org.arvdm.metrics..", "org.arvdm.model.."));
+        check(noClasses()
+                .that()
+                .resideInAnyPackage("org.arvdm.generation..", "org.arvdm.memory..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "org.springframework..",
+                        "ai.djl..",
+                        "io.micrometer..",
+                        "reactor.netty..",
+                        "tools.jackson..",
+                        "org.arvdm.api..",
+                        "org.arvdm.config..",
+                        "org.arvdm.diagnostics..",
+                        "org.arvdm.session..",
+                        "org.arvdm.metrics..",
+                        "org.arvdm.model.."));
     }
 
     @Test
     void springOnlyAtTheEdge() {
-        check(noClasses().that().resideOutsideOfPackages("org.arvdm.api..", "org.arvdm.config..")
-                .and().doNotHaveFullyQualifiedName("org.arvdm.ArvdmApplication")
-                .should().dependOnClassesThat().resideInAPackage("org.springframework.."));
+        check(noClasses()
+                .that()
+                .resideOutsideOfPackages("org.arvdm.api..", "org.arvdm.config..")
+                .and()
+                .doNotHaveFullyQualifiedName("org.arvdm.ArvdmApplication")
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("org.springframework.."));
     }
 
     @Test
     void nothingBelowTheEdgeReachesUp() {
-        check(noClasses().that().resideOutsideOfPackages("org.arvdm.api..", "org.arvdm.config..")
-                .and().doNotHaveFullyQualifiedName("org.arvdm.ArvdmApplication")
-                .should().dependOnClassesThat().resideInAnyPackage("org.arvdm.api..", "org.arvdm.config.."));
+        check(noClasses()
+                .that()
+                .resideOutsideOfPackages("org.arvdm.api..", "org.arvdm.config..")
+                .and()
+                .doNotHaveFullyQualifiedName("org.arvdm.ArvdmApplication")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("org.arvdm.api..", "org.arvdm.config.."));
     }
 
     @Test
     void djlOnlyInTheModelPackage() {
-        check(noClasses().that().resideOutsideOfPackage("org.arvdm.model..")
-                .should().dependOnClassesThat().resideInAPackage("ai.djl.."));
+        check(noClasses()
+                .that()
+                .resideOutsideOfPackage("org.arvdm.model..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("ai.djl.."));
     }
 
     @Test
     void theServiceDoesNotDependOnTheOfflineReport() {
-        check(noClasses().that().resideOutsideOfPackage("org.arvdm.report..")
-                .should().dependOnClassesThat().resideInAPackage("org.arvdm.report.."));
+        check(noClasses()
+                .that()
+                .resideOutsideOfPackage("org.arvdm.report..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("org.arvdm.report.."));
     }
 
     @Test

@@ -2,6 +2,13 @@ package org.arvdm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.networknt.schema.Error;
+import com.networknt.schema.InputFormat;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaLocation;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SchemaRegistryConfig;
+import com.networknt.schema.dialect.Dialects;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,14 +22,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
-
-import com.networknt.schema.Error;
-import com.networknt.schema.InputFormat;
-import com.networknt.schema.Schema;
-import com.networknt.schema.SchemaLocation;
-import com.networknt.schema.SchemaRegistry;
-import com.networknt.schema.SchemaRegistryConfig;
-import com.networknt.schema.dialect.Dialects;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -57,6 +56,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
 public final class ResponseContract {
     /** Statuses the HTTP stack answers for any operation, checked against the ProblemDetail schema. */
     static final java.util.Set<Integer> ANY_OPERATION = java.util.Set.of(405, 406, 413, 414, 415, 431);
+
     private static final String SPEC_IRI = "https://arvdm.test/openapi.yaml";
     private static final String INLINE_IRI = "https://arvdm.test/response-schema/";
     private static final int MAX_CAPTURE = 8 << 20;
@@ -74,15 +74,17 @@ public final class ResponseContract {
     /** One schema per schema node of the spec, each at an IRI of its own. */
     private final Map<JsonNode, Schema> schemas = new java.util.IdentityHashMap<>();
 
-    record PathTemplate(String template, Pattern pattern) {
-    }
+    record PathTemplate(String template, Pattern pattern) {}
 
     ResponseContract(Path file) throws Exception {
         String text = Files.readString(file);
         spec = absoluteRefs(new YAMLMapper().readTree(text));
-        registry = SchemaRegistry.withDefaultDialect(Dialects.getOpenApi31(), b -> b
-                .schemas(Map.of(SPEC_IRI, text))
-                .schemaRegistryConfig(SchemaRegistryConfig.builder().formatAssertionsEnabled(true).build()));
+        registry = SchemaRegistry.withDefaultDialect(
+                Dialects.getOpenApi31(),
+                b -> b.schemas(Map.of(SPEC_IRI, text))
+                        .schemaRegistryConfig(SchemaRegistryConfig.builder()
+                                .formatAssertionsEnabled(true)
+                                .build()));
         problemRef = json.readTree("{\"$ref\": \"" + SPEC_IRI + "#/components/schemas/ProblemDetail\"}");
         for (Iterator<String> it = spec.path("paths").propertyNames().iterator(); it.hasNext(); ) {
             String t = it.next();
@@ -134,9 +136,11 @@ public final class ResponseContract {
     }
 
     /** As above; a body not {@code complete} (the client left, the write failed) is checked only event by event. */
-    public List<String> check(String method, String path, int status, MediaType contentType, byte[] body,
-                              boolean complete) {
-        PathTemplate template = paths.stream().filter(p -> p.pattern().matcher(path).matches()).findFirst()
+    public List<String> check(
+            String method, String path, int status, MediaType contentType, byte[] body, boolean complete) {
+        PathTemplate template = paths.stream()
+                .filter(p -> p.pattern().matcher(path).matches())
+                .findFirst()
                 .orElse(null);
         if (template == null) {
             return List.of();
@@ -220,7 +224,8 @@ public final class ResponseContract {
                 if (line.startsWith("event:")) {
                     event = line.substring(6).strip();
                 } else if (line.startsWith("data:")) {
-                    data.append(data.isEmpty() ? "" : "\n").append(line.substring(5).stripLeading());
+                    data.append(data.isEmpty() ? "" : "\n")
+                            .append(line.substring(5).stripLeading());
                 }
             }
             if (data.isEmpty()) {
@@ -238,8 +243,8 @@ public final class ResponseContract {
     private void validate(String where, JsonNode schemaNode, String body, List<String> out) {
         Schema schema;
         synchronized (schemas) {
-            schema = schemas.computeIfAbsent(schemaNode, n -> registry.getSchema(
-                    SchemaLocation.of(INLINE_IRI + schemas.size()), n));
+            schema = schemas.computeIfAbsent(
+                    schemaNode, n -> registry.getSchema(SchemaLocation.of(INLINE_IRI + schemas.size()), n));
         }
         List<Error> errors;
         try {
@@ -268,7 +273,8 @@ public final class ResponseContract {
             return handler -> (request, response) -> {
                 Capturing c = new Capturing(contract, request, response);
                 inFlight.incrementAndGet();
-                return handler.handle(request, c).doFinally(s -> c.finish(s == reactor.core.publisher.SignalType.ON_COMPLETE));
+                return handler.handle(request, c)
+                        .doFinally(s -> c.finish(s == reactor.core.publisher.SignalType.ON_COMPLETE));
             };
         }
     }
@@ -352,8 +358,13 @@ public final class ResponseContract {
                 synchronized (this) {
                     bytes = body.toByteArray();
                 }
-                List<String> found = contract.check(request.getMethod().name(), request.getPath().value(),
-                        getStatusCode().value(), getHeaders().getContentType(), bytes, complete);
+                List<String> found = contract.check(
+                        request.getMethod().name(),
+                        request.getPath().value(),
+                        getStatusCode().value(),
+                        getHeaders().getContentType(),
+                        bytes,
+                        complete);
                 checked.incrementAndGet();
                 violations.addAll(found);
             } catch (RuntimeException e) {

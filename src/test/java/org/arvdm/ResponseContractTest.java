@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -68,6 +67,7 @@ class ResponseContractTest {
 
     @TempDir
     static Path dir;
+
     static ResponseContract contract;
 
     @BeforeAll
@@ -83,58 +83,91 @@ class ResponseContractTest {
 
     @Test
     void aConformingAnswerHasNoViolation() {
-        assertThat(contract.check("GET", "/v1/models/m", 200, MediaType.APPLICATION_JSON,
-                utf8("{\"id\":\"m\",\"memory\":{\"tokens\":4}}"))).isEmpty();
-        assertThat(contract.check("GET", "/v1/models/m", 200, MediaType.APPLICATION_JSON,
-                utf8("{\"id\":\"m\",\"memory\":{}}"))).isEmpty();
+        assertThat(contract.check(
+                        "GET",
+                        "/v1/models/m",
+                        200,
+                        MediaType.APPLICATION_JSON,
+                        utf8("{\"id\":\"m\",\"memory\":{\"tokens\":4}}")))
+                .isEmpty();
+        assertThat(contract.check(
+                        "GET", "/v1/models/m", 200, MediaType.APPLICATION_JSON, utf8("{\"id\":\"m\",\"memory\":{}}")))
+                .isEmpty();
     }
 
     @Test
     void nullForAnIntegerIsAViolation() {
-        assertThat(contract.check("GET", "/v1/models/m", 200, MediaType.APPLICATION_JSON,
-                utf8("{\"id\":\"m\",\"memory\":{\"tokens\":null}}")))
-                .singleElement().asString().contains("/memory/tokens", "integer");
+        assertThat(contract.check(
+                        "GET",
+                        "/v1/models/m",
+                        200,
+                        MediaType.APPLICATION_JSON,
+                        utf8("{\"id\":\"m\",\"memory\":{\"tokens\":null}}")))
+                .singleElement()
+                .asString()
+                .contains("/memory/tokens", "integer");
     }
 
     @Test
     void anUndeclaredStatusIsAViolation() {
-        assertThat(contract.check("GET", "/v1/models/nope", 404, MediaType.APPLICATION_PROBLEM_JSON,
-                utf8("{\"status\":404}"))).singleElement().asString().contains("status 404 is not declared");
+        assertThat(contract.check(
+                        "GET", "/v1/models/nope", 404, MediaType.APPLICATION_PROBLEM_JSON, utf8("{\"status\":404}")))
+                .singleElement()
+                .asString()
+                .contains("status 404 is not declared");
     }
 
     @Test
     void aRelativeInstanceIsNoUri() {
-        assertThat(contract.check("POST", "/v1/generations", 400, MediaType.APPLICATION_PROBLEM_JSON,
-                utf8("{\"instance\":\"/v1/generations\",\"field\":\"body\"}")))
-                .singleElement().asString().contains("/instance");
-        assertThat(contract.check("POST", "/v1/generations", 400, MediaType.APPLICATION_PROBLEM_JSON,
-                utf8("{\"instance\":\"https://h/v1/generations\",\"field\":\"body\"}"))).isEmpty();
+        assertThat(contract.check(
+                        "POST",
+                        "/v1/generations",
+                        400,
+                        MediaType.APPLICATION_PROBLEM_JSON,
+                        utf8("{\"instance\":\"/v1/generations\",\"field\":\"body\"}")))
+                .singleElement()
+                .asString()
+                .contains("/instance");
+        assertThat(contract.check(
+                        "POST",
+                        "/v1/generations",
+                        400,
+                        MediaType.APPLICATION_PROBLEM_JSON,
+                        utf8("{\"instance\":\"https://h/v1/generations\",\"field\":\"body\"}")))
+                .isEmpty();
     }
 
     @Test
     void anUndeclaredContentTypeIsAViolation() {
         assertThat(contract.check("POST", "/v1/generations", 400, MediaType.TEXT_HTML, utf8("<html>")))
-                .singleElement().asString().contains("text/html is not declared");
+                .singleElement()
+                .asString()
+                .contains("text/html is not declared");
     }
 
     @Test
     void eachEventIsCheckedAgainstItsSchema() {
         String ok = "event:done\ndata:{\"frames\":3}\n\n";
         String bad = "event:done\ndata:{\"frames\":\"3\"}\n\nevent:mystery\ndata:{}\n\n";
-        assertThat(contract.check("POST", "/v1/generations", 200, MediaType.TEXT_EVENT_STREAM, utf8(ok))).isEmpty();
+        assertThat(contract.check("POST", "/v1/generations", 200, MediaType.TEXT_EVENT_STREAM, utf8(ok)))
+                .isEmpty();
         assertThat(contract.check("POST", "/v1/generations", 200, MediaType.TEXT_EVENT_STREAM, utf8(bad)))
-                .hasSize(2).anySatisfy(v -> assertThat(v).contains("event done", "/frames"))
+                .hasSize(2)
+                .anySatisfy(v -> assertThat(v).contains("event done", "/frames"))
                 .anySatisfy(v -> assertThat(v).contains("'mystery' is not declared"));
     }
 
     @Test
     void pathsOutsideTheSpecAreNotChecked() {
-        assertThat(contract.check("GET", "/actuator/prometheus", 200, MediaType.TEXT_PLAIN, utf8("x 1"))).isEmpty();
+        assertThat(contract.check("GET", "/actuator/prometheus", 200, MediaType.TEXT_PLAIN, utf8("x 1")))
+                .isEmpty();
     }
 
     @Test
     void stackRefusalsMustBeProblemsWhereverTheyAreAnswered() {
         assertThat(contract.check("GET", "/v1/models/m", 405, MediaType.TEXT_HTML, utf8("<html>")))
-                .singleElement().asString().contains("application/problem+json");
+                .singleElement()
+                .asString()
+                .contains("application/problem+json");
     }
 }

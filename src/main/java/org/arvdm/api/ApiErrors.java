@@ -4,12 +4,10 @@ import java.net.URI;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
-
 import org.arvdm.generation.CapacityException;
 import org.arvdm.generation.EngineFailure;
 import org.arvdm.generation.PlanException;
 import org.arvdm.session.SessionException;
-import org.springframework.core.codec.DecodingException;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -62,8 +60,8 @@ class ApiErrors {
         }
 
         private ResponseEntity.BodyBuilder headers() {
-            ResponseEntity.BodyBuilder b = ResponseEntity.status(problem.getStatus())
-                    .contentType(MediaType.APPLICATION_PROBLEM_JSON);
+            ResponseEntity.BodyBuilder b =
+                    ResponseEntity.status(problem.getStatus()).contentType(MediaType.APPLICATION_PROBLEM_JSON);
             if (retryAfter != null) {
                 b.header(HttpHeaders.RETRY_AFTER, retryAfter);
             }
@@ -101,12 +99,15 @@ class ApiErrors {
         return switch (f.kind()) {
             case CAPACITY -> new Answer(problem(HttpStatus.TOO_MANY_REQUESTS, detail, null, null), retryAfter(f), null);
             case SHUTDOWN -> new Answer(shuttingDown(detail), retryAfter(f), null);
-            case DEADLINE -> new Answer(failure("urn:arvdm:" + work.noun + "-timeout", work.name
-                    + " time limit exceeded", 504, detail), null, null);
-            case INFERENCE -> new Answer(failure("urn:arvdm:inference-error", work.failedTitle, 500, detail), null,
-                    null);
-            case CANCELLED -> new Answer(failure("urn:arvdm:cancelled", work.name + " cancelled", 499, detail), null,
-                    null);
+            case DEADLINE ->
+                new Answer(
+                        failure("urn:arvdm:" + work.noun + "-timeout", work.name + " time limit exceeded", 504, detail),
+                        null,
+                        null);
+            case INFERENCE ->
+                new Answer(failure("urn:arvdm:inference-error", work.failedTitle, 500, detail), null, null);
+            case CANCELLED ->
+                new Answer(failure("urn:arvdm:cancelled", work.name + " cancelled", 499, detail), null, null);
         };
     }
 
@@ -135,23 +136,41 @@ class ApiErrors {
     /** Maps any failure before the first response byte to its problem. */
     static Answer answer(Throwable e) {
         if (e instanceof ApiException a) {
-            return new Answer(problem(a.status(), a.getMessage(), a.field(), null), null,
+            return new Answer(
+                    problem(a.status(), a.getMessage(), a.field(), null),
+                    null,
                     a.status() == HttpStatus.UNAUTHORIZED ? ApiKeys.CHALLENGE : null);
         }
         if (e instanceof PlanException p) {
-            return new Answer(problem(p.unknown() ? HttpStatus.NOT_FOUND : HttpStatus.BAD_REQUEST, p.getMessage(),
-                    p.field(), p.rule()), null, null);
+            return new Answer(
+                    problem(
+                            p.unknown() ? HttpStatus.NOT_FOUND : HttpStatus.BAD_REQUEST,
+                            p.getMessage(),
+                            p.field(),
+                            p.rule()),
+                    null,
+                    null);
         }
         if (e instanceof SessionException s) {
-            return new Answer(session(s), s.retryAfter() == null ? null
-                    : Long.toString(Math.max(1, (s.retryAfter().toMillis() + 999) / 1000)), null);
+            return new Answer(
+                    session(s),
+                    s.retryAfter() == null
+                            ? null
+                            : Long.toString(Math.max(1, (s.retryAfter().toMillis() + 999) / 1000)),
+                    null);
         }
         if (e instanceof EngineFailure f) {
             return failure(f, Work.GENERATION);
         }
         if (e instanceof java.util.concurrent.RejectedExecutionException) {
-            return new Answer(problem(HttpStatus.TOO_MANY_REQUESTS, "too many requests are being decoded; retry"
-                    + " shortly", null, null), "1", null);
+            return new Answer(
+                    problem(
+                            HttpStatus.TOO_MANY_REQUESTS,
+                            "too many requests are being decoded; retry" + " shortly",
+                            null,
+                            null),
+                    "1",
+                    null);
         }
         if (e instanceof ServerWebInputException in) {
             return new Answer(input(in), null, null);
@@ -160,29 +179,57 @@ class ApiErrors {
             return new Answer(tooLarge(), null, null);
         }
         if (e instanceof UnsupportedMediaTypeStatusException) {
-            return new Answer(problem(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json",
-                    "Content-Type", null), null, null);
+            return new Answer(
+                    problem(
+                            HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+                            "Content-Type must be application/json",
+                            "Content-Type",
+                            null),
+                    null,
+                    null);
         }
         if (e instanceof NotAcceptableStatusException n) {
-            return new Answer(problem(HttpStatus.NOT_ACCEPTABLE, "Accept: this resource answers "
-                    + n.getSupportedMediaTypes(), "Accept", null), null, null);
+            return new Answer(
+                    problem(
+                            HttpStatus.NOT_ACCEPTABLE,
+                            "Accept: this resource answers " + n.getSupportedMediaTypes(),
+                            "Accept",
+                            null),
+                    null,
+                    null);
         }
         if (e instanceof MethodNotAllowedException m) {
-            return new Answer(problem(HttpStatus.METHOD_NOT_ALLOWED, "method " + m.getHttpMethod()
-                    + " is not allowed here; allowed: " + m.getSupportedMethods(), null, null), null, null);
+            return new Answer(
+                    problem(
+                            HttpStatus.METHOD_NOT_ALLOWED,
+                            "method " + m.getHttpMethod() + " is not allowed here; allowed: " + m.getSupportedMethods(),
+                            null,
+                            null),
+                    null,
+                    null);
         }
         if (e instanceof ResponseStatusException r) {
             HttpStatusCode code = r.getStatusCode();
             if (code.value() == HttpStatus.PAYLOAD_TOO_LARGE.value()) {
                 return new Answer(tooLarge(), null, null);
             }
-            String detail = code.value() == 404 ? "no such resource; the API is under /v1 (see /v3/api-docs)"
-                    : echo(r.getReason() == null ? HttpStatus.valueOf(code.value()).getReasonPhrase() : r.getReason());
+            String detail = code.value() == 404
+                    ? "no such resource; the API is under /v1 (see /v3/api-docs)"
+                    : echo(
+                            r.getReason() == null
+                                    ? HttpStatus.valueOf(code.value()).getReasonPhrase()
+                                    : r.getReason());
             return new Answer(problem(HttpStatus.valueOf(code.value()), detail, null, null), null, null);
         }
         log.error("unexpected failure before the response", e);
-        return new Answer(problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal error; the service log has the"
-                + " details", null, null), null, null);
+        return new Answer(
+                problem(
+                        HttpStatus.INTERNAL_SERVER_ERROR,
+                        "internal error; the service log has the" + " details",
+                        null,
+                        null),
+                null,
+                null);
     }
 
     /** A problem of its own type and title (engine failures, session refusals). */
@@ -206,7 +253,8 @@ class ApiErrors {
     /** A problem of the service's one shape; {@code field} and {@code rule} are left out when null. */
     static ProblemDetail problem(HttpStatus status, String detail, String field, String rule) {
         ProblemDetail p = ProblemDetail.forStatusAndDetail(status, detail);
-        p.setType(URI.create("urn:arvdm:" + status.name().toLowerCase(Locale.ROOT).replace('_', '-')));
+        p.setType(
+                URI.create("urn:arvdm:" + status.name().toLowerCase(Locale.ROOT).replace('_', '-')));
         if (field != null) {
             p.setProperty("field", field);
         }
@@ -248,35 +296,54 @@ class ApiErrors {
             return tooLarge();
         }
         if (cause == null) {
-            boolean missing = e.getCause() == null && e.getReason() != null && e.getReason().contains("body");
-            return problem(HttpStatus.BAD_REQUEST, "body: " + (missing ? "a JSON request body is required"
-                    : "not a valid request"), "body", null);
+            boolean missing = e.getCause() == null
+                    && e.getReason() != null
+                    && e.getReason().contains("body");
+            return problem(
+                    HttpStatus.BAD_REQUEST,
+                    "body: " + (missing ? "a JSON request body is required" : "not a valid request"),
+                    "body",
+                    null);
         }
         JacksonException j = (JacksonException) cause;
         String field = path(j.getPath());
         if (j instanceof PropertyBindingException u) {
             String known = known(u.getKnownPropertyIds());
-            return problem(HttpStatus.BAD_REQUEST, field + ": unknown field '" + echo(u.getPropertyName()) + "'"
-                    + (known.isEmpty() ? "" : "; the fields here are " + known), field, null);
+            return problem(
+                    HttpStatus.BAD_REQUEST,
+                    field + ": unknown field '" + echo(u.getPropertyName()) + "'"
+                            + (known.isEmpty() ? "" : "; the fields here are " + known),
+                    field,
+                    null);
         }
         if (j instanceof MismatchedInputException m && !(j instanceof StreamReadException)) {
             String expected = expected(m.getTargetType());
             String got = given(m.getCurrentToken());
-            return problem(HttpStatus.BAD_REQUEST, field + ": must be " + expected
-                    + (got == null ? "" : ", got " + got), field, null);
+            return problem(
+                    HttpStatus.BAD_REQUEST,
+                    field + ": must be " + expected + (got == null ? "" : ", got " + got),
+                    field,
+                    null);
         }
         if (j instanceof InputCoercionException c) {
-            return problem(HttpStatus.BAD_REQUEST, field + ": must be " + expected(c.getTargetType())
-                    + " within its range", field, null);
+            return problem(
+                    HttpStatus.BAD_REQUEST,
+                    field + ": must be " + expected(c.getTargetType()) + " within its range",
+                    field,
+                    null);
         }
         if (j instanceof StreamConstraintsException) {
             return problem(HttpStatus.BAD_REQUEST, "body: " + echo(j.getOriginalMessage()), "body", null);
         }
         // not JSON at all: the body is at fault, except for a repeated key, which has a place
         field = String.valueOf(j.getOriginalMessage()).startsWith("Duplicate") ? parserPath(j) : "body";
-        String where = j.getLocation() == null ? "" : " at line " + j.getLocation().getLineNr() + ", column "
-                + j.getLocation().getColumnNr();
-        String why = j.getOriginalMessage() == null ? "" : ": " + echo(j.getOriginalMessage().split("\n")[0]);
+        String where = j.getLocation() == null
+                ? ""
+                : " at line " + j.getLocation().getLineNr() + ", column "
+                        + j.getLocation().getColumnNr();
+        String why = j.getOriginalMessage() == null
+                ? ""
+                : ": " + echo(j.getOriginalMessage().split("\n")[0]);
         return problem(HttpStatus.BAD_REQUEST, field + ": not valid JSON" + where + why, field, null);
     }
 

@@ -6,7 +6,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-
 import org.arvdm.config.ArvdmProperties;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
@@ -31,10 +30,10 @@ import reactor.core.publisher.Mono;
 public class ApiKeys implements WebFilter {
     /** The exchange attribute holding the id of the key the request was made with. */
     public static final String OWNER_ATTRIBUTE = ApiKeys.class.getName() + ".owner";
+
     static final String CHALLENGE = "Bearer realm=\"arvdm\"";
 
-    private record Key(String id, byte[] digest) {
-    }
+    private record Key(String id, byte[] digest) {}
 
     private final List<Key> keys = new ArrayList<>();
 
@@ -55,18 +54,25 @@ public class ApiKeys implements WebFilter {
 
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
-        if (keys.isEmpty() || !exchange.getRequest().getPath().pathWithinApplication().value().startsWith("/v1/")) {
+        if (keys.isEmpty()
+                || !exchange.getRequest()
+                        .getPath()
+                        .pathWithinApplication()
+                        .value()
+                        .startsWith("/v1/")) {
             return chain.filter(exchange);
         }
         String header = exchange.getRequest().getHeaders().getFirst(HttpHeaders.AUTHORIZATION);
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return Mono.error(new ApiException(HttpStatus.UNAUTHORIZED, "Authorization",
+            return Mono.error(new ApiException(
+                    HttpStatus.UNAUTHORIZED,
+                    "Authorization",
                     "Authorization: an API key is required (Authorization: Bearer <key>)"));
         }
         String id = match(header.substring(7).strip());
         if (id == null) {
-            return Mono.error(new ApiException(HttpStatus.UNAUTHORIZED, "Authorization",
-                    "Authorization: the API key is not valid"));
+            return Mono.error(new ApiException(
+                    HttpStatus.UNAUTHORIZED, "Authorization", "Authorization: the API key is not valid"));
         }
         exchange.getAttributes().put(OWNER_ATTRIBUTE, id);
         return chain.filter(exchange);

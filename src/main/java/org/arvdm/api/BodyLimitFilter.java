@@ -27,7 +27,9 @@ class BodyLimitFilter implements WebFilter {
         if (length <= limit) {
             return chain.filter(exchange);
         }
-        return Mono.error(new ApiException(HttpStatus.PAYLOAD_TOO_LARGE, "body", "body: " + length
-                + " bytes, the limit is " + limit + " (arvdm.limits.max-body-bytes)"));
+        return Mono.error(new ApiException(
+                HttpStatus.PAYLOAD_TOO_LARGE,
+                "body",
+                "body: " + length + " bytes, the limit is " + limit + " (arvdm.limits.max-body-bytes)"));
     }
 }

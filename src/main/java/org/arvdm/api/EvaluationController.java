@@ -1,14 +1,13 @@
 package org.arvdm.api;
 
-import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.arvdm.config.ArvdmProperties;
 import org.arvdm.diagnostics.Evaluation;
 import org.arvdm.diagnostics.EvaluationEvent;
@@ -19,8 +18,8 @@ import org.arvdm.diagnostics.EvaluationSet;
 import org.arvdm.diagnostics.EvaluationSets;
 import org.arvdm.diagnostics.Evaluator;
 import org.arvdm.diagnostics.Scoring;
-import org.arvdm.model.LoadedModel;
 import org.arvdm.manifest.ModelManifest;
+import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelRegistry;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -33,10 +32,12 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 @RestController
-@Tag(name = "evaluations", description = "Error accumulation and memory retrieval of a model, measured on"
-        + " ground-truth trajectories")
+@Tag(
+        name = "evaluations",
+        description = "Error accumulation and memory retrieval of a model, measured on" + " ground-truth trajectories")
 class EvaluationController {
-    private static final ServerSentEvent<Object> END = ServerSentEvent.builder().comment("end").build();
+    private static final ServerSentEvent<Object> END =
+            ServerSentEvent.builder().comment("end").build();
 
     static final String SUMMARY = "Evaluate a model on ground-truth trajectories: error accumulation and memory"
             + " retrieval, streamed as server-sent events or answered once as JSON";
@@ -59,8 +60,13 @@ class EvaluationController {
     private final Duration keepAlive;
     private final RequestDecoding decoding;
 
-    EvaluationController(ModelRegistry registry, EvaluationSets sets, EvaluationService service,
-                         EvaluationPlanner planner, ArvdmProperties props, RequestDecoding decoding) {
+    EvaluationController(
+            ModelRegistry registry,
+            EvaluationSets sets,
+            EvaluationService service,
+            EvaluationPlanner planner,
+            ArvdmProperties props,
+            RequestDecoding decoding) {
         this.decoding = decoding;
         this.registry = registry;
         this.sets = sets;
@@ -73,88 +79,147 @@ class EvaluationController {
      * A bundled set as listed: its world, shape, actions, how many revisits fall in each bucket and
      * (controllability sets) how many states it probes.
      */
-    record SetInfo(String name, String kind, String world, String description, ModelManifest.Frame frame,
-                   List<String> actions, int contextFrames, int trajectories, int[] lengths,
-                   Map<String, Integer> revisits, int states) {
+    record SetInfo(
+            String name,
+            String kind,
+            String world,
+            String description,
+            ModelManifest.Frame frame,
+            List<String> actions,
+            int contextFrames,
+            int trajectories,
+            int[] lengths,
+            Map<String, Integer> revisits,
+            int states) {
         static SetInfo of(EvaluationSet s) {
             int[] counts = s.revisitsPerBucket();
             Map<String, Integer> revisits = new LinkedHashMap<>();
             for (int b = 0; b < counts.length; b++) {
                 revisits.put(Scoring.BUCKETS.get(b).label(), counts[b]);
             }
-            int[] lengths = s.trajectories().stream().mapToInt(EvaluationSet.Trajectory::length).toArray();
-            return new SetInfo(s.name(), s.kind(), s.world(), s.description(), s.frame(), s.actionNames(),
-                    s.contextFrames(), lengths.length, lengths, revisits, s.states().size());
+            int[] lengths = s.trajectories().stream()
+                    .mapToInt(EvaluationSet.Trajectory::length)
+                    .toArray();
+            return new SetInfo(
+                    s.name(),
+                    s.kind(),
+                    s.world(),
+                    s.description(),
+                    s.frame(),
+                    s.actionNames(),
+                    s.contextFrames(),
+                    lengths.length,
+                    lengths,
+                    revisits,
+                    s.states().size());
         }
     }
 
-    record SetList(String dir, List<SetInfo> sets, Map<String, String> failed) {
-    }
+    record SetList(String dir, List<SetInfo> sets, Map<String, String> failed) {}
 
     /** Payload of the {@code started} event. */
-    record Started(String id, String model, String set, long seed, int trajectories, int contextFrames, int frames,
-                   double dataRange, double retrievalThreshold, ApiModels.ScheduleInfo schedule,
-                   Evaluation.MemoryUsed memory) {
+    record Started(
+            String id,
+            String model,
+            String set,
+            long seed,
+            int trajectories,
+            int contextFrames,
+            int frames,
+            double dataRange,
+            double retrievalThreshold,
+            ApiModels.ScheduleInfo schedule,
+            Evaluation.MemoryUsed memory) {
         static Started of(String id, Evaluation e) {
-            return new Started(id, e.model(), e.set(), e.seed(), e.trajectories().size(), e.contextFrames(),
-                    e.frames(), Scoring.DATA_RANGE, e.retrievalThreshold(), ApiModels.ScheduleInfo.of(e.schedule()),
+            return new Started(
+                    id,
+                    e.model(),
+                    e.set(),
+                    e.seed(),
+                    e.trajectories().size(),
+                    e.contextFrames(),
+                    e.frames(),
+                    Scoring.DATA_RANGE,
+                    e.retrievalThreshold(),
+                    ApiModels.ScheduleInfo.of(e.schedule()),
                     e.memoryUsed());
         }
     }
 
     /** Payload of a {@code progress} event: one trajectory done, and the running numbers so far. */
-    record Progress(int trajectory, int of, EvaluationReport.TrajectoryResult result, Scoring.Scores scores,
-                    Scoring.Scores baseline) {
+    record Progress(
+            int trajectory,
+            int of,
+            EvaluationReport.TrajectoryResult result,
+            Scoring.Scores scores,
+            Scoring.Scores baseline) {
         static Progress of(Evaluator.Progress p) {
             return new Progress(p.index(), p.total(), p.result(), p.scores(), p.baseline());
         }
     }
 
     @GetMapping("/v1/evaluation-sets")
-    @Operation(operationId = "listEvaluationSets", summary = "List the bundled evaluation sets: shape, actions,"
-            + " context frames, trajectory lengths and revisits per bucket")
+    @Operation(
+            operationId = "listEvaluationSets",
+            summary = "List the bundled evaluation sets: shape, actions,"
+                    + " context frames, trajectory lengths and revisits per bucket")
     SetList listSets() {
-        return new SetList(sets.dir().toString(), sets.all().stream().map(SetInfo::of).toList(), sets.failures());
+        return new SetList(
+                sets.dir().toString(), sets.all().stream().map(SetInfo::of).toList(), sets.failures());
     }
 
-    @PostMapping(path = "/v1/evaluations", consumes = MediaType.APPLICATION_JSON_VALUE,
+    @PostMapping(
+            path = "/v1/evaluations",
+            consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     @Operation(operationId = "evaluate", summary = SUMMARY, description = DESCRIPTION)
     @ApiResponse(responseCode = "200", description = "The event stream")
-    @ApiResponse(responseCode = "400", description = "A field breaks a rule; the problem names it", content =
-            @Content(mediaType = "application/problem+json"))
-    @ApiResponse(responseCode = "404", description = "Unknown model or set", content = @Content(
-            mediaType = "application/problem+json"))
-    @ApiResponse(responseCode = "429", description = "No evaluation place free; see Retry-After", content =
-            @Content(mediaType = "application/problem+json"))
+    @ApiResponse(
+            responseCode = "400",
+            description = "A field breaks a rule; the problem names it",
+            content = @Content(mediaType = "application/problem+json"))
+    @ApiResponse(
+            responseCode = "404",
+            description = "Unknown model or set",
+            content = @Content(mediaType = "application/problem+json"))
+    @ApiResponse(
+            responseCode = "429",
+            description = "No evaluation place free; see Retry-After",
+            content = @Content(mediaType = "application/problem+json"))
     Flux<ServerSentEvent<Object>> stream(@RequestBody EvaluationRequest request) {
         Flux<EvaluationEvent> events = accept(request);
-        Flux<ServerSentEvent<Object>> sse = events.map(EvaluationController::toSse).concatWithValues(END);
+        Flux<ServerSentEvent<Object>> sse =
+                events.map(EvaluationController::toSse).concatWithValues(END);
         Flux<ServerSentEvent<Object>> ticks = Flux.interval(keepAlive, keepAlive)
                 .map(i -> ServerSentEvent.builder().comment("keep-alive").build());
         return Flux.merge(sse, ticks).takeWhile(e -> e != END);
     }
 
-    @PostMapping(path = "/v1/evaluations", consumes = MediaType.APPLICATION_JSON_VALUE,
+    @PostMapping(
+            path = "/v1/evaluations",
+            consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
     @Operation(operationId = "evaluate", summary = SUMMARY, description = DESCRIPTION)
     Mono<ResponseEntity<Object>> once(@RequestBody EvaluationRequest request) {
-        return accept(request).filter(e -> e instanceof EvaluationEvent.Reported || e instanceof EvaluationEvent.Failed)
+        return accept(request)
+                .filter(e -> e instanceof EvaluationEvent.Reported || e instanceof EvaluationEvent.Failed)
                 .next()
                 .map(e -> e instanceof EvaluationEvent.Failed f
-                        ? ApiErrors.failure(f.failure(), ApiErrors.Work.EVALUATION).response()
+                        ? ApiErrors.failure(f.failure(), ApiErrors.Work.EVALUATION)
+                                .response()
                         : ResponseEntity.ok(payload(e)));
     }
 
     /** Plans on the decoding pool (uploaded trajectories are images), then admits on subscription. */
     private Flux<EvaluationEvent> accept(EvaluationRequest request) {
         return decoding.run(() -> {
-            if (request == null) {
-                throw ApiException.badRequest("body", "a JSON evaluation request is required");
-            }
-            LoadedModel model = RequestedModel.resolve(registry, request.model());
-            return planner.plan(request(request, model.manifest()), model);
-        }).flatMapMany(service::evaluate);
+                    if (request == null) {
+                        throw ApiException.badRequest("body", "a JSON evaluation request is required");
+                    }
+                    LoadedModel model = RequestedModel.resolve(registry, request.model());
+                    return planner.plan(request(request, model.manifest()), model);
+                })
+                .flatMapMany(service::evaluate);
     }
 
     /** The planner's typed overrides; uploaded images stay encoded until the planner asks for them. */
@@ -164,13 +229,28 @@ class EvaluationController {
             uploads = new java.util.ArrayList<>();
             for (int i = 0; i < r.trajectories().size(); i++) {
                 EvaluationRequest.Trajectory t = r.trajectories().get(i);
-                uploads.add(t == null ? null : new EvaluationPlanner.Upload(t.id(), t.frames() == null ? null
-                        : GenerationRequests.context(t.frames(), m.frame(), "trajectories[" + i + "].frames"),
-                        t.actions(), t.sinceSeen()));
+                uploads.add(
+                        t == null
+                                ? null
+                                : new EvaluationPlanner.Upload(
+                                        t.id(),
+                                        t.frames() == null
+                                                ? null
+                                                : GenerationRequests.context(
+                                                        t.frames(), m.frame(), "trajectories[" + i + "].frames"),
+                                        t.actions(),
+                                        t.sinceSeen()));
             }
         }
-        return new EvaluationPlanner.Request(r.set(), uploads, r.contextFrames(), r.frames(), r.maxTrajectories(),
-                GenerationRequests.schedule(r.schedule()), GenerationRequests.memoryFrames(r.memory()), r.seed(),
+        return new EvaluationPlanner.Request(
+                r.set(),
+                uploads,
+                r.contextFrames(),
+                r.frames(),
+                r.maxTrajectories(),
+                GenerationRequests.schedule(r.schedule()),
+                GenerationRequests.memoryFrames(r.memory()),
+                r.seed(),
                 r.retrievalThreshold());
     }
 
@@ -184,7 +264,8 @@ class EvaluationController {
         if (e instanceof EvaluationEvent.Reported r) {
             return r.report();
         }
-        return ApiErrors.failure(((EvaluationEvent.Failed) e).failure(), ApiErrors.Work.EVALUATION).problem();
+        return ApiErrors.failure(((EvaluationEvent.Failed) e).failure(), ApiErrors.Work.EVALUATION)
+                .problem();
     }
 
     private static String eventName(EvaluationEvent e) {

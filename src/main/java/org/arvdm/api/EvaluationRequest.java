@@ -1,8 +1,7 @@
 package org.arvdm.api;
 
-import java.util.List;
-
 import io.swagger.v3.oas.annotations.media.Schema;
+import java.util.List;
 
 /**
  * Body of {@code POST /v1/evaluations}: a model, a bundled set by name or uploaded
@@ -42,6 +41,5 @@ public record EvaluationRequest(
      * @param sinceSeen optional, N values: -1 where frame i is not a revisit, else the frames since its view
      *                  was last seen (the retrieval buckets need it)
      */
-    public record Trajectory(String id, List<String> frames, List<String> actions, List<Integer> sinceSeen) {
-    }
+    public record Trajectory(String id, List<String> frames, List<String> actions, List<Integer> sinceSeen) {}
 }

@@ -1,21 +1,20 @@
 package org.arvdm.api;
 
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
-import org.arvdm.image.ImageCodec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.arvdm.config.ArvdmProperties;
 import org.arvdm.generation.GenerationEvent;
 import org.arvdm.generation.GenerationPlanner;
 import org.arvdm.generation.GenerationService;
-import org.arvdm.model.LoadedModel;
+import org.arvdm.image.ImageCodec;
 import org.arvdm.manifest.ModelManifest;
+import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelRegistry;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -30,7 +29,8 @@ import reactor.core.publisher.Mono;
 @Tag(name = "generations", description = "Auto-regressive video generation, streamed frame by frame")
 class GenerationController {
     /** Marks the end of the event stream so the keep-alive ticker stops with it. */
-    private static final ServerSentEvent<Object> END = ServerSentEvent.builder().comment("end").build();
+    private static final ServerSentEvent<Object> END =
+            ServerSentEvent.builder().comment("end").build();
 
     static final String SUMMARY = "Generate frames: streamed as server-sent events, or answered once as JSON";
     static final String DESCRIPTION = "With Accept: text/event-stream the frames stream as they are denoised:"
@@ -47,8 +47,12 @@ class GenerationController {
     private final Duration keepAlive;
     private final RequestDecoding decoding;
 
-    GenerationController(ModelRegistry registry, GenerationService service, GenerationPlanner planner,
-                         ArvdmProperties props, RequestDecoding decoding) {
+    GenerationController(
+            ModelRegistry registry,
+            GenerationService service,
+            GenerationPlanner planner,
+            ArvdmProperties props,
+            RequestDecoding decoding) {
         this.decoding = decoding;
         this.registry = registry;
         this.service = service;
@@ -57,24 +61,37 @@ class GenerationController {
     }
 
     /** A request checked: its events, which take an admission place when subscribed. */
-    private record Accepted(LoadedModel model, GenerationRequests.Planned planned, Flux<GenerationEvent> events) {
-    }
+    private record Accepted(LoadedModel model, GenerationRequests.Planned planned, Flux<GenerationEvent> events) {}
 
-    @PostMapping(path = "/v1/generations", consumes = MediaType.APPLICATION_JSON_VALUE,
+    @PostMapping(
+            path = "/v1/generations",
+            consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     @Operation(summary = SUMMARY, description = DESCRIPTION)
     @ApiResponse(responseCode = "200", description = "The event stream")
-    @ApiResponse(responseCode = "400", description = "A field breaks a rule; the problem names it",
-            content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation =
-                    org.springframework.http.ProblemDetail.class)))
-    @ApiResponse(responseCode = "404", description = "Unknown model", content = @Content(
-            mediaType = "application/problem+json"))
-    @ApiResponse(responseCode = "413", description = "Body over arvdm.limits.max-body-bytes", content = @Content(
-            mediaType = "application/problem+json"))
-    @ApiResponse(responseCode = "429", description = "No generation place free; see Retry-After", content =
-            @Content(mediaType = "application/problem+json"))
-    @ApiResponse(responseCode = "503", description = "Models still loading, or shutting down", content = @Content(
-            mediaType = "application/problem+json"))
+    @ApiResponse(
+            responseCode = "400",
+            description = "A field breaks a rule; the problem names it",
+            content =
+                    @Content(
+                            mediaType = "application/problem+json",
+                            schema = @Schema(implementation = org.springframework.http.ProblemDetail.class)))
+    @ApiResponse(
+            responseCode = "404",
+            description = "Unknown model",
+            content = @Content(mediaType = "application/problem+json"))
+    @ApiResponse(
+            responseCode = "413",
+            description = "Body over arvdm.limits.max-body-bytes",
+            content = @Content(mediaType = "application/problem+json"))
+    @ApiResponse(
+            responseCode = "429",
+            description = "No generation place free; see Retry-After",
+            content = @Content(mediaType = "application/problem+json"))
+    @ApiResponse(
+            responseCode = "503",
+            description = "Models still loading, or shutting down",
+            content = @Content(mediaType = "application/problem+json"))
     Flux<ServerSentEvent<Object>> stream(@RequestBody GenerationRequest request) {
         return plan(request).flatMapMany(p -> {
             Accepted a = accept(p);
@@ -85,7 +102,9 @@ class GenerationController {
         });
     }
 
-    @PostMapping(path = "/v1/generations", consumes = MediaType.APPLICATION_JSON_VALUE,
+    @PostMapping(
+            path = "/v1/generations",
+            consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
     @Operation(summary = SUMMARY, description = DESCRIPTION)
     Mono<ResponseEntity<Object>> once(@RequestBody GenerationRequest request) {
@@ -115,8 +134,7 @@ class GenerationController {
     }
 
     /** A request checked and planned, not yet admitted. */
-    private record Checked(LoadedModel model, GenerationRequests.Planned planned) {
-    }
+    private record Checked(LoadedModel model, GenerationRequests.Planned planned) {}
 
     /** Resolves the model, decodes the context and plans, on the decoding pool (never the event loop). */
     private Mono<Checked> plan(GenerationRequest request) {
@@ -135,7 +153,10 @@ class GenerationController {
         GenerationRequests.Planned planned = c.planned();
         ModelManifest.Frame shape = model.manifest().frame();
         int previewScale = Math.max(1, Math.max(shape.height(), shape.width()) / 32);
-        Flux<GenerationEvent> events = service.generate(model.id(), planned.plan(), planned.planned().actions(),
+        Flux<GenerationEvent> events = service.generate(
+                model.id(),
+                planned.plan(),
+                planned.planned().actions(),
                 planned.deterministic() ? model.unbatched() : model.gateway(),
                 f -> ImageCodec.encode(f, shape, planned.format(), planned.quality(), 1),
                 f -> ImageCodec.encode(f, shape, "png", 0, previewScale));
@@ -148,21 +169,35 @@ class GenerationController {
             return new ApiModels.Queued(q.position());
         }
         if (e instanceof GenerationEvent.Started s) {
-            return ApiModels.Started.of(s.id(), m, s.seed(), a.planned().plan().frames(),
-                    a.planned().plan().schedule(), a.planned().plan().memory());
+            return ApiModels.Started.of(
+                    s.id(),
+                    m,
+                    s.seed(),
+                    a.planned().plan().frames(),
+                    a.planned().plan().schedule(),
+                    a.planned().plan().memory());
         }
         if (e instanceof GenerationEvent.Frame f) {
-            return new ApiModels.Frame(f.index(), f.image(), a.planned().planned().actionEcho().get(f.index()),
-                    ApiModels.round(f.elapsedMs()), f.arStep());
+            return new ApiModels.Frame(
+                    f.index(),
+                    f.image(),
+                    a.planned().planned().actionEcho().get(f.index()),
+                    ApiModels.round(f.elapsedMs()),
+                    f.arStep());
         }
         if (e instanceof GenerationEvent.Preview p) {
-            return new ApiModels.Preview(p.arStep(), p.iteration(), p.frames().stream()
-                    .map(i -> new ApiModels.PreviewFrame(i.index(), i.level(), i.image())).toList());
+            return new ApiModels.Preview(
+                    p.arStep(),
+                    p.iteration(),
+                    p.frames().stream()
+                            .map(i -> new ApiModels.PreviewFrame(i.index(), i.level(), i.image()))
+                            .toList());
         }
         if (e instanceof GenerationEvent.Done d) {
             return ApiModels.Done.of(d.stats());
         }
-        return ApiErrors.failure(((GenerationEvent.Failed) e).failure(), ApiErrors.Work.GENERATION).problem();
+        return ApiErrors.failure(((GenerationEvent.Failed) e).failure(), ApiErrors.Work.GENERATION)
+                .problem();
     }
 
     private static String eventName(GenerationEvent e) {
@@ -182,7 +217,8 @@ class GenerationController {
     }
 
     private static ServerSentEvent<Object> toSse(GenerationEvent e, Accepted a) {
-        ServerSentEvent.Builder<Object> b = ServerSentEvent.builder(payload(e, a)).event(eventName(e));
+        ServerSentEvent.Builder<Object> b =
+                ServerSentEvent.builder(payload(e, a)).event(eventName(e));
         if (e instanceof GenerationEvent.Frame f) {
             b.id(Integer.toString(f.index()));
         }

@@ -1,8 +1,7 @@
 package org.arvdm.api;
 
-import java.util.List;
-
 import io.swagger.v3.oas.annotations.media.Schema;
+import java.util.List;
 
 /**
  * Body of {@code POST /v1/generations}. Every field but the context may be left out.
@@ -23,35 +22,46 @@ import io.swagger.v3.oas.annotations.media.Schema;
 public record GenerationRequest(
         @Schema(example = "maze-prepend-16") String model,
         Context context,
-        @Schema(description = "One action per frame to generate: a name or a float array",
-                example = "[\"forward\", \"forward\", \"left\"]") List<Object> actions,
-        @Schema(description = "Frame count when actions are left out") Integer frames,
+
+        @Schema(
+                description = "One action per frame to generate: a name or a float array",
+                example = "[\"forward\", \"forward\", \"left\"]")
+        List<Object> actions,
+
+        @Schema(description = "Frame count when actions are left out")
+        Integer frames,
+
         Schedule schedule,
         Memory memory,
         Long seed,
         Output output,
         Boolean previews,
-        @Schema(description = "Run this generation's network calls unbatched, so the same seed gives"
-                + " byte-identical frames whatever the load (default false: batched with other generations,"
-                + " identical bytes only when it runs alone)", defaultValue = "false") Boolean deterministic) {
+
+        @Schema(
+                description = "Run this generation's network calls unbatched, so the same seed gives"
+                        + " byte-identical frames whatever the load (default false: batched with other generations,"
+                        + " identical bytes only when it runs alone)",
+                defaultValue = "false")
+        Boolean deterministic) {
 
     /**
      * @param frames  base64 PNG or JPEG images of the model's size, oldest first (data: URLs accepted)
      * @param actions optional: c−1 actions (between the frames) or c (the first leading to frame 0)
      */
-    public record Context(List<String> frames, List<Object> actions) {
-    }
+    public record Context(List<String> frames, List<Object> actions) {}
 
     /** Overrides of the model's default schedule (docs/meta-arvdm.md). */
-    public record Schedule(Integer stride, List<Integer> inputLevels, List<Integer> outputLevels, Integer arSteps,
-                           Integer initSteps, Double eta) {
-    }
+    public record Schedule(
+            Integer stride,
+            List<Integer> inputLevels,
+            List<Integer> outputLevels,
+            Integer arSteps,
+            Integer initSteps,
+            Double eta) {}
 
     /** @param frames history frames the memory module hands the network (w_m); at most the model's */
-    public record Memory(Integer frames) {
-    }
+    public record Memory(Integer frames) {}
 
     /** @param format png (default) or jpeg; @param quality JPEG quality 1..100 (default 90) */
-    public record Output(String format, Integer quality) {
-    }
+    public record Output(String format, Integer quality) {}
 }

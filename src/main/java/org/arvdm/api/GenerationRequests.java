@@ -2,10 +2,9 @@ package org.arvdm.api;
 
 import java.util.List;
 import java.util.Locale;
-
-import org.arvdm.image.ImageCodec;
 import org.arvdm.generation.GenerationPlan;
 import org.arvdm.generation.GenerationPlanner;
+import org.arvdm.image.ImageCodec;
 import org.arvdm.manifest.ModelManifest;
 
 /**
@@ -14,12 +13,10 @@ import org.arvdm.manifest.ModelManifest;
  * output format) is checked here. Planning itself, with every default, is the engine's.
  */
 final class GenerationRequests {
-    private GenerationRequests() {
-    }
+    private GenerationRequests() {}
 
     /** How frames go on the wire: png or jpeg, and the JPEG quality. */
-    record Output(String format, int quality) {
-    }
+    record Output(String format, int quality) {}
 
     /** A planned generation with how its frames go on the wire. */
     record Planned(GenerationPlanner.Planned planned, Output output, boolean deterministic) {
@@ -52,8 +49,8 @@ final class GenerationRequests {
                     format = "jpeg";
                 }
                 if (!format.equals("png") && !format.equals("jpeg")) {
-                    throw ApiException.badRequest("output.format", "must be png or jpeg, got '"
-                            + ApiErrors.echo(output.format()) + "'");
+                    throw ApiException.badRequest(
+                            "output.format", "must be png or jpeg, got '" + ApiErrors.echo(output.format()) + "'");
                 }
             }
             if (output.quality() != null) {
@@ -68,9 +65,15 @@ final class GenerationRequests {
 
     static GenerationPlanner.Request request(GenerationRequest r, ModelManifest m) {
         GenerationRequest.Context ctx = r.context();
-        return new GenerationPlanner.Request(context(ctx == null ? null : ctx.frames(), m.frame(), "context.frames"),
-                ctx == null ? null : ctx.actions(), r.actions(), r.frames(), schedule(r.schedule()),
-                memoryFrames(r.memory()), r.seed(), Boolean.TRUE.equals(r.previews()));
+        return new GenerationPlanner.Request(
+                context(ctx == null ? null : ctx.frames(), m.frame(), "context.frames"),
+                ctx == null ? null : ctx.actions(),
+                r.actions(),
+                r.frames(),
+                schedule(r.schedule()),
+                memoryFrames(r.memory()),
+                r.seed(),
+                Boolean.TRUE.equals(r.previews()));
     }
 
     /** Base64 images that the planner decodes one by one, each refusal naming {@code field[i]}. */
@@ -90,8 +93,10 @@ final class GenerationRequests {
     }
 
     static GenerationPlanner.Schedule schedule(GenerationRequest.Schedule s) {
-        return s == null ? GenerationPlanner.Schedule.DEFAULT : new GenerationPlanner.Schedule(s.stride(),
-                s.inputLevels(), s.outputLevels(), s.arSteps(), s.initSteps(), s.eta());
+        return s == null
+                ? GenerationPlanner.Schedule.DEFAULT
+                : new GenerationPlanner.Schedule(
+                        s.stride(), s.inputLevels(), s.outputLevels(), s.arSteps(), s.initSteps(), s.eta());
     }
 
     static Integer memoryFrames(GenerationRequest.Memory m) {

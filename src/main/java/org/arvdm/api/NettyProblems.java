@@ -35,7 +35,8 @@ class NettyProblems implements NettyServerCustomizer {
     @Override
     public HttpServer apply(HttpServer server) {
         return server.doOnChannelInit((observer, channel, remote) -> {
-            if (channel.pipeline().get(NettyPipeline.HttpCodec) != null && channel.pipeline().get(HANDLER) == null) {
+            if (channel.pipeline().get(NettyPipeline.HttpCodec) != null
+                    && channel.pipeline().get(HANDLER) == null) {
                 channel.pipeline().addAfter(NettyPipeline.HttpCodec, HANDLER, new Handler(json));
             }
         });
@@ -44,15 +45,29 @@ class NettyProblems implements NettyServerCustomizer {
     /** The problem for a request Netty could not decode: what went wrong, by the status Reactor Netty chose. */
     static ApiErrors.Answer problem(int status) {
         if (status == HttpStatus.URI_TOO_LONG.value()) {
-            return new ApiErrors.Answer(ApiErrors.problem(HttpStatus.URI_TOO_LONG,
-                    "uri: the request line is longer than the server accepts", "uri", null), null, null);
+            return new ApiErrors.Answer(
+                    ApiErrors.problem(
+                            HttpStatus.URI_TOO_LONG,
+                            "uri: the request line is longer than the server accepts",
+                            "uri",
+                            null),
+                    null,
+                    null);
         }
         if (status == HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE.value()) {
-            return new ApiErrors.Answer(ApiErrors.problem(HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
-                    "headers: the request headers are larger than the server accepts", "headers", null), null, null);
+            return new ApiErrors.Answer(
+                    ApiErrors.problem(
+                            HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                            "headers: the request headers are larger than the server accepts",
+                            "headers",
+                            null),
+                    null,
+                    null);
         }
-        return new ApiErrors.Answer(ApiErrors.problem(HttpStatus.BAD_REQUEST,
-                "request: not a valid HTTP/1.1 request", "request", null), null, null);
+        return new ApiErrors.Answer(
+                ApiErrors.problem(HttpStatus.BAD_REQUEST, "request: not a valid HTTP/1.1 request", "request", null),
+                null,
+                null);
     }
 
     static final class Handler extends ChannelDuplexHandler {
@@ -76,11 +91,17 @@ class NettyProblems implements NettyServerCustomizer {
             if (failed && msg instanceof FullHttpResponse r && !r.content().isReadable()) {
                 failed = false;
                 int status = r.status().code();
-                byte[] body = json.writeValueAsBytes(ApiErrors.body(problem(status).problem()));
+                byte[] body =
+                        json.writeValueAsBytes(ApiErrors.body(problem(status).problem()));
                 ByteBuf content = ctx.alloc().buffer(body.length).writeBytes(body);
-                FullHttpResponse answer = new DefaultFullHttpResponse(r.protocolVersion(), r.status(), content,
-                        r.headers().copy(), r.trailingHeaders().copy());
-                answer.headers().set(HttpHeaderNames.CONTENT_TYPE, MediaType.APPLICATION_PROBLEM_JSON_VALUE)
+                FullHttpResponse answer = new DefaultFullHttpResponse(
+                        r.protocolVersion(),
+                        r.status(),
+                        content,
+                        r.headers().copy(),
+                        r.trailingHeaders().copy());
+                answer.headers()
+                        .set(HttpHeaderNames.CONTENT_TYPE, MediaType.APPLICATION_PROBLEM_JSON_VALUE)
                         .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
                         .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
                 r.release();

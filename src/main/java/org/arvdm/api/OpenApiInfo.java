@@ -22,13 +22,19 @@ import org.springframework.context.annotation.Configuration;
  */
 @Configuration(proxyBeanMethods = false)
 @OpenAPIDefinition(
-        info = @Info(title = "ARVDM serving API", version = "v1",
-                description = "Auto-regressive video diffusion (Meta-ARVDM) generation, streamed frame by frame"
-                        + " over server-sent events.",
-                license = @License(name = "Apache-2.0", identifier = "Apache-2.0")),
+        info =
+                @Info(
+                        title = "ARVDM serving API",
+                        version = "v1",
+                        description = "Auto-regressive video diffusion (Meta-ARVDM) generation, streamed frame by frame"
+                                + " over server-sent events.",
+                        license = @License(name = "Apache-2.0", identifier = "Apache-2.0")),
         servers = @Server(url = "/", description = "this service"),
         security = @SecurityRequirement(name = OpenApiInfo.API_KEY))
-@SecurityScheme(name = OpenApiInfo.API_KEY, type = SecuritySchemeType.HTTP, scheme = "bearer",
+@SecurityScheme(
+        name = OpenApiInfo.API_KEY,
+        type = SecuritySchemeType.HTTP,
+        scheme = "bearer",
         description = "An API key as a bearer token (Authorization: Bearer <secret>). Required on /v1/ when the"
                 + " service has arvdm.security.api-keys configured (the Kubernetes overlays do); off by default.")
 class OpenApiInfo {
@@ -47,27 +53,34 @@ class OpenApiInfo {
         return api -> {
             Schema<Object> problem = typed("object")
                     .description("A problem detail (RFC 9457): every error the service or its HTTP stack answers")
-                    .addProperty("type", typed("string").format("uri")
-                            .description("urn:arvdm:<kind>, e.g. urn:arvdm:bad-request"))
+                    .addProperty(
+                            "type",
+                            typed("string").format("uri").description("urn:arvdm:<kind>, e.g. urn:arvdm:bad-request"))
                     .addProperty("title", typed("string"))
                     .addProperty("status", typed("integer").format("int32"))
                     .addProperty("detail", typed("string"))
-                    .addProperty("instance", typed("string").format("uri-reference")
-                            .description("The request path"))
-                    .addProperty("field", typed("string")
-                            .description("JSON path of the fault: schedule.inputLevels[2], context.frames[1], body"))
-                    .addProperty("rule", typed("string")
-                            .description("The schedule rule broken, for schedule faults"));
+                    .addProperty(
+                            "instance", typed("string").format("uri-reference").description("The request path"))
+                    .addProperty(
+                            "field",
+                            typed("string")
+                                    .description(
+                                            "JSON path of the fault: schedule.inputLevels[2], context.frames[1], body"))
+                    .addProperty("rule", typed("string").description("The schedule rule broken, for schedule faults"));
             problem.setRequired(java.util.List.of("type", "title", "status"));
             api.getComponents().addSchemas(PROBLEM, problem);
-            api.getPaths().values().forEach(item -> item.readOperations().forEach(op ->
-                    op.getResponses().values().forEach(r -> {
-                        MediaType media = r.getContent() == null ? null
-                                : r.getContent().get(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-                        if (media != null && media.getSchema() == null) {
-                            media.setSchema(new Schema<>().$ref("#/components/schemas/" + PROBLEM));
-                        }
-                    })));
+            api.getPaths()
+                    .values()
+                    .forEach(item -> item.readOperations()
+                            .forEach(op -> op.getResponses().values().forEach(r -> {
+                                MediaType media = r.getContent() == null
+                                        ? null
+                                        : r.getContent()
+                                                .get(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON_VALUE);
+                                if (media != null && media.getSchema() == null) {
+                                    media.setSchema(new Schema<>().$ref("#/components/schemas/" + PROBLEM));
+                                }
+                            })));
         };
     }
 
@@ -95,8 +108,8 @@ class OpenApiInfo {
             // a schema of its own: springdoc shares one event-stream schema object among the operations
             MediaType sse = content.get(org.springframework.http.MediaType.TEXT_EVENT_STREAM_VALUE);
             Schema<Object> stream = typed("array");
-            stream.setDescription("The events in order; each event's data is one of these, by event name as in"
-                    + " x-events");
+            stream.setDescription(
+                    "The events in order; each event's data is one of these, by event name as in" + " x-events");
             Schema<Object> data = new Schema<>();
             data.setAnyOf(new java.util.ArrayList<>(events.values()));
             stream.setItems(data);
@@ -109,9 +122,10 @@ class OpenApiInfo {
 
     /** A reference to the schema of {@code type}, added (with the schemas it uses) to the components. */
     private static Schema<?> component(io.swagger.v3.oas.models.OpenAPI api, Class<?> type) {
-        io.swagger.v3.core.converter.ResolvedSchema resolved = io.swagger.v3.core.converter.ModelConverters
-                .getInstance(true).readAllAsResolvedSchema(type);
-        resolved.referencedSchemas.forEach((name, schema) -> api.getComponents().getSchemas().putIfAbsent(name, schema));
+        io.swagger.v3.core.converter.ResolvedSchema resolved =
+                io.swagger.v3.core.converter.ModelConverters.getInstance(true).readAllAsResolvedSchema(type);
+        resolved.referencedSchemas.forEach(
+                (name, schema) -> api.getComponents().getSchemas().putIfAbsent(name, schema));
         String name = resolved.schema.getName() != null ? resolved.schema.getName() : type.getSimpleName();
         api.getComponents().getSchemas().putIfAbsent(name, resolved.schema);
         return new Schema<>().$ref("#/components/schemas/" + name);
@@ -126,13 +140,24 @@ class OpenApiInfo {
     /** Every operation can be refused for a missing or wrong key: 401 problem+json with WWW-Authenticate. */
     @Bean
     OpenApiCustomizer unauthorizedResponses() {
-        return api -> api.getPaths().values().forEach(item -> item.readOperations().forEach(op -> {
-            if (!op.getResponses().containsKey("401")) {
-                op.getResponses().addApiResponse("401", new ApiResponse()
-                        .description("API keys are on and the request has none, or a wrong one; see WWW-Authenticate")
-                        .content(new Content().addMediaType("application/problem+json",
-                                new MediaType().schema(new Schema<>().$ref("#/components/schemas/" + PROBLEM)))));
-            }
-        }));
+        return api -> api.getPaths()
+                .values()
+                .forEach(item -> item.readOperations().forEach(op -> {
+                    if (!op.getResponses().containsKey("401")) {
+                        op.getResponses()
+                                .addApiResponse(
+                                        "401",
+                                        new ApiResponse()
+                                                .description(
+                                                        "API keys are on and the request has none, or a wrong one; see WWW-Authenticate")
+                                                .content(new Content()
+                                                        .addMediaType(
+                                                                "application/problem+json",
+                                                                new MediaType()
+                                                                        .schema(new Schema<>()
+                                                                                .$ref("#/components/schemas/"
+                                                                                        + PROBLEM)))));
+                    }
+                }));
     }
 }

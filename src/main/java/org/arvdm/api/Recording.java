@@ -7,22 +7,20 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.util.Base64;
 import java.util.List;
-
 import javax.imageio.ImageIO;
-
 import org.jcodec.api.awt.AWTSequenceEncoder;
 
 /** A session's frames, upscaled to about 128 px, (base64 PNG/JPEG) as an H.264 MP4 at the session's fps (jcodec, pure Java). */
 final class Recording {
-    private Recording() {
-    }
+    private Recording() {}
 
     static byte[] mp4(List<String> frames, int fps) throws IOException {
         File tmp = Files.createTempFile("arvdm-recording-", ".mp4").toFile();
         try {
             AWTSequenceEncoder enc = AWTSequenceEncoder.createSequenceEncoder(tmp, fps);
             for (String f : frames) {
-                BufferedImage img = ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(f)));
+                BufferedImage img = ImageIO.read(
+                        new ByteArrayInputStream(Base64.getDecoder().decode(f)));
                 // Nearest-neighbour upscaling to about 128 px: viewable, and jcodec's H.264 encoder
                 // overflows its output buffer on very small, noisy frames (16x16 of an untrained model).
                 int scale = Math.max(1, 128 / Math.max(img.getWidth(), img.getHeight()));

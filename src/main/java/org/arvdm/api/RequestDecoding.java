@@ -1,7 +1,6 @@
 package org.arvdm.api;
 
 import java.util.concurrent.Callable;
-
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
@@ -15,8 +14,8 @@ import reactor.core.scheduler.Schedulers;
  */
 @Component
 class RequestDecoding implements DisposableBean {
-    private final Scheduler scheduler = Schedulers.newBoundedElastic(
-            Math.max(1, Runtime.getRuntime().availableProcessors()), 256, "arvdm-decode");
+    private final Scheduler scheduler =
+            Schedulers.newBoundedElastic(Math.max(1, Runtime.getRuntime().availableProcessors()), 256, "arvdm-decode");
 
     /** {@code work} on the decoding pool; its exception (an {@link ApiException}) is the Mono's error. */
     <T> Mono<T> run(Callable<T> work) {

@@ -1,23 +1,22 @@
 package org.arvdm.api;
 
-import java.net.URI;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
-import org.arvdm.image.ImageCodec;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import org.arvdm.config.ArvdmProperties;
 import org.arvdm.generation.ArLoop;
 import org.arvdm.generation.GenerationPlan;
 import org.arvdm.generation.GenerationPlanner;
-import org.arvdm.model.LoadedModel;
+import org.arvdm.image.ImageCodec;
 import org.arvdm.manifest.ModelManifest;
+import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelRegistry;
 import org.arvdm.session.Session;
 import org.arvdm.session.SessionEvent;
@@ -44,7 +43,8 @@ import reactor.core.scheduler.Schedulers;
 @RestController
 @Tag(name = "sessions", description = "Interactive sessions: play a world model live, fork it")
 class SessionController {
-    private static final ServerSentEvent<Object> END = ServerSentEvent.builder().comment("end").build();
+    private static final ServerSentEvent<Object> END =
+            ServerSentEvent.builder().comment("end").build();
 
     private final ModelRegistry registry;
     private final SessionService sessions;
@@ -52,8 +52,8 @@ class SessionController {
     private final ArvdmProperties.Sessions config;
     private final Duration keepAlive;
 
-    SessionController(ModelRegistry registry, SessionService sessions, GenerationPlanner planner,
-                      ArvdmProperties props) {
+    SessionController(
+            ModelRegistry registry, SessionService sessions, GenerationPlanner planner, ArvdmProperties props) {
         this.registry = registry;
         this.sessions = sessions;
         this.planner = planner;
@@ -64,49 +64,81 @@ class SessionController {
     record Links(String self, String events, String ws, String actions, String fork, String recording) {
         static Links of(String id) {
             String base = "/v1/sessions/" + id;
-            return new Links(base, base + "/events", base + "/ws", base + "/actions", base + "/fork",
-                    base + "/recording");
+            return new Links(
+                    base, base + "/events", base + "/ws", base + "/actions", base + "/fork", base + "/recording");
         }
     }
 
-    record MemoryBudget(String kind, int budget, String unit) {
-    }
+    record MemoryBudget(String kind, int budget, String unit) {}
 
-    record MemoryUse(int used, int budget, String unit) {
-    }
+    record MemoryUse(int used, int budget, String unit) {}
 
     /** The {@code started} event's payload. */
-    record Started(String id, String model, String mode, int fps, int lagFrames, long seed,
-                   ApiModels.ScheduleInfo schedule, MemoryBudget memory) {
-    }
+    record Started(
+            String id,
+            String model,
+            String mode,
+            int fps,
+            int lagFrames,
+            long seed,
+            ApiModels.ScheduleInfo schedule,
+            MemoryBudget memory) {}
 
     /** Answer of create and fork. */
     @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
-    record Created(String id, String model, String mode, int fps, int lagFrames, long seed,
-                   ApiModels.ScheduleInfo schedule, MemoryBudget memory, Instant expiresAt, Links links,
-                   String forkedFrom) {
-    }
+    record Created(
+            String id,
+            String model,
+            String mode,
+            int fps,
+            int lagFrames,
+            long seed,
+            ApiModels.ScheduleInfo schedule,
+            MemoryBudget memory,
+            Instant expiresAt,
+            Links links,
+            String forkedFrom) {}
 
-    record StateBody(String id, String model, String mode, int fps, int lagFrames, ApiModels.ScheduleInfo schedule,
-                     int framesEmitted, long actionsReceived, int actionsPending, MemoryUse memory, long bytesHeld,
-                     int viewers, long lateFrames, Instant createdAt, Instant lastActivityAt, Instant expiresAt) {
-    }
+    record StateBody(
+            String id,
+            String model,
+            String mode,
+            int fps,
+            int lagFrames,
+            ApiModels.ScheduleInfo schedule,
+            int framesEmitted,
+            long actionsReceived,
+            int actionsPending,
+            MemoryUse memory,
+            long bytesHeld,
+            int viewers,
+            long lateFrames,
+            Instant createdAt,
+            Instant lastActivityAt,
+            Instant expiresAt) {}
 
-    record ActionsRequest(List<Object> actions) {
-    }
+    record ActionsRequest(List<Object> actions) {}
 
-    record ActionsAccepted(long[] sequences, int pending) {
-    }
+    record ActionsAccepted(long[] sequences, int pending) {}
 
-    @PostMapping(path = "/v1/sessions", consumes = MediaType.APPLICATION_JSON_VALUE,
+    @PostMapping(
+            path = "/v1/sessions",
+            consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(summary = "Open an interactive session", description = "Same context, schedule, memory, seed and"
-            + " output as a generation, without the action list; mode realtime (default) or step, fps 1..max."
-            + " The answer links the event stream (SSE), the WebSocket, the actions endpoint, fork and recording.")
+    @Operation(
+            summary = "Open an interactive session",
+            description =
+                    "Same context, schedule, memory, seed and"
+                            + " output as a generation, without the action list; mode realtime (default) or step, fps 1..max."
+                            + " The answer links the event stream (SSE), the WebSocket, the actions endpoint, fork and recording.")
     @ApiResponse(responseCode = "201", description = "The session, with Location")
-    @ApiResponse(responseCode = "400", description = "A field breaks a rule; the problem names it",
+    @ApiResponse(
+            responseCode = "400",
+            description = "A field breaks a rule; the problem names it",
             content = @Content(mediaType = "application/problem+json"))
-    @ApiResponse(responseCode = "429", description = "arvdm.sessions.max-sessions reached; see Retry-After",
+    @ApiResponse(
+            responseCode = "429",
+            description = "arvdm.sessions.max-sessions reached; see Retry-After",
             content = @Content(mediaType = "application/problem+json"))
     ResponseEntity<Created> create(@RequestBody SessionRequest request, ServerWebExchange exchange) {
         if (request == null) {
@@ -122,15 +154,23 @@ class SessionController {
         GenerationRequests.Output output = GenerationRequests.output(request.output());
         ModelManifest.Frame shape = model.manifest().frame();
         int previewScale = Math.max(1, Math.max(shape.height(), shape.width()) / 32);
-        Session.Spec spec = new Session.Spec(model.id(), mode, fps, endless.padding(),
+        Session.Spec spec = new Session.Spec(
+                model.id(),
+                mode,
+                fps,
+                endless.padding(),
                 f -> ImageCodec.encode(f, shape, output.format(), output.quality(), 1),
                 f -> ImageCodec.encode(f, shape, "png", 0, previewScale),
                 s -> started(s, model.manifest()));
         // Behind ingress-nginx, X-Request-ID is the request id it hashed this request on
         // (k8s/base/ingress-sessions.yaml): the session id starts with it, so later requests hash alike.
         boolean deterministic = Boolean.TRUE.equals(request.deterministic());
-        Session s = sessions.create(endless, deterministic ? model.unbatched() : model.gateway(), spec,
-                owner(exchange), exchange.getRequest().getHeaders().getFirst("X-Request-ID"));
+        Session s = sessions.create(
+                endless,
+                deterministic ? model.unbatched() : model.gateway(),
+                spec,
+                owner(exchange),
+                exchange.getRequest().getHeaders().getFirst("X-Request-ID"));
         return ResponseEntity.created(URI.create("/v1/sessions/" + s.id())).body(created(s, model.manifest(), null));
     }
 
@@ -151,50 +191,96 @@ class SessionController {
 
     private static Started started(Session s, ModelManifest m) {
         GenerationPlan p = s.loop().plan();
-        return new Started(s.id(), m.id(), s.mode().label(), s.fps(), s.lagFrames(), p.seed(),
-                ApiModels.ScheduleInfo.of(p.schedule()), new MemoryBudget(m.memory().kind(), p.memory().budget(),
-                p.memory().unit()));
+        return new Started(
+                s.id(),
+                m.id(),
+                s.mode().label(),
+                s.fps(),
+                s.lagFrames(),
+                p.seed(),
+                ApiModels.ScheduleInfo.of(p.schedule()),
+                new MemoryBudget(
+                        m.memory().kind(), p.memory().budget(), p.memory().unit()));
     }
 
     private static Created created(Session s, ModelManifest m, String forkedFrom) {
         Started st = started(s, m);
-        return new Created(st.id(), st.model(), st.mode(), st.fps(), st.lagFrames(), st.seed(), st.schedule(),
-                st.memory(), s.expiresAt(), Links.of(s.id()), forkedFrom);
+        return new Created(
+                st.id(),
+                st.model(),
+                st.mode(),
+                st.fps(),
+                st.lagFrames(),
+                st.seed(),
+                st.schedule(),
+                st.memory(),
+                s.expiresAt(),
+                Links.of(s.id()),
+                forkedFrom);
     }
 
     private ModelManifest manifestOf(Session s) {
-        return registry.get(s.spec().model()).orElseThrow(SessionException::notFound).manifest();
+        return registry.get(s.spec().model())
+                .orElseThrow(SessionException::notFound)
+                .manifest();
     }
 
     @GetMapping(path = "/v1/sessions/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(summary = "A session's state", description = "Frames emitted, actions received and pending, memory"
-            + " used, bytes held, viewers, late frames, activity times and expiry.")
+    @Operation(
+            summary = "A session's state",
+            description = "Frames emitted, actions received and pending, memory"
+                    + " used, bytes held, viewers, late frames, activity times and expiry.")
     @ApiResponse(responseCode = "200", description = "The state")
-    @ApiResponse(responseCode = "404", description = "Unknown, expired or deleted session",
+    @ApiResponse(
+            responseCode = "404",
+            description = "Unknown, expired or deleted session",
             content = @Content(mediaType = "application/problem+json"))
     StateBody state(@PathVariable String id, ServerWebExchange exchange) {
         Session s = sessions.get(id, owner(exchange));
         Session.State st = s.state();
         GenerationPlan p = s.loop().plan();
-        return new StateBody(s.id(), s.spec().model(), s.mode().label(), s.fps(), s.lagFrames(),
-                ApiModels.ScheduleInfo.of(p.schedule()), st.framesEmitted(), st.actionsReceived(), st.actionsPending(),
-                new MemoryUse(st.memoryUsed(), p.memory().budget(), p.memory().unit()), st.bytesHeld(), st.viewers(),
-                st.lateFrames(), s.createdAt(), st.lastActivityAt(), st.expiresAt());
+        return new StateBody(
+                s.id(),
+                s.spec().model(),
+                s.mode().label(),
+                s.fps(),
+                s.lagFrames(),
+                ApiModels.ScheduleInfo.of(p.schedule()),
+                st.framesEmitted(),
+                st.actionsReceived(),
+                st.actionsPending(),
+                new MemoryUse(st.memoryUsed(), p.memory().budget(), p.memory().unit()),
+                st.bytesHeld(),
+                st.viewers(),
+                st.lateFrames(),
+                s.createdAt(),
+                st.lastActivityAt(),
+                st.expiresAt());
     }
 
-    @PostMapping(path = "/v1/sessions/{id}/actions", consumes = MediaType.APPLICATION_JSON_VALUE,
+    @PostMapping(
+            path = "/v1/sessions/{id}/actions",
+            consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(summary = "Send actions", description = "Queues the actions in order; each gets a sequence number"
-            + " that the frame it leads to reports as actionSeq.")
+    @Operation(
+            summary = "Send actions",
+            description = "Queues the actions in order; each gets a sequence number"
+                    + " that the frame it leads to reports as actionSeq.")
     @ApiResponse(responseCode = "202", description = "Queued: their sequence numbers and the queue length")
-    @ApiResponse(responseCode = "400", description = "An unknown action; the problem names actions[i]",
+    @ApiResponse(
+            responseCode = "400",
+            description = "An unknown action; the problem names actions[i]",
             content = @Content(mediaType = "application/problem+json"))
-    @ApiResponse(responseCode = "404", description = "Unknown, expired or deleted session",
+    @ApiResponse(
+            responseCode = "404",
+            description = "Unknown, expired or deleted session",
             content = @Content(mediaType = "application/problem+json"))
-    @ApiResponse(responseCode = "429", description = "The session's action queue is full; see Retry-After",
+    @ApiResponse(
+            responseCode = "429",
+            description = "The session's action queue is full; see Retry-After",
             content = @Content(mediaType = "application/problem+json"))
-    ResponseEntity<ActionsAccepted> actions(@PathVariable String id, @RequestBody ActionsRequest body,
-                                            ServerWebExchange exchange) {
+    ResponseEntity<ActionsAccepted> actions(
+            @PathVariable String id, @RequestBody ActionsRequest body, ServerWebExchange exchange) {
         Session s = sessions.get(id, owner(exchange));
         ActionsAccepted a = send(s, body == null ? null : body.actions(), manifestOf(s));
         return ResponseEntity.status(HttpStatus.ACCEPTED).body(a);
@@ -215,26 +301,35 @@ class SessionController {
     }
 
     @PostMapping(path = "/v1/sessions/{id}/fork", produces = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(summary = "Fork a session", description = "A new session with the same state (window, memory,"
-            + " history, random stream) and an empty action queue: the same actions sent to both give the same"
-            + " frames.")
+    @Operation(
+            summary = "Fork a session",
+            description = "A new session with the same state (window, memory,"
+                    + " history, random stream) and an empty action queue: the same actions sent to both give the same"
+                    + " frames.")
     @ApiResponse(responseCode = "201", description = "The new session, with forkedFrom")
-    @ApiResponse(responseCode = "404", description = "Unknown, expired or deleted session",
+    @ApiResponse(
+            responseCode = "404",
+            description = "Unknown, expired or deleted session",
             content = @Content(mediaType = "application/problem+json"))
-    @ApiResponse(responseCode = "429", description = "arvdm.sessions.max-sessions reached",
+    @ApiResponse(
+            responseCode = "429",
+            description = "arvdm.sessions.max-sessions reached",
             content = @Content(mediaType = "application/problem+json"))
     Mono<ResponseEntity<Created>> fork(@PathVariable String id, ServerWebExchange exchange) {
         String owner = owner(exchange);
         Session parent = sessions.get(id, owner);
         ModelManifest m = manifestOf(parent);
-        return Mono.fromFuture(sessions.fork(id, owner)).map(child -> ResponseEntity
-                .created(URI.create("/v1/sessions/" + child.id())).body(created(child, m, parent.id())));
+        return Mono.fromFuture(sessions.fork(id, owner))
+                .map(child -> ResponseEntity.created(URI.create("/v1/sessions/" + child.id()))
+                        .body(created(child, m, parent.id())));
     }
 
     @DeleteMapping(path = "/v1/sessions/{id}")
     @Operation(summary = "End a session", description = "Viewers get closed {reason: deleted}; everything is freed.")
     @ApiResponse(responseCode = "204", description = "Ended")
-    @ApiResponse(responseCode = "404", description = "Unknown, expired or deleted session",
+    @ApiResponse(
+            responseCode = "404",
+            description = "Unknown, expired or deleted session",
             content = @Content(mediaType = "application/problem+json"))
     ResponseEntity<Void> delete(@PathVariable String id, ServerWebExchange exchange) {
         Session s = sessions.get(id, owner(exchange));
@@ -243,16 +338,22 @@ class SessionController {
     }
 
     @GetMapping(path = "/v1/sessions/{id}/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
-    @Operation(summary = "The session's event stream", description = "Events started, frame (SSE id = frame"
-            + " index), action, preview, error, closed. Last-Event-ID: n resumes with frame n+1 from the replay"
-            + " buffer (arvdm.sessions.replay-frames); without it the stream starts at the oldest event held.")
+    @Operation(
+            summary = "The session's event stream",
+            description = "Events started, frame (SSE id = frame"
+                    + " index), action, preview, error, closed. Last-Event-ID: n resumes with frame n+1 from the replay"
+                    + " buffer (arvdm.sessions.replay-frames); without it the stream starts at the oldest event held.")
     @ApiResponse(responseCode = "200", description = "The event stream")
-    @ApiResponse(responseCode = "404", description = "Unknown, expired or deleted session",
+    @ApiResponse(
+            responseCode = "404",
+            description = "Unknown, expired or deleted session",
             content = @Content(mediaType = "application/problem+json"))
-    Flux<ServerSentEvent<Object>> events(@PathVariable String id,
-                                         @Parameter(description = "Resume after this frame index")
-                                         @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId,
-                                         ServerWebExchange exchange) {
+    Flux<ServerSentEvent<Object>> events(
+            @PathVariable String id,
+            @Parameter(description = "Resume after this frame index")
+                    @RequestHeader(name = "Last-Event-ID", required = false)
+                    String lastEventId,
+            ServerWebExchange exchange) {
         Session s = sessions.get(id, owner(exchange));
         Integer after = null;
         if (lastEventId != null && !lastEventId.isBlank()) {
@@ -262,27 +363,37 @@ class SessionController {
                 throw ApiException.badRequest("Last-Event-ID", "must be a frame index, got '" + lastEventId + "'");
             }
         }
-        Flux<ServerSentEvent<Object>> events = s.events(after).map(SessionController::toSse).concatWithValues(END);
+        Flux<ServerSentEvent<Object>> events =
+                s.events(after).map(SessionController::toSse).concatWithValues(END);
         Flux<ServerSentEvent<Object>> ticks = Flux.interval(keepAlive, keepAlive)
                 .map(i -> ServerSentEvent.builder().comment("keep-alive").build());
         return Flux.merge(events, ticks).takeWhile(e -> e != END);
     }
 
     private static ServerSentEvent<Object> toSse(SessionEvent e) {
-        ServerSentEvent.Builder<Object> b = ServerSentEvent.builder(ApiErrors.sessionData(e.data())).event(e.name());
+        ServerSentEvent.Builder<Object> b =
+                ServerSentEvent.builder(ApiErrors.sessionData(e.data())).event(e.name());
         if (e.frame() >= 0) {
             b.id(Integer.toString(e.frame()));
         }
         return b.build();
     }
 
-    @GetMapping(path = "/v1/sessions/{id}/recording", produces = {"video/mp4", "application/problem+json"})
-    @Operation(summary = "The session so far as MP4", description = "Every frame emitted so far (the newest"
-            + " arvdm.sessions.max-recording-frames), H.264 at the session's fps.")
+    @GetMapping(
+            path = "/v1/sessions/{id}/recording",
+            produces = {"video/mp4", "application/problem+json"})
+    @Operation(
+            summary = "The session so far as MP4",
+            description = "Every frame emitted so far (the newest"
+                    + " arvdm.sessions.max-recording-frames), H.264 at the session's fps.")
     @ApiResponse(responseCode = "200", description = "video/mp4", content = @Content(mediaType = "video/mp4"))
-    @ApiResponse(responseCode = "404", description = "Unknown, expired or deleted session",
+    @ApiResponse(
+            responseCode = "404",
+            description = "Unknown, expired or deleted session",
             content = @Content(mediaType = "application/problem+json"))
-    @ApiResponse(responseCode = "409", description = "No frame yet",
+    @ApiResponse(
+            responseCode = "409",
+            description = "No frame yet",
             content = @Content(mediaType = "application/problem+json"))
     Mono<ResponseEntity<byte[]>> recording(@PathVariable String id, ServerWebExchange exchange) {
         Session s = sessions.get(id, owner(exchange));
@@ -292,8 +403,10 @@ class SessionController {
         }
         return Mono.fromCallable(() -> Recording.mp4(frames, s.fps()))
                 .subscribeOn(Schedulers.boundedElastic())
-                .map(bytes -> ResponseEntity.ok().contentType(MediaType.parseMediaType("video/mp4"))
-                        .header(HttpHeaders.CONTENT_DISPOSITION, "inline; filename=\"session.mp4\"").body(bytes));
+                .map(bytes -> ResponseEntity.ok()
+                        .contentType(MediaType.parseMediaType("video/mp4"))
+                        .header(HttpHeaders.CONTENT_DISPOSITION, "inline; filename=\"session.mp4\"")
+                        .body(bytes));
     }
 
     static int lag(GenerationPlan p) {

@@ -22,12 +22,18 @@ public record SessionRequest(
         Boolean previews,
         @Schema(allowableValues = {"realtime", "step"}) String mode,
         Integer fps,
-        @Schema(description = "Run the session's network calls unbatched, so the same seed and actions give"
-                + " byte-identical frames whatever the load", defaultValue = "false") Boolean deterministic) {
+
+        @Schema(
+                description = "Run the session's network calls unbatched, so the same seed and actions give"
+                        + " byte-identical frames whatever the load",
+                defaultValue = "false")
+        Boolean deterministic) {
 
     /** The planner's overrides: those of a generation without actions (a session's come while it runs). */
     org.arvdm.generation.GenerationPlanner.Request asPlan(org.arvdm.manifest.ModelManifest m) {
-        return GenerationRequests.request(new GenerationRequest(model, context, null, null, schedule, memory, seed,
-                output, previews, deterministic), m);
+        return GenerationRequests.request(
+                new GenerationRequest(
+                        model, context, null, null, schedule, memory, seed, output, previews, deterministic),
+                m);
     }
 }

@@ -1,7 +1,6 @@
 package org.arvdm.api;
 
 import java.util.Map;
-
 import org.arvdm.model.ModelRegistry;
 import org.arvdm.session.SessionService;
 import org.springframework.context.annotation.Bean;

@@ -2,7 +2,6 @@ package org.arvdm.api;
 
 import java.util.List;
 import java.util.Map;
-
 import org.arvdm.generation.PlanException;
 import org.arvdm.manifest.ModelManifest;
 import org.arvdm.model.ModelRegistry;
@@ -51,13 +50,17 @@ final class SessionSocketHandler {
         ModelManifest m;
         try {
             s = sessions.get(id, owner);
-            m = registry.get(s.spec().model()).orElseThrow(SessionException::notFound).manifest();
+            m = registry.get(s.spec().model())
+                    .orElseThrow(SessionException::notFound)
+                    .manifest();
         } catch (SessionException e) {
             String text = message("error", ApiErrors.body(ApiErrors.answer(e).problem()));
             return ws.send(Mono.just(ws.textMessage(text))).then(ws.close(CloseStatus.POLICY_VIOLATION));
         }
         // Replies to this socket only (errors for its messages); bounded, the oldest refusals win.
-        Sinks.Many<String> replies = Sinks.many().unicast().onBackpressureBuffer(Queues.<String>get(64).get());
+        Sinks.Many<String> replies = Sinks.many()
+                .unicast()
+                .onBackpressureBuffer(Queues.<String>get(64).get());
         Flux<String> events = s.events(null).map(e -> message(e.name(), ApiErrors.sessionData(e.data())));
         Flux<WebSocketMessage> out = Flux.merge(events, replies.asFlux()).map(ws::textMessage);
         Mono<Void> in = ws.receive()
@@ -70,7 +73,8 @@ final class SessionSocketHandler {
                     }
                 })
                 .then();
-        return Mono.zip(ws.send(out), in.doFinally(sig -> replies.tryEmitComplete())).then();
+        return Mono.zip(ws.send(out), in.doFinally(sig -> replies.tryEmitComplete()))
+                .then();
     }
 
     /** Handles one client message; returns the error message to send back, or null. */

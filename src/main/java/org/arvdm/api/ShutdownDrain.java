@@ -3,7 +3,6 @@ package org.arvdm.api;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
-
 import org.arvdm.config.ArvdmProperties;
 import org.arvdm.diagnostics.EvaluationService;
 import org.arvdm.generation.CapacityException;
@@ -47,6 +46,7 @@ class ShutdownDrain implements WebFilter, SmartLifecycle {
     static final Duration FLUSH = Duration.ofSeconds(3);
     /** Kept from the phase timeout for ending the remaining work and flushing its answers. */
     static final Duration MARGIN = Duration.ofSeconds(10);
+
     static final Duration RETRY_AFTER = Duration.ofSeconds(1);
 
     private final GenerationService generations;
@@ -57,9 +57,12 @@ class ShutdownDrain implements WebFilter, SmartLifecycle {
     private volatile boolean draining;
     private volatile boolean running;
 
-    ShutdownDrain(GenerationService generations, SessionService sessions, EvaluationService evaluations,
-                  ArvdmProperties props,
-                  @Value("${spring.lifecycle.timeout-per-shutdown-phase:30s}") Duration phaseTimeout) {
+    ShutdownDrain(
+            GenerationService generations,
+            SessionService sessions,
+            EvaluationService evaluations,
+            ArvdmProperties props,
+            @Value("${spring.lifecycle.timeout-per-shutdown-phase:30s}") Duration phaseTimeout) {
         this.generations = generations;
         this.sessions = sessions;
         this.evaluations = evaluations;
@@ -89,8 +92,8 @@ class ShutdownDrain implements WebFilter, SmartLifecycle {
             return chain.filter(exchange);
         }
         if (draining) {
-            return Mono.error(new CapacityException("the service is shutting down; retry on another instance",
-                    RETRY_AFTER, true));
+            return Mono.error(new CapacityException(
+                    "the service is shutting down; retry on another instance", RETRY_AFTER, true));
         }
         inFlight.incrementAndGet();
         return chain.filter(exchange).doFinally(signal -> inFlight.decrementAndGet());
@@ -128,24 +131,29 @@ class ShutdownDrain implements WebFilter, SmartLifecycle {
 
     @Override
     public void stop(Runnable callback) {
-        Thread t = new Thread(() -> {
-            try {
-                drain();
-            } finally {
-                callback.run();
-            }
-        }, "arvdm-shutdown-drain");
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        drain();
+                    } finally {
+                        callback.run();
+                    }
+                },
+                "arvdm-shutdown-drain");
         t.setDaemon(true);
         t.start();
     }
 
     private void drain() {
         draining = true;
-        log.info("shutting down: new requests get 503; {} answers in flight, up to {} s for generations",
-                inFlight.get(), grace.toSeconds());
+        log.info(
+                "shutting down: new requests get 503; {} answers in flight, up to {} s for generations",
+                inFlight.get(),
+                grace.toSeconds());
         try {
             sessions.shutdown();
-            CompletableFuture<Void> evals = CompletableFuture.runAsync(() -> evaluations.shutdown(Duration.ofSeconds(5)));
+            CompletableFuture<Void> evals =
+                    CompletableFuture.runAsync(() -> evaluations.shutdown(Duration.ofSeconds(5)));
             generations.drain(grace);
             evals.join();
             long deadline = System.nanoTime() + FLUSH.toNanos();

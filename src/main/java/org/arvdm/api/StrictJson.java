@@ -22,16 +22,14 @@ class StrictJson {
 
     @Bean
     JsonMapperBuilderCustomizer strictRequestBodies() {
-        return builder -> builder
-                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        return builder -> builder.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                 .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
                 .disable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
                 .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
                 .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-                .withCoercionConfigDefaults(c -> c
-                        .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+                .withCoercionConfigDefaults(c -> c.setCoercion(CoercionInputShape.String, CoercionAction.Fail)
                         .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                         .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
                         .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail)
@@ -40,14 +38,17 @@ class StrictJson {
                         .setCoercion(CoercionInputShape.EmptyObject, CoercionAction.Fail)
                         .setAcceptBlankAsEmpty(false))
                 // the shapes each logical type is read from natively stay allowed
-                .withCoercionConfig(LogicalType.Integer, c -> c.setCoercion(CoercionInputShape.Integer,
-                        CoercionAction.TryConvert))
-                .withCoercionConfig(LogicalType.Float, c -> c
-                        .setCoercion(CoercionInputShape.Float, CoercionAction.TryConvert)
-                        .setCoercion(CoercionInputShape.Integer, CoercionAction.TryConvert))
-                .withCoercionConfig(LogicalType.Textual, c -> c.setCoercion(CoercionInputShape.String,
-                        CoercionAction.TryConvert).setCoercion(CoercionInputShape.EmptyString, CoercionAction.TryConvert))
-                .withCoercionConfig(LogicalType.Boolean, c -> c.setCoercion(CoercionInputShape.Boolean,
-                        CoercionAction.TryConvert));
+                .withCoercionConfig(
+                        LogicalType.Integer, c -> c.setCoercion(CoercionInputShape.Integer, CoercionAction.TryConvert))
+                .withCoercionConfig(
+                        LogicalType.Float,
+                        c -> c.setCoercion(CoercionInputShape.Float, CoercionAction.TryConvert)
+                                .setCoercion(CoercionInputShape.Integer, CoercionAction.TryConvert))
+                .withCoercionConfig(
+                        LogicalType.Textual,
+                        c -> c.setCoercion(CoercionInputShape.String, CoercionAction.TryConvert)
+                                .setCoercion(CoercionInputShape.EmptyString, CoercionAction.TryConvert))
+                .withCoercionConfig(
+                        LogicalType.Boolean, c -> c.setCoercion(CoercionInputShape.Boolean, CoercionAction.TryConvert));
     }
 }

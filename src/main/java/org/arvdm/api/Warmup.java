@@ -12,11 +12,10 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-
-import org.arvdm.image.ImageCodec;
 import org.arvdm.config.ArvdmProperties;
-import org.arvdm.model.LoadedModel;
+import org.arvdm.image.ImageCodec;
 import org.arvdm.manifest.ModelManifest;
+import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,7 +69,8 @@ public class Warmup implements HealthIndicator {
 
     @Override
     public Health health() {
-        return done.getCount() == 0 ? Health.up().build()
+        return done.getCount() == 0
+                ? Health.up().build()
                 : Health.outOfService().withDetail("reason", state).build();
     }
 
@@ -88,7 +88,9 @@ public class Warmup implements HealthIndicator {
                 return; // readiness stays down on the models part, which says why
             }
             String base = "http://localhost:" + env.getProperty("local.server.port", "8080");
-            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            HttpClient http = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .build();
             LoadedModel first = registry.defaultModel().orElseThrow();
             List<Map<String, Object>> requests = new ArrayList<>();
             for (int i = 0; i < w.generations(); i++) {
@@ -102,8 +104,11 @@ public class Warmup implements HealthIndicator {
             requests.add(request(first, 4, w.generations()));
             for (int i = 0; i < requests.size(); i++) {
                 if (System.nanoTime() > deadline) {
-                    log.warn("Warm-up stopped after {} of {} generations: arvdm.warmup.timeout ({}) passed", count,
-                            requests.size(), w.timeout());
+                    log.warn(
+                            "Warm-up stopped after {} of {} generations: arvdm.warmup.timeout ({}) passed",
+                            count,
+                            requests.size(),
+                            w.timeout());
                     return;
                 }
                 boolean json = i == requests.size() - 1;
@@ -113,12 +118,18 @@ public class Warmup implements HealthIndicator {
                         .header("Content-Type", "application/json")
                         .header("Accept", json ? "application/json" : "text/event-stream")
                         .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(requests.get(i))));
-                props.security().keys().stream().findFirst().ifPresent(k -> req.header("Authorization",
-                        "Bearer " + k.secret()));
+                props.security().keys().stream()
+                        .findFirst()
+                        .ifPresent(k -> req.header("Authorization", "Bearer " + k.secret()));
                 HttpResponse<String> r = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() != 200 || (!json && !r.body().contains("event:done"))) {
-                    log.warn("Warm-up generation {} of {} ({}) did not complete: {} {}", i + 1, requests.size(),
-                            requests.get(i).get("model"), r.statusCode(), abbreviate(r.body()));
+                    log.warn(
+                            "Warm-up generation {} of {} ({}) did not complete: {} {}",
+                            i + 1,
+                            requests.size(),
+                            requests.get(i).get("model"),
+                            r.statusCode(),
+                            abbreviate(r.body()));
                     continue;
                 }
                 count++;
@@ -129,7 +140,9 @@ public class Warmup implements HealthIndicator {
             log.warn("Warm-up failed after {} generations; the service goes ready without it", count, e);
         } finally {
             if (!"off".equals(state)) {
-                log.info("Warm-up: {} generations against the service in {} ms", count,
+                log.info(
+                        "Warm-up: {} generations against the service in {} ms",
+                        count,
                         Math.round((System.nanoTime() - t0) / 1e6));
             }
             done.countDown();

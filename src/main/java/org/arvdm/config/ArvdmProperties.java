@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -55,8 +54,9 @@ public record ArvdmProperties(
      * @param maxQueued  generations allowed to wait for a worker; past it requests get 429
      * @param retryAfter what the 429's Retry-After header suggests
      */
-    public record Admission(@DefaultValue("8") int maxQueued, @DefaultValue("2s") Duration retryAfter) {
-    }
+    public record Admission(
+            @DefaultValue("8") int maxQueued,
+            @DefaultValue("2s") Duration retryAfter) {}
 
     /**
      * @param maxFrames            frames one generation may ask for
@@ -99,8 +99,9 @@ public record ArvdmProperties(
      * @param maxBatchSize samples one network call may carry (1 turns batching off)
      * @param maxDelay     longest a ready call waits for others to join its batch
      */
-    public record Batching(@DefaultValue("8") int maxBatchSize, @DefaultValue("2ms") Duration maxDelay) {
-    }
+    public record Batching(
+            @DefaultValue("8") int maxBatchSize,
+            @DefaultValue("2ms") Duration maxDelay) {}
 
     /**
      * @param setDir     folder whose sub-folders (each with a manifest.json) are the bundled evaluation sets
@@ -112,8 +113,7 @@ public record ArvdmProperties(
             @DefaultValue("models/eval") Path setDir,
             @DefaultValue("1") int workers,
             @DefaultValue("2") int maxQueued,
-            @DefaultValue("3600") int maxSeconds) {
-    }
+            @DefaultValue("3600") int maxSeconds) {}
 
     /**
      * @param maxSessions        sessions open at once (all models); past it creating one gets 429
@@ -131,8 +131,7 @@ public record ArvdmProperties(
             @DefaultValue("64") int replayFrames,
             @DefaultValue("3000") int maxRecordingFrames,
             @DefaultValue("10") int defaultFps,
-            @DefaultValue("30") int maxFps) {
-    }
+            @DefaultValue("30") int maxFps) {}
 
     /**
      * @param apiKeys {@code id:secret} pairs (environment: {@code ARVDM_SECURITY_API_KEYS=ops:s3cret,ci:t0ken});
@@ -171,8 +170,10 @@ public record ArvdmProperties(
      * @param frames      frames per warm-up generation of the default model
      * @param timeout     the whole warm-up's limit: past it the service logs why and reports ready anyway
      */
-    public record Warmup(@DefaultValue("8") int generations, @DefaultValue("16") int frames,
-                         @DefaultValue("120s") Duration timeout) {
+    public record Warmup(
+            @DefaultValue("8") int generations,
+            @DefaultValue("16") int frames,
+            @DefaultValue("120s") Duration timeout) {
         public Warmup {
             if (generations < 0 || frames < 1) {
                 throw new IllegalArgumentException("arvdm.warmup: generations must be >= 0 and frames >= 1, got "

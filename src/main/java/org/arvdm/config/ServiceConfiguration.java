@@ -1,9 +1,8 @@
 package org.arvdm.config;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Map;
-
-import io.micrometer.core.instrument.MeterRegistry;
 import org.arvdm.diagnostics.EvaluationPlanner;
 import org.arvdm.diagnostics.EvaluationService;
 import org.arvdm.diagnostics.EvaluationSets;
@@ -39,13 +38,14 @@ class ServiceConfiguration {
      */
     @Bean
     io.micrometer.core.instrument.config.MeterFilter promtoolCleanMetrics() {
-        java.util.Set<String> dropped = java.util.Set.of("jvm.compilation.time", "process.cpu.time",
-                "system.cpu.count");
+        java.util.Set<String> dropped =
+                java.util.Set.of("jvm.compilation.time", "process.cpu.time", "system.cpu.count");
         return new io.micrometer.core.instrument.config.MeterFilter() {
             @Override
             public io.micrometer.core.instrument.config.MeterFilterReply accept(
                     io.micrometer.core.instrument.Meter.Id id) {
-                return dropped.contains(id.getName()) ? io.micrometer.core.instrument.config.MeterFilterReply.DENY
+                return dropped.contains(id.getName())
+                        ? io.micrometer.core.instrument.config.MeterFilterReply.DENY
                         : io.micrometer.core.instrument.config.MeterFilterReply.NEUTRAL;
             }
 
@@ -56,10 +56,14 @@ class ServiceConfiguration {
                 if (id.getDescription() != null && java.util.Objects.equals(unit, id.getBaseUnit())) {
                     return id;
                 }
-                String description = id.getDescription() != null ? id.getDescription()
+                String description = id.getDescription() != null
+                        ? id.getDescription()
                         : id.getName().startsWith("http.server.requests") ? "HTTP requests served" : id.getName();
-                return new io.micrometer.core.instrument.Meter.Id(id.getName(),
-                        io.micrometer.core.instrument.Tags.of(id.getTagsAsIterable()), unit, description,
+                return new io.micrometer.core.instrument.Meter.Id(
+                        id.getName(),
+                        io.micrometer.core.instrument.Tags.of(id.getTagsAsIterable()),
+                        unit,
+                        description,
                         id.getType());
             }
         };
@@ -73,19 +77,27 @@ class ServiceConfiguration {
     io.micrometer.core.instrument.binder.MeterBinder processResidentMemory() {
         java.nio.file.Path statm = java.nio.file.Path.of("/proc/self/statm");
         return registry -> io.micrometer.core.instrument.Gauge.builder("process.resident.memory", () -> {
-            try {
-                String[] f = java.nio.file.Files.readString(statm).trim().split("\\s+");
-                return Long.parseLong(f[1]) * 4096.0;
-            } catch (java.io.IOException | RuntimeException e) {
-                return Double.NaN;
-            }
-        }).baseUnit("bytes").description("Resident set size of the process").register(registry);
+                    try {
+                        String[] f =
+                                java.nio.file.Files.readString(statm).trim().split("\\s+");
+                        return Long.parseLong(f[1]) * 4096.0;
+                    } catch (java.io.IOException | RuntimeException e) {
+                        return Double.NaN;
+                    }
+                })
+                .baseUnit("bytes")
+                .description("Resident set size of the process")
+                .register(registry);
     }
 
     @Bean(destroyMethod = "close")
     ModelRegistry modelRegistry(ArvdmProperties props, ArvdmMetrics metrics) {
-        ModelRegistry registry = new ModelRegistry(props.modelDir(), props.device(), props.defaultModel(),
-                networks -> gateway(networks, props.batching(), metrics), model -> registerMeters(model, metrics),
+        ModelRegistry registry = new ModelRegistry(
+                props.modelDir(),
+                props.device(),
+                props.defaultModel(),
+                networks -> gateway(networks, props.batching(), metrics),
+                model -> registerMeters(model, metrics),
                 props.batching().maxBatchSize());
         registry.startLoading();
         return registry;
@@ -104,7 +116,11 @@ class ServiceConfiguration {
             return CallGateway.direct(networks);
         }
         String model = networks.manifest().id();
-        return new BatchingGateway(model, networks, batching.maxBatchSize(), batching.maxDelay(),
+        return new BatchingGateway(
+                model,
+                networks,
+                batching.maxBatchSize(),
+                batching.maxDelay(),
                 (network, size, waitNanos) -> metrics.batched(model, network, size, waitNanos));
     }
 
@@ -112,22 +128,30 @@ class ServiceConfiguration {
     @Bean
     GenerationPlanner generationPlanner(ArvdmProperties props) {
         ArvdmProperties.Limits l = props.limits();
-        return new GenerationPlanner(new GenerationPlanner.Limits(l.maxFrames(), l.maxContextFrames(), l.maxSteps(),
-                l.maxGenerationSeconds()));
+        return new GenerationPlanner(new GenerationPlanner.Limits(
+                l.maxFrames(), l.maxContextFrames(), l.maxSteps(), l.maxGenerationSeconds()));
     }
 
     /** Plans evaluations on top of the generation planner, bounded by arvdm.limits.* and arvdm.evaluation.max-seconds. */
     @Bean
     EvaluationPlanner evaluationPlanner(GenerationPlanner generations, EvaluationSets sets, ArvdmProperties props) {
         ArvdmProperties.Limits l = props.limits();
-        return new EvaluationPlanner(generations, sets::get, new EvaluationPlanner.Limits(l.maxTrajectories(),
-                l.maxUploadedFrames(), props.evaluation().maxSeconds()));
+        return new EvaluationPlanner(
+                generations,
+                sets::get,
+                new EvaluationPlanner.Limits(
+                        l.maxTrajectories(),
+                        l.maxUploadedFrames(),
+                        props.evaluation().maxSeconds()));
     }
 
     @Bean
     GenerationService generationService(ArvdmProperties props, ArvdmMetrics metrics) {
-        Admission admission = new Admission(props.workers(), props.admission().maxQueued(),
-                props.admission().retryAfter(), metrics::queue);
+        Admission admission = new Admission(
+                props.workers(),
+                props.admission().maxQueued(),
+                props.admission().retryAfter(),
+                metrics::queue);
         return new GenerationService(props.workers(), admission, metrics::observer);
     }
 
@@ -140,8 +164,17 @@ class ServiceConfiguration {
     @Bean
     SessionService sessionService(ArvdmProperties props, GenerationService runner, ArvdmMetrics metrics) {
         ArvdmProperties.Sessions s = props.sessions();
-        return new SessionService(new SessionService.Config(s.maxSessions(), s.idleTimeout(), s.maxQueuedActions(),
-                s.replayFrames(), s.maxRecordingFrames(), s.defaultFps(), s.maxFps()), runner, metrics);
+        return new SessionService(
+                new SessionService.Config(
+                        s.maxSessions(),
+                        s.idleTimeout(),
+                        s.maxQueuedActions(),
+                        s.replayFrames(),
+                        s.maxRecordingFrames(),
+                        s.defaultFps(),
+                        s.maxFps()),
+                runner,
+                metrics);
     }
 
     /**
@@ -149,8 +182,10 @@ class ServiceConfiguration {
      * close in reverse order of creation, and this one depends on the runner's shutdown bean).
      */
     @Bean
-    AutoCloseable sessionShutdown(SessionService sessions, @org.springframework.beans.factory.annotation.Qualifier(
-            "generationShutdown") AutoCloseable generationShutdown) {
+    AutoCloseable sessionShutdown(
+            SessionService sessions,
+            @org.springframework.beans.factory.annotation.Qualifier("generationShutdown")
+                    AutoCloseable generationShutdown) {
         return sessions::shutdown;
     }
 
@@ -162,8 +197,8 @@ class ServiceConfiguration {
     @Bean
     EvaluationService evaluationService(ArvdmProperties props, ArvdmMetrics metrics) {
         ArvdmProperties.Evaluation e = props.evaluation();
-        Admission admission = new Admission(e.workers(), e.maxQueued(), props.admission().retryAfter(),
-                metrics::evaluationQueue);
+        Admission admission =
+                new Admission(e.workers(), e.maxQueued(), props.admission().retryAfter(), metrics::evaluationQueue);
         return new EvaluationService(e.workers(), admission, metrics::evaluationReported);
     }
 
@@ -183,8 +218,10 @@ class ServiceConfiguration {
             if (registry.ready()) {
                 return Health.up().withDetails(details).build();
             }
-            return Health.outOfService().withDetail("reason", String.valueOf(registry.problem()))
-                    .withDetails(details).build();
+            return Health.outOfService()
+                    .withDetail("reason", String.valueOf(registry.problem()))
+                    .withDetails(details)
+                    .build();
         };
     }
 }

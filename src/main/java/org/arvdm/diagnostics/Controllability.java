@@ -24,8 +24,13 @@ import java.util.Map;
  *
  * @param states the states probed
  */
-public record Controllability(int states, Map<String, Double> hits, Map<String, Double> hitsNewViews,
-                              Map<String, Double> hitsSeenViews, Map<String, Change> change, Double sharpness) {
+public record Controllability(
+        int states,
+        Map<String, Double> hits,
+        Map<String, Double> hitsNewViews,
+        Map<String, Double> hitsSeenViews,
+        Map<String, Change> change,
+        Double sharpness) {
 
     public static final int SHARPNESS_FRAMES = 16;
 
@@ -35,8 +40,7 @@ public record Controllability(int states, Map<String, Double> hits, Map<String, 
      * @param ratio     generated / truth (null when the truth does not change or no frame had this action)
      * @param frames    frames after this action, per seed
      */
-    public record Change(double generated, double truth, Double ratio, int frames) {
-    }
+    public record Change(double generated, double truth, Double ratio, int frames) {}
 
     /** True when {@code made} is nearer to {@code next[a]} than to every other action's true next frame. */
     public static boolean hit(float[] made, List<float[]> next, int a) {
@@ -77,7 +81,8 @@ public record Controllability(int states, Map<String, Double> hits, Map<String, 
                 }
             }
         }
-        return new double[]{sx, (double) channels * height * (width - 1), sy, (double) channels * (height - 1) * width};
+        return new double[] {sx, (double) channels * height * (width - 1), sy, (double) channels * (height - 1) * width
+        };
     }
 
     /** Mean squared x gradient plus mean squared y gradient over the frames. */

@@ -1,11 +1,10 @@
 package org.arvdm.diagnostics;
 
 import java.util.List;
-
 import org.arvdm.generation.ArSchedule;
 import org.arvdm.generation.CallGateway;
-import org.arvdm.memory.MemoryModule;
 import org.arvdm.manifest.ModelManifest;
+import org.arvdm.memory.MemoryModule;
 
 /**
  * One evaluation run, validated: a model (through the same gateway generations use), the
@@ -21,22 +20,54 @@ import org.arvdm.manifest.ModelManifest;
  * @param deadlineNanos       System.nanoTime() past which the run stops (Long.MAX_VALUE for none)
  * @param states              controllability states to probe (empty unless the set is a controllability set)
  */
-public record Evaluation(String model, ModelManifest manifest, CallGateway gateway, String set,
-                         List<EvaluationSet.Trajectory> trajectories, int contextFrames, int maxFrames,
-                         ArSchedule schedule, MemoryModule memory, long seed, double retrievalThreshold,
-                         long deadlineNanos, List<EvaluationSet.ControlState> states) {
+public record Evaluation(
+        String model,
+        ModelManifest manifest,
+        CallGateway gateway,
+        String set,
+        List<EvaluationSet.Trajectory> trajectories,
+        int contextFrames,
+        int maxFrames,
+        ArSchedule schedule,
+        MemoryModule memory,
+        long seed,
+        double retrievalThreshold,
+        long deadlineNanos,
+        List<EvaluationSet.ControlState> states) {
 
     /** Default threshold: as models/training/evaluate.py; see docs/evaluation.md for why 0.5. */
     public static final double DEFAULT_RETRIEVAL_THRESHOLD = 0.5;
+
     public static final String UPLOADED = "uploaded";
 
     /** An evaluation without controllability states. */
-    public Evaluation(String model, ModelManifest manifest, CallGateway gateway, String set,
-                      List<EvaluationSet.Trajectory> trajectories, int contextFrames, int maxFrames,
-                      ArSchedule schedule, MemoryModule memory, long seed, double retrievalThreshold,
-                      long deadlineNanos) {
-        this(model, manifest, gateway, set, trajectories, contextFrames, maxFrames, schedule, memory, seed,
-                retrievalThreshold, deadlineNanos, List.of());
+    public Evaluation(
+            String model,
+            ModelManifest manifest,
+            CallGateway gateway,
+            String set,
+            List<EvaluationSet.Trajectory> trajectories,
+            int contextFrames,
+            int maxFrames,
+            ArSchedule schedule,
+            MemoryModule memory,
+            long seed,
+            double retrievalThreshold,
+            long deadlineNanos) {
+        this(
+                model,
+                manifest,
+                gateway,
+                set,
+                trajectories,
+                contextFrames,
+                maxFrames,
+                schedule,
+                memory,
+                seed,
+                retrievalThreshold,
+                deadlineNanos,
+                List.of());
     }
 
     public Evaluation {
@@ -71,8 +102,7 @@ public record Evaluation(String model, ModelManifest manifest, CallGateway gatew
     }
 
     /** What the memory module hands the network: unit ({@code frames}, {@code tokens}, {@code none}) and budget. */
-    public record MemoryUsed(String unit, int budget) {
-    }
+    public record MemoryUsed(String unit, int budget) {}
 
     public MemoryUsed memoryUsed() {
         return new MemoryUsed(memory.unit(), memory.budget());

@@ -1,7 +1,6 @@
 package org.arvdm.diagnostics;
 
 import java.util.List;
-
 import org.arvdm.generation.ArSchedule;
 
 /**
@@ -13,19 +12,58 @@ import org.arvdm.generation.ArSchedule;
  * @param durationMs wall time of the whole run
  * @param controllability on a controllability set: does the model follow its actions (else null)
  */
-public record EvaluationReport(String model, String set, long seed, int trajectories, int contextFrames, int frames,
-                               double dataRange, double retrievalThreshold, ArSchedule schedule,
-                               Evaluation.MemoryUsed memory, Scoring.Scores scores, Scoring.Scores baseline,
-                               List<TrajectoryResult> trajectoryResults, int networkCalls, double durationMs,
-                               Controllability controllability) {
+public record EvaluationReport(
+        String model,
+        String set,
+        long seed,
+        int trajectories,
+        int contextFrames,
+        int frames,
+        double dataRange,
+        double retrievalThreshold,
+        ArSchedule schedule,
+        Evaluation.MemoryUsed memory,
+        Scoring.Scores scores,
+        Scoring.Scores baseline,
+        List<TrajectoryResult> trajectoryResults,
+        int networkCalls,
+        double durationMs,
+        Controllability controllability) {
 
     /** A report without controllability figures. */
-    public EvaluationReport(String model, String set, long seed, int trajectories, int contextFrames, int frames,
-                            double dataRange, double retrievalThreshold, ArSchedule schedule,
-                            Evaluation.MemoryUsed memory, Scoring.Scores scores, Scoring.Scores baseline,
-                            List<TrajectoryResult> trajectoryResults, int networkCalls, double durationMs) {
-        this(model, set, seed, trajectories, contextFrames, frames, dataRange, retrievalThreshold, schedule, memory,
-                scores, baseline, trajectoryResults, networkCalls, durationMs, null);
+    public EvaluationReport(
+            String model,
+            String set,
+            long seed,
+            int trajectories,
+            int contextFrames,
+            int frames,
+            double dataRange,
+            double retrievalThreshold,
+            ArSchedule schedule,
+            Evaluation.MemoryUsed memory,
+            Scoring.Scores scores,
+            Scoring.Scores baseline,
+            List<TrajectoryResult> trajectoryResults,
+            int networkCalls,
+            double durationMs) {
+        this(
+                model,
+                set,
+                seed,
+                trajectories,
+                contextFrames,
+                frames,
+                dataRange,
+                retrievalThreshold,
+                schedule,
+                memory,
+                scores,
+                baseline,
+                trajectoryResults,
+                networkCalls,
+                durationMs,
+                null);
     }
 
     /**
@@ -37,8 +75,16 @@ public record EvaluationReport(String model, String set, long seed, int trajecto
      * @param revisits   generated frames that fall in a retrieval bucket
      * @param retrieved  of those, the ones with SSIM above the threshold
      */
-    public record TrajectoryResult(String id, long seed, int frames, double psnr, double ssim, int revisits,
-                                   int retrieved, double baselinePsnr, double baselineSsim, int networkCalls,
-                                   double ms) {
-    }
+    public record TrajectoryResult(
+            String id,
+            long seed,
+            int frames,
+            double psnr,
+            double ssim,
+            int revisits,
+            int retrieved,
+            double baselinePsnr,
+            double baselineSsim,
+            int networkCalls,
+            double ms) {}
 }

@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.Consumer;
-
 import org.arvdm.generation.Admission;
 import org.arvdm.generation.EngineFailure;
 import org.arvdm.generation.Job;
@@ -60,8 +59,8 @@ public final class EvaluationService {
      */
     public Flux<EvaluationEvent> evaluate(Evaluation evaluation) {
         String id = UUID.randomUUID().toString();
-        return runner.stream(admission, evaluation.model(), OUTBOX,
-                (outbox, ticket) -> new EvaluationJob(id, evaluation, outbox));
+        return runner.stream(
+                admission, evaluation.model(), OUTBOX, (outbox, ticket) -> new EvaluationJob(id, evaluation, outbox));
     }
 
     /** One evaluation: one trajectory (or controllability state) per unit. */
@@ -79,8 +78,8 @@ public final class EvaluationService {
             this.run = evaluator.start(evaluation, new Evaluator.Listener() {
                 @Override
                 public void trajectoryDone(Evaluator.Progress p) {
-                    outbox.offer(new EvaluationEvent.Progressed(new Evaluator.Progress(p.index(), p.total(),
-                            p.result(), List.of(), p.scores(), p.baseline())));
+                    outbox.offer(new EvaluationEvent.Progressed(new Evaluator.Progress(
+                            p.index(), p.total(), p.result(), List.of(), p.scores(), p.baseline())));
                 }
 
                 @Override
@@ -127,8 +126,8 @@ public final class EvaluationService {
                 onReport.accept(report);
                 outbox.finish(new EvaluationEvent.Reported(report));
             } else {
-                outbox.finish(failure.kind() == EngineFailure.Kind.CANCELLED ? null
-                        : new EvaluationEvent.Failed(failure));
+                outbox.finish(
+                        failure.kind() == EngineFailure.Kind.CANCELLED ? null : new EvaluationEvent.Failed(failure));
             }
         }
     }

@@ -1,12 +1,11 @@
 package org.arvdm.diagnostics;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import org.arvdm.image.FrameImages;
 import org.arvdm.manifest.ModelManifest;
 import tools.jackson.core.JacksonException;
@@ -26,16 +25,25 @@ import tools.jackson.databind.json.JsonMapper;
  * @param contextFrames how many leading frames of each trajectory are given as context by default
  * @param states        controllability sets only: held-out states with the true next frame for every action
  */
-public record EvaluationSet(String name, String kind, String world, String description, ModelManifest.Frame frame,
-                            List<String> actionNames, int contextFrames, List<Trajectory> trajectories,
-                            List<ControlState> states) {
+public record EvaluationSet(
+        String name,
+        String kind,
+        String world,
+        String description,
+        ModelManifest.Frame frame,
+        List<String> actionNames,
+        int contextFrames,
+        List<Trajectory> trajectories,
+        List<ControlState> states) {
 
     /** The world of sets and bundles that name none: the first maze world. */
     public static final String DEFAULT_WORLD = "maze-v1";
+
     public static final String CONTROLLABILITY = "controllability";
 
     private static final JsonMapper JSON = JsonMapper.builder()
-            .disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES).build();
+            .disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .build();
 
     public EvaluationSet {
         trajectories = List.copyOf(trajectories);
@@ -51,8 +59,14 @@ public record EvaluationSet(String name, String kind, String world, String descr
     }
 
     /** A set without controllability states, of the default world. */
-    public EvaluationSet(String name, String kind, String description, ModelManifest.Frame frame,
-                         List<String> actionNames, int contextFrames, List<Trajectory> trajectories) {
+    public EvaluationSet(
+            String name,
+            String kind,
+            String description,
+            ModelManifest.Frame frame,
+            List<String> actionNames,
+            int contextFrames,
+            List<Trajectory> trajectories) {
         this(name, kind, DEFAULT_WORLD, description, frame, actionNames, contextFrames, trajectories, List.of());
     }
 
@@ -64,8 +78,8 @@ public record EvaluationSet(String name, String kind, String world, String descr
      * @param next           per action of the set's space, in its order: the true next frame
      * @param newView        per action: the next view is not among the recent frames (a view the model must draw)
      */
-    public record ControlState(String id, List<float[]> history, List<String> historyActions, List<float[]> next,
-                               boolean[] newView) {
+    public record ControlState(
+            String id, List<float[]> history, List<String> historyActions, List<float[]> next, boolean[] newView) {
         public ControlState {
             if (history.isEmpty() || historyActions.size() != history.size()) {
                 throw new IllegalArgumentException("state " + id + ": " + history.size() + " history frames and "
@@ -139,8 +153,8 @@ public record EvaluationSet(String name, String kind, String world, String descr
                 }
             }
             try {
-                trajectories.add(new Trajectory(e.id(), FrameImages.readTiles(png, e.length(), m.frame()), e.actions(),
-                        e.sinceSeen()));
+                trajectories.add(new Trajectory(
+                        e.id(), FrameImages.readTiles(png, e.length(), m.frame()), e.actions(), e.sinceSeen()));
             } catch (IllegalArgumentException ex) {
                 throw new IOException(ex.getMessage());
             }
@@ -153,7 +167,8 @@ public record EvaluationSet(String name, String kind, String world, String descr
             int actions = m.actions().names().size();
             for (Manifest.State st : m.states()) {
                 if (st.historyActions() == null || st.newView() == null || st.history() == null || st.next() == null) {
-                    throw new IOException("state " + st.id() + ": history, historyActions, next and newView are required");
+                    throw new IOException(
+                            "state " + st.id() + ": history, historyActions, next and newView are required");
                 }
                 for (String a : st.historyActions()) {
                     if (!m.actions().names().contains(a)) {
@@ -162,8 +177,8 @@ public record EvaluationSet(String name, String kind, String world, String descr
                 }
                 String what = "state " + st.id() + ": file";
                 try {
-                    List<float[]> history = FrameImages.readTiles(inside(dir, st.history(), what),
-                            st.historyActions().size(), m.frame());
+                    List<float[]> history = FrameImages.readTiles(
+                            inside(dir, st.history(), what), st.historyActions().size(), m.frame());
                     List<float[]> next = FrameImages.readTiles(inside(dir, st.next(), what), actions, m.frame());
                     states.add(new ControlState(st.id(), history, st.historyActions(), next, st.newView()));
                 } catch (IllegalArgumentException ex) {
@@ -171,8 +186,16 @@ public record EvaluationSet(String name, String kind, String world, String descr
                 }
             }
         }
-        return new EvaluationSet(name, m.kind(), m.world(), m.description(), m.frame(), m.actions().names(),
-                m.contextFrames(), trajectories, states);
+        return new EvaluationSet(
+                name,
+                m.kind(),
+                m.world(),
+                m.description(),
+                m.frame(),
+                m.actions().names(),
+                m.contextFrames(),
+                trajectories,
+                states);
     }
 
     /** {@code dir/file}, which must be a regular file inside {@code dir}; else an IOException starting with {@code what}. */
@@ -199,15 +222,21 @@ public record EvaluationSet(String name, String kind, String world, String descr
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    record Manifest(String name, String kind, String world, String description, ModelManifest.Frame frame,
-                    ModelManifest.Actions actions, int contextFrames, List<Entry> trajectories, List<State> states) {
+    record Manifest(
+            String name,
+            String kind,
+            String world,
+            String description,
+            ModelManifest.Frame frame,
+            ModelManifest.Actions actions,
+            int contextFrames,
+            List<Entry> trajectories,
+            List<State> states) {
 
         @JsonIgnoreProperties(ignoreUnknown = true)
-        record State(String id, String history, List<String> historyActions, String next, boolean[] newView) {
-        }
+        record State(String id, String history, List<String> historyActions, String next, boolean[] newView) {}
 
         @JsonIgnoreProperties(ignoreUnknown = true)
-        record Entry(String id, String frames, int length, List<String> actions, int[] sinceSeen) {
-        }
+        record Entry(String id, String frames, int length, List<String> actions, int[] sinceSeen) {}
     }
 }

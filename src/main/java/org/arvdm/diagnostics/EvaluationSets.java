@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,12 +31,17 @@ public final class EvaluationSets {
             return;
         }
         try (Stream<Path> s = Files.list(dir)) {
-            for (Path sub : s.filter(p -> Files.isRegularFile(p.resolve("manifest.json"))).sorted().toList()) {
+            for (Path sub : s.filter(p -> Files.isRegularFile(p.resolve("manifest.json")))
+                    .sorted()
+                    .toList()) {
                 String folder = sub.getFileName().toString();
                 try {
                     EvaluationSet set = EvaluationSet.read(sub);
                     sets.put(set.name(), set);
-                    log.info("Evaluation set {}: {} trajectories ({})", set.name(), set.trajectories().size(),
+                    log.info(
+                            "Evaluation set {}: {} trajectories ({})",
+                            set.name(),
+                            set.trajectories().size(),
                             set.kind());
                 } catch (IOException | RuntimeException e) {
                     failures.put(folder, e.getMessage());

@@ -2,8 +2,6 @@ package org.arvdm.diagnostics;
 
 import java.util.ArrayList;
 import java.util.List;
-
-import org.arvdm.image.FrameImages;
 import org.arvdm.generation.ActionSource;
 import org.arvdm.generation.ArGenerator;
 import org.arvdm.generation.EngineObserver;
@@ -12,6 +10,7 @@ import org.arvdm.generation.GenerationListener;
 import org.arvdm.generation.GenerationPlan;
 import org.arvdm.generation.GenerationPlanner;
 import org.arvdm.generation.GenerationStats;
+import org.arvdm.image.FrameImages;
 import org.arvdm.manifest.ModelManifest;
 
 /**
@@ -26,8 +25,7 @@ public final class Evaluator {
 
     /** Hears about each finished trajectory; says when the run should stop. Called on the evaluating thread. */
     public interface Listener {
-        default void trajectoryDone(Progress progress) {
-        }
+        default void trajectoryDone(Progress progress) {}
 
         /** True once the run should stop: it ends before its next network call. */
         default boolean cancelled() {
@@ -40,9 +38,13 @@ public final class Evaluator {
      *
      * @param generated the generated frames as scored (C·H·W in [-1, 1]); for pictures, not for the wire
      */
-    public record Progress(int index, int total, EvaluationReport.TrajectoryResult result, List<float[]> generated,
-                           Scoring.Scores scores, Scoring.Scores baseline) {
-    }
+    public record Progress(
+            int index,
+            int total,
+            EvaluationReport.TrajectoryResult result,
+            List<float[]> generated,
+            Scoring.Scores scores,
+            Scoring.Scores baseline) {}
 
     private final ArGenerator generator = new ArGenerator();
 
@@ -87,7 +89,9 @@ public final class Evaluator {
             this.e = e;
             this.listener = listener;
             this.shape = e.manifest().frame();
-            this.tally = e.states().isEmpty() ? null : new Controllability.Tally(e.manifest().actions().names());
+            this.tally = e.states().isEmpty()
+                    ? null
+                    : new Controllability.Tally(e.manifest().actions().names());
         }
 
         public boolean done() {
@@ -108,13 +112,25 @@ public final class Evaluator {
         /** The report, once {@link #done()}. */
         public EvaluationReport report() {
             if (report == null) {
-                Controllability controllability = tally == null ? null
-                        : tally.result(shape.channels(), shape.height(), shape.width());
-                report = new EvaluationReport(e.model(), e.set(), e.seed(), e.trajectories().size(),
-                        e.contextFrames(), e.frames(), Scoring.DATA_RANGE, e.retrievalThreshold(), e.schedule(),
-                        e.memoryUsed(), Scoring.summarize(model, e.retrievalThreshold()),
-                        Scoring.summarize(baseline, e.retrievalThreshold()), results, calls,
-                        (System.nanoTime() - start) / 1e6, controllability);
+                Controllability controllability =
+                        tally == null ? null : tally.result(shape.channels(), shape.height(), shape.width());
+                report = new EvaluationReport(
+                        e.model(),
+                        e.set(),
+                        e.seed(),
+                        e.trajectories().size(),
+                        e.contextFrames(),
+                        e.frames(),
+                        Scoring.DATA_RANGE,
+                        e.retrievalThreshold(),
+                        e.schedule(),
+                        e.memoryUsed(),
+                        Scoring.summarize(model, e.retrievalThreshold()),
+                        Scoring.summarize(baseline, e.retrievalThreshold()),
+                        results,
+                        calls,
+                        (System.nanoTime() - start) / 1e6,
+                        controllability);
             }
             return report;
         }
@@ -134,8 +150,8 @@ public final class Evaluator {
                 int g = e.contextFrames() + k;
                 float[] truth = t.frames().get(g);
                 int since = t.sinceSeen()[g];
-                mine.add(Scoring.score(i, k, since, generated.get(k), truth, shape.channels(), shape.height(),
-                        shape.width()));
+                mine.add(Scoring.score(
+                        i, k, since, generated.get(k), truth, shape.channels(), shape.height(), shape.width()));
                 base.add(Scoring.score(i, k, since, last, truth, shape.channels(), shape.height(), shape.width()));
             }
             model.addAll(mine);
@@ -145,14 +161,21 @@ public final class Evaluator {
                 for (int k = 0; k < idx.length; k++) {
                     idx[k] = e.manifest().actions().names().indexOf(t.actions().get(e.contextFrames() + k));
                 }
-                tally.trajectory(last, generated, t.frames().subList(e.contextFrames(),
-                        e.contextFrames() + generated.size()), idx);
+                tally.trajectory(
+                        last,
+                        generated,
+                        t.frames().subList(e.contextFrames(), e.contextFrames() + generated.size()),
+                        idx);
             }
             calls += stats.networkCalls();
-            EvaluationReport.TrajectoryResult result = result(e, i, mine, base, stats.networkCalls(),
-                    (System.nanoTime() - t0) / 1e6);
+            EvaluationReport.TrajectoryResult result =
+                    result(e, i, mine, base, stats.networkCalls(), (System.nanoTime() - t0) / 1e6);
             results.add(result);
-            listener.trajectoryDone(new Progress(i, e.trajectories().size(), result, generated,
+            listener.trajectoryDone(new Progress(
+                    i,
+                    e.trajectories().size(),
+                    result,
+                    generated,
                     Scoring.summarize(model, e.retrievalThreshold()),
                     Scoring.summarize(baseline, e.retrievalThreshold())));
         }
@@ -166,8 +189,15 @@ public final class Evaluator {
                     throw new GenerationCancelledException("evaluation cancelled at controllability state " + s);
                 }
                 List<float[]> out = new ArrayList<>(1);
-                calls += generate(e, st.history(), st.historyActions(), List.of(names.get(a)),
-                        e.seed() + CONTROL_SEED_OFFSET + s, out, listener).networkCalls();
+                calls += generate(
+                                e,
+                                st.history(),
+                                st.historyActions(),
+                                List.of(names.get(a)),
+                                e.seed() + CONTROL_SEED_OFFSET + s,
+                                out,
+                                listener)
+                        .networkCalls();
                 made.add(out.get(0));
             }
             tally.state(made, st);
@@ -185,13 +215,25 @@ public final class Evaluator {
         EvaluationSet.Trajectory t = e.trajectories().get(i);
         int c = e.contextFrames();
         int n = e.framesFor(t);
-        return generate(e, t.frames().subList(0, c), t.actions().subList(0, c), t.actions().subList(c, c + n),
-                e.seedFor(i), out, listener);
+        return generate(
+                e,
+                t.frames().subList(0, c),
+                t.actions().subList(0, c),
+                t.actions().subList(c, c + n),
+                e.seedFor(i),
+                out,
+                listener);
     }
 
     /** Generates one frame per name in {@code future} after the given context, into {@code out}. */
-    private GenerationStats generate(Evaluation e, List<float[]> context, List<String> contextActions,
-                                     List<String> future, long seed, List<float[]> out, Listener listener)
+    private GenerationStats generate(
+            Evaluation e,
+            List<float[]> context,
+            List<String> contextActions,
+            List<String> future,
+            long seed,
+            List<float[]> out,
+            Listener listener)
             throws InterruptedException {
         ModelManifest m = e.manifest();
         float[] padding = m.actions().padding();
@@ -204,23 +246,28 @@ public final class Evaluator {
             actions.add(oneHot(a, m.actions()));
         }
         int n = future.size();
-        GenerationPlan plan = GenerationPlanner.plan(m, e.schedule(), e.memory(), context, ctxActions, n, seed, false,
-                e.deadlineNanos());
-        return generator.run(plan, ActionSource.fixed(actions, padding), e.gateway(), new GenerationListener() {
-            @Override
-            public void frame(int index, float[] frame, int arStep, long elapsedNanos) {
-                out.add(FrameImages.quantize(frame));
-            }
+        GenerationPlan plan = GenerationPlanner.plan(
+                m, e.schedule(), e.memory(), context, ctxActions, n, seed, false, e.deadlineNanos());
+        return generator.run(
+                plan,
+                ActionSource.fixed(actions, padding),
+                e.gateway(),
+                new GenerationListener() {
+                    @Override
+                    public void frame(int index, float[] frame, int arStep, long elapsedNanos) {
+                        out.add(FrameImages.quantize(frame));
+                    }
 
-            @Override
-            public boolean cancelled() {
-                return listener.cancelled();
-            }
-        }, EngineObserver.NONE);
+                    @Override
+                    public boolean cancelled() {
+                        return listener.cancelled();
+                    }
+                },
+                EngineObserver.NONE);
     }
 
-    private static EvaluationReport.TrajectoryResult result(Evaluation e, int i, List<Scoring.FrameScore> mine,
-                                                            List<Scoring.FrameScore> base, int calls, double ms) {
+    private static EvaluationReport.TrajectoryResult result(
+            Evaluation e, int i, List<Scoring.FrameScore> mine, List<Scoring.FrameScore> base, int calls, double ms) {
         int revisits = 0;
         int retrieved = 0;
         for (Scoring.FrameScore f : mine) {
@@ -232,12 +279,23 @@ public final class Evaluator {
             }
         }
         EvaluationSet.Trajectory t = e.trajectories().get(i);
-        return new EvaluationReport.TrajectoryResult(t.id(), e.seedFor(i), mine.size(), psnr(mine), meanSsim(mine),
-                revisits, retrieved, psnr(base), meanSsim(base), calls, ms);
+        return new EvaluationReport.TrajectoryResult(
+                t.id(),
+                e.seedFor(i),
+                mine.size(),
+                psnr(mine),
+                meanSsim(mine),
+                revisits,
+                retrieved,
+                psnr(base),
+                meanSsim(base),
+                calls,
+                ms);
     }
 
     private static double psnr(List<Scoring.FrameScore> frames) {
-        return Scoring.psnrOfMse(frames.stream().mapToDouble(Scoring.FrameScore::mse).average().orElse(0));
+        return Scoring.psnrOfMse(
+                frames.stream().mapToDouble(Scoring.FrameScore::mse).average().orElse(0));
     }
 
     private static double meanSsim(List<Scoring.FrameScore> frames) {

@@ -49,8 +49,7 @@ public final class ImageMetrics {
     /** Number of locally filtered statistics: x, y, x², y², xy. */
     private static final int STATS = 5;
 
-    private ImageMetrics() {
-    }
+    private ImageMetrics() {}
 
     /**
      * Mean squared error between two images of equal length (any layout).
@@ -107,13 +106,13 @@ public final class ImageMetrics {
         requireSameLength(a, b);
         requireDataRange(dataRange);
         if (channels <= 0 || height <= 0 || width <= 0) {
-            throw new IllegalArgumentException("shape must be positive, got channels=" + channels
-                    + ", height=" + height + ", width=" + width);
+            throw new IllegalArgumentException(
+                    "shape must be positive, got channels=" + channels + ", height=" + height + ", width=" + width);
         }
         long expected = (long) channels * height * width;
         if (a.length != expected) {
-            throw new IllegalArgumentException("image length " + a.length + " does not match shape channels="
-                    + channels + " x height=" + height + " x width=" + width + " = " + expected);
+            throw new IllegalArgumentException("image length " + a.length + " does not match shape channels=" + channels
+                    + " x height=" + height + " x width=" + width + " = " + expected);
         }
         if (height < SSIM_WINDOW || width < SSIM_WINDOW) {
             throw new IllegalArgumentException("image of height=" + height + ", width=" + width
@@ -134,8 +133,8 @@ public final class ImageMetrics {
     }
 
     /** Horizontal pass: the five statistics of each row, filtered, for columns radius .. width-radius-1. */
-    private static void filterRows(float[] a, float[] b, int offset, int height, int width, int validWidth,
-                                   double[] rows) {
+    private static void filterRows(
+            float[] a, float[] b, int offset, int height, int width, int validWidth, double[] rows) {
         int out = 0;
         for (int y = 0; y < height; y++) {
             int rowStart = offset + y * width;
@@ -207,8 +206,8 @@ public final class ImageMetrics {
                     + " null, b " + (b == null ? "is" : "is not") + " null)");
         }
         if (a.length != b.length) {
-            throw new IllegalArgumentException("image lengths differ: a has " + a.length + " values, b has "
-                    + b.length);
+            throw new IllegalArgumentException(
+                    "image lengths differ: a has " + a.length + " values, b has " + b.length);
         }
         if (a.length == 0) {
             throw new IllegalArgumentException("images must not be empty");

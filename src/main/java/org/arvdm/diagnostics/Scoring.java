@@ -33,13 +33,12 @@ public final class Scoring {
     public static final double MSE_FLOOR = 1e-10;
 
     /** Intervals of generated frames: 0–16, 16–32, 32–48, 48–64 (from inclusive, to exclusive). */
-    public static final List<Range> INTERVALS = List.of(new Range(0, 16), new Range(16, 32), new Range(32, 48),
-            new Range(48, 64));
+    public static final List<Range> INTERVALS =
+            List.of(new Range(0, 16), new Range(16, 32), new Range(32, 48), new Range(48, 64));
     /** Buckets of frames since the view was last seen: 0–16, 16–48, 48–112 (from exclusive, to inclusive). */
     public static final List<Range> BUCKETS = List.of(new Range(0, 16), new Range(16, 48), new Range(48, 112));
 
-    private Scoring() {
-    }
+    private Scoring() {}
 
     public record Range(int from, int to) {
         public String label() {
@@ -63,21 +62,35 @@ public final class Scoring {
     }
 
     /** PSNR and SSIM of one interval; the numbers are null when no frame falls in it. */
-    public record IntervalScore(String interval, int trajectories, int frames, Double psnrMean, Double psnrStd,
-                                Double ssimMean, Double ssimStd) {
-    }
+    public record IntervalScore(
+            String interval,
+            int trajectories,
+            int frames,
+            Double psnrMean,
+            Double psnrStd,
+            Double ssimMean,
+            Double ssimStd) {}
 
     /** Retrieval in one bucket; the numbers are null when no revisit falls in it. */
-    public record BucketScore(String bucket, int frames, Double ssimMean, Double ssimStd, Double retrievalRate) {
-    }
+    public record BucketScore(String bucket, int frames, Double ssimMean, Double ssimStd, Double retrievalRate) {}
 
-    public record Scores(List<IntervalScore> intervals, Double maxPsnrDecay, List<BucketScore> buckets,
-                         Double meanRetrievalRate) {
-    }
+    public record Scores(
+            List<IntervalScore> intervals, Double maxPsnrDecay, List<BucketScore> buckets, Double meanRetrievalRate) {}
 
-    public static FrameScore score(int trajectory, int frame, int sinceSeen, float[] generated, float[] truth,
-                                   int channels, int height, int width) {
-        return new FrameScore(trajectory, frame, sinceSeen, ImageMetrics.mse(generated, truth),
+    public static FrameScore score(
+            int trajectory,
+            int frame,
+            int sinceSeen,
+            float[] generated,
+            float[] truth,
+            int channels,
+            int height,
+            int width) {
+        return new FrameScore(
+                trajectory,
+                frame,
+                sinceSeen,
+                ImageMetrics.mse(generated, truth),
                 ImageMetrics.ssim(generated, truth, channels, height, width, DATA_RANGE));
     }
 

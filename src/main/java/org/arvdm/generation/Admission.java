@@ -33,8 +33,11 @@ public final class Admission {
         int place = inFlight.incrementAndGet();
         if (place > capacity) {
             inFlight.decrementAndGet();
-            throw new CapacityException("all " + capacity + " generation places (workers + queue) are taken; retry"
-                    + " after " + retryAfter.toSeconds() + " s", retryAfter, false);
+            throw new CapacityException(
+                    "all " + capacity + " generation places (workers + queue) are taken; retry" + " after "
+                            + retryAfter.toSeconds() + " s",
+                    retryAfter,
+                    false);
         }
         AtomicInteger queued = queueGauge.apply(model);
         queued.incrementAndGet();

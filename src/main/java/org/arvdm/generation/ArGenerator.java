@@ -13,8 +13,13 @@ public final class ArGenerator {
      * @throws GenerationCancelledException when the listener reports the client gone
      * @throws GenerationDeadlineException  when the plan's deadline passes
      */
-    public GenerationStats run(GenerationPlan plan, ActionSource actions, CallGateway gateway,
-                               GenerationListener listener, EngineObserver observer) throws InterruptedException {
+    public GenerationStats run(
+            GenerationPlan plan,
+            ActionSource actions,
+            CallGateway gateway,
+            GenerationListener listener,
+            EngineObserver observer)
+            throws InterruptedException {
         ArLoop loop = new ArLoop(plan);
         try (CallGateway.Registration joined = gateway.open()) {
             while (!loop.finished()) {

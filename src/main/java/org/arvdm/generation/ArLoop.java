@@ -3,7 +3,6 @@ package org.arvdm.generation;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-
 import org.arvdm.memory.History;
 import org.arvdm.memory.MemoryView;
 
@@ -159,8 +158,8 @@ public final class ArLoop {
      * @throws GenerationCancelledException when the listener reports the client gone
      * @throws GenerationDeadlineException  when the plan's deadline passes
      */
-    public void advance(ActionSource source, CallGateway gateway, GenerationListener listener,
-                        EngineObserver observer) throws InterruptedException {
+    public void advance(ActionSource source, CallGateway gateway, GenerationListener listener, EngineObserver observer)
+            throws InterruptedException {
         if (finished()) {
             throw new IllegalStateException("the loop has emitted all " + plan.frames() + " frames");
         }
@@ -197,8 +196,8 @@ public final class ArLoop {
 
     public GenerationStats stats() {
         double totalMs = (System.nanoTime() - start) / 1e6;
-        return new GenerationStats(emitted, arStep, calls, totalMs, arStep == 0 ? 0 : stepNanos / 1e6 / arStep,
-                firstFrameNanos / 1e6);
+        return new GenerationStats(
+                emitted, arStep, calls, totalMs, arStep == 0 ? 0 : stepNanos / 1e6 / arStep, firstFrameNanos / 1e6);
     }
 
     /** Takes this loop's memory out of the observer's gauges (call once when the loop ends; idempotent). */
@@ -283,8 +282,8 @@ public final class ArLoop {
             for (int j = 0; j < w; j++) {
                 levels[j] = level[j];
             }
-            float[] out = gateway.denoise(new DenoiseCall(x, levels, act, memory.memory(), memory.slots(),
-                    memory.actions(), memory.mask()));
+            float[] out = gateway.denoise(
+                    new DenoiseCall(x, levels, act, memory.memory(), memory.slots(), memory.actions(), memory.mask()));
             int batch = gateway.lastBatchSize();
             calls++;
             observer.networkCall("denoiser");
@@ -332,8 +331,8 @@ public final class ArLoop {
         void slide() throws InterruptedException {
             for (int j = 0; j < stride; j++) {
                 if (index[j] >= emitted || level[j] != 0) {
-                    throw new IllegalStateException("frame " + index[j] + " left the window unfinished at level "
-                            + level[j]);
+                    throw new IllegalStateException(
+                            "frame " + index[j] + " left the window unfinished at level " + level[j]);
                 }
             }
             System.arraycopy(x, stride * fs, x, 0, (w - stride) * fs);
@@ -383,8 +382,8 @@ public final class ArLoop {
                 throw new GenerationCancelledException("generation cancelled after " + emitted + " frames");
             }
             if (System.nanoTime() - plan.deadlineNanos() > 0) {
-                throw new GenerationDeadlineException("generation exceeded its time limit after " + emitted
-                        + " frames");
+                throw new GenerationDeadlineException(
+                        "generation exceeded its time limit after " + emitted + " frames");
             }
         }
     }

@@ -9,8 +9,15 @@ import java.util.Arrays;
  * Positions are 0-based here ({@code j = 0..w-1}); the paper's rules are 1-based. Levels are
  * integers in {@code 0..T}; 0 is clean, T is pure noise.
  */
-public record ArSchedule(int timesteps, int window, int stride, int[] inputLevels, int[] outputLevels,
-                         int arSteps, int initSteps, double eta) {
+public record ArSchedule(
+        int timesteps,
+        int window,
+        int stride,
+        int[] inputLevels,
+        int[] outputLevels,
+        int arSteps,
+        int initSteps,
+        double eta) {
 
     public ArSchedule {
         inputLevels = inputLevels.clone();
@@ -22,13 +29,16 @@ public record ArSchedule(int timesteps, int window, int stride, int[] inputLevel
      * The default family: K = w/Δ bands of Δ frames, band b (1-based) enters at round(T·b/K)
      * and leaves at round(T·(b−1)/K).
      */
-    public static ArSchedule defaultFamily(int timesteps, int window, int stride, int arSteps, int initSteps,
-                                           double eta) {
+    public static ArSchedule defaultFamily(
+            int timesteps, int window, int stride, int arSteps, int initSteps, double eta) {
         checkStride(window, stride);
         if (window % stride != 0) {
-            throw new ScheduleException("schedule.stride", "range", "schedule.stride: " + stride
-                    + " must divide the window (" + window + " frames) for the default schedule family;"
-                    + " give schedule.inputLevels for other strides");
+            throw new ScheduleException(
+                    "schedule.stride",
+                    "range",
+                    "schedule.stride: " + stride
+                            + " must divide the window (" + window + " frames) for the default schedule family;"
+                            + " give schedule.inputLevels for other strides");
         }
         int bands = window / stride;
         int[] in = new int[window];
@@ -45,12 +55,22 @@ public record ArSchedule(int timesteps, int window, int stride, int[] inputLevel
      * Explicit input levels; output levels, when not given, follow from circularity and the
      * 0–T boundary: t^O_j = t^I_{j−Δ} for j ≥ Δ, else 0.
      */
-    public static ArSchedule explicit(int timesteps, int window, int stride, int[] inputLevels, int[] outputLevels,
-                                      int arSteps, int initSteps, double eta) {
+    public static ArSchedule explicit(
+            int timesteps,
+            int window,
+            int stride,
+            int[] inputLevels,
+            int[] outputLevels,
+            int arSteps,
+            int initSteps,
+            double eta) {
         checkStride(window, stride);
         if (inputLevels.length != window) {
-            throw new ScheduleException("schedule.inputLevels", "range", "schedule.inputLevels: must hold one level"
-                    + " per window frame (" + window + "), got " + inputLevels.length);
+            throw new ScheduleException(
+                    "schedule.inputLevels",
+                    "range",
+                    "schedule.inputLevels: must hold one level" + " per window frame (" + window + "), got "
+                            + inputLevels.length);
         }
         int[] out = outputLevels;
         if (out == null) {
@@ -59,79 +79,105 @@ public record ArSchedule(int timesteps, int window, int stride, int[] inputLevel
                 out[j] = inputLevels[j - stride];
             }
         } else if (out.length != window) {
-            throw new ScheduleException("schedule.outputLevels", "range", "schedule.outputLevels: must hold one"
-                    + " level per window frame (" + window + "), got " + out.length);
+            throw new ScheduleException(
+                    "schedule.outputLevels",
+                    "range",
+                    "schedule.outputLevels: must hold one" + " level per window frame (" + window + "), got "
+                            + out.length);
         }
         return new ArSchedule(timesteps, window, stride, inputLevels, out, arSteps, initSteps, eta);
     }
 
     private static void checkStride(int window, int stride) {
         if (stride < 1 || stride > window) {
-            throw new ScheduleException("schedule.stride", "range", "schedule.stride: must be in 1.." + window
-                    + " (the model's window), got " + stride);
+            throw new ScheduleException(
+                    "schedule.stride",
+                    "range",
+                    "schedule.stride: must be in 1.." + window + " (the model's window), got " + stride);
         }
     }
 
-    private static void validate(int t, int w, int stride, int[] in, int[] out, int arSteps, int initSteps,
-                                 double eta) {
+    private static void validate(
+            int t, int w, int stride, int[] in, int[] out, int arSteps, int initSteps, double eta) {
         checkStride(w, stride);
         if (arSteps < 1) {
-            throw new ScheduleException("schedule.arSteps", "range", "schedule.arSteps: must be at least 1, got "
-                    + arSteps);
+            throw new ScheduleException(
+                    "schedule.arSteps", "range", "schedule.arSteps: must be at least 1, got " + arSteps);
         }
         if (initSteps < 1) {
-            throw new ScheduleException("schedule.initSteps", "range", "schedule.initSteps: must be at least 1, got "
-                    + initSteps);
+            throw new ScheduleException(
+                    "schedule.initSteps", "range", "schedule.initSteps: must be at least 1, got " + initSteps);
         }
         if (!(eta >= 0 && eta <= 1)) {
             throw new ScheduleException("schedule.eta", "range", "schedule.eta: must be in [0, 1], got " + eta);
         }
         for (int j = 0; j < w; j++) {
             if (in[j] < 0 || in[j] > t) {
-                throw new ScheduleException("schedule.inputLevels", "range", "schedule.inputLevels[" + j
-                        + "]: must be in 0.." + t + ", got " + in[j]);
+                throw new ScheduleException(
+                        "schedule.inputLevels",
+                        "range",
+                        "schedule.inputLevels[" + j + "]: must be in 0.." + t + ", got " + in[j]);
             }
             if (out[j] < 0 || out[j] > t) {
-                throw new ScheduleException("schedule.outputLevels", "range", "schedule.outputLevels[" + j
-                        + "]: must be in 0.." + t + ", got " + out[j]);
+                throw new ScheduleException(
+                        "schedule.outputLevels",
+                        "range",
+                        "schedule.outputLevels[" + j + "]: must be in 0.." + t + ", got " + out[j]);
             }
         }
         // Rule 1: monotonicity.
         for (int j = 1; j < w; j++) {
             if (in[j - 1] > in[j]) {
-                throw new ScheduleException("schedule.inputLevels", "monotonicity", "schedule.inputLevels: rule 1"
-                        + " (monotonicity) broken: older frames may not be noisier, but level[" + (j - 1) + "]="
-                        + in[j - 1] + " > level[" + j + "]=" + in[j]);
+                throw new ScheduleException(
+                        "schedule.inputLevels",
+                        "monotonicity",
+                        "schedule.inputLevels: rule 1"
+                                + " (monotonicity) broken: older frames may not be noisier, but level[" + (j - 1) + "]="
+                                + in[j - 1] + " > level[" + j + "]=" + in[j]);
             }
         }
         for (int j = 0; j < w; j++) {
             if (out[j] > in[j]) {
-                throw new ScheduleException("schedule.outputLevels", "monotonicity", "schedule.outputLevels: rule 1"
-                        + " (monotonicity) broken: a step may not add noise, but output[" + j + "]=" + out[j]
-                        + " > input[" + j + "]=" + in[j]);
+                throw new ScheduleException(
+                        "schedule.outputLevels",
+                        "monotonicity",
+                        "schedule.outputLevels: rule 1"
+                                + " (monotonicity) broken: a step may not add noise, but output[" + j + "]=" + out[j]
+                                + " > input[" + j + "]=" + in[j]);
             }
         }
         // Rule 3: 0–T boundary.
         for (int j = 0; j < stride; j++) {
             if (out[j] != 0) {
-                throw new ScheduleException("schedule.outputLevels", "boundary", "schedule.outputLevels: rule 3"
-                        + " (0-T boundary) broken: the first " + stride + " frame(s) must leave the window at level 0,"
-                        + " but output[" + j + "]=" + out[j]);
+                throw new ScheduleException(
+                        "schedule.outputLevels",
+                        "boundary",
+                        "schedule.outputLevels: rule 3"
+                                + " (0-T boundary) broken: the first " + stride
+                                + " frame(s) must leave the window at level 0,"
+                                + " but output[" + j + "]=" + out[j]);
             }
         }
         for (int j = w - stride; j < w; j++) {
             if (in[j] != t) {
-                throw new ScheduleException("schedule.inputLevels", "boundary", "schedule.inputLevels: rule 3"
-                        + " (0-T boundary) broken: the last " + stride + " frame(s) must enter the window at level T="
-                        + t + ", but level[" + j + "]=" + in[j]);
+                throw new ScheduleException(
+                        "schedule.inputLevels",
+                        "boundary",
+                        "schedule.inputLevels: rule 3"
+                                + " (0-T boundary) broken: the last " + stride
+                                + " frame(s) must enter the window at level T="
+                                + t + ", but level[" + j + "]=" + in[j]);
             }
         }
         // Rule 2: circularity.
         for (int j = stride; j < w; j++) {
             if (out[j] != in[j - stride]) {
-                throw new ScheduleException("schedule.outputLevels", "circularity", "schedule.outputLevels: rule 2"
-                        + " (circularity) broken: after sliding by " + stride + ", output[" + j + "]=" + out[j]
-                        + " must equal input[" + (j - stride) + "]=" + in[j - stride]);
+                throw new ScheduleException(
+                        "schedule.outputLevels",
+                        "circularity",
+                        "schedule.outputLevels: rule 2"
+                                + " (circularity) broken: after sliding by " + stride + ", output[" + j + "]=" + out[j]
+                                + " must equal input[" + (j - stride) + "]=" + in[j - stride]);
             }
         }
     }
@@ -171,9 +217,15 @@ public record ArSchedule(int timesteps, int window, int stride, int[] inputLevel
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ArSchedule s && s.timesteps == timesteps && s.window == window && s.stride == stride
-                && Arrays.equals(s.inputLevels, inputLevels) && Arrays.equals(s.outputLevels, outputLevels)
-                && s.arSteps == arSteps && s.initSteps == initSteps && s.eta == eta;
+        return o instanceof ArSchedule s
+                && s.timesteps == timesteps
+                && s.window == window
+                && s.stride == stride
+                && Arrays.equals(s.inputLevels, inputLevels)
+                && Arrays.equals(s.outputLevels, outputLevels)
+                && s.arSteps == arSteps
+                && s.initSteps == initSteps
+                && s.eta == eta;
     }
 
     @Override

@@ -10,7 +10,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,8 +50,7 @@ public final class BatchingGateway implements CallGateway {
     /** Receives every batched network call: network ({@code denoiser}, {@code memory_encoder}), size, wait. */
     @FunctionalInterface
     public interface BatchObserver {
-        BatchObserver NONE = (network, size, waitNanos) -> {
-        };
+        BatchObserver NONE = (network, size, waitNanos) -> {};
 
         /** {@code waitNanos}: how long the batch's oldest call waited in the queue before the network ran. */
         void batched(String network, int size, long waitNanos);
@@ -76,8 +74,8 @@ public final class BatchingGateway implements CallGateway {
      * @param maxBatchSize most samples in one network call (at least 1)
      * @param maxDelay     longest the oldest waiting call is held back for others to join
      */
-    public BatchingGateway(String name, Networks networks, int maxBatchSize, Duration maxDelay,
-                           BatchObserver observer) {
+    public BatchingGateway(
+            String name, Networks networks, int maxBatchSize, Duration maxDelay, BatchObserver observer) {
         if (maxBatchSize < 1) {
             throw new IllegalArgumentException("maxBatchSize must be at least 1, got " + maxBatchSize);
         }
@@ -105,8 +103,14 @@ public final class BatchingGateway implements CallGateway {
             this.denoise = denoise;
             this.encode = encode;
             this.key = denoise != null
-                    ? List.of("denoiser", denoise.levels().length, denoise.x().length, denoise.memorySlots(),
-                    denoise.memory().length, denoise.memoryActions().length, denoise.actions().length)
+                    ? List.of(
+                            "denoiser",
+                            denoise.levels().length,
+                            denoise.x().length,
+                            denoise.memorySlots(),
+                            denoise.memory().length,
+                            denoise.memoryActions().length,
+                            denoise.actions().length)
                     : List.of("memory_encoder", encode.slots(), encode.frames().length, encode.actions().length);
         }
 
@@ -312,8 +316,8 @@ public final class BatchingGateway implements CallGateway {
                 out = networks.encodeMemory(calls);
             }
             if (out == null || out.size() != n) {
-                throw new IllegalStateException(head.network() + " returned " + (out == null ? "nothing" : out.size()
-                        + " results") + " for a batch of " + n);
+                throw new IllegalStateException(head.network() + " returned "
+                        + (out == null ? "nothing" : out.size() + " results") + " for a batch of " + n);
             }
         } catch (Throwable t) {
             error = t;

@@ -22,13 +22,11 @@ public interface CallGateway extends AutoCloseable {
      * generations to stop waiting once every one of them has a call queued.
      */
     default Registration open() {
-        return () -> {
-        };
+        return () -> {};
     }
 
     @Override
-    default void close() {
-    }
+    default void close() {}
 
     /** A generation's membership of a gateway; closing it twice is harmless. */
     interface Registration extends AutoCloseable {

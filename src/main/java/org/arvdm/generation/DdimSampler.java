@@ -10,7 +10,9 @@ public final class DdimSampler {
 
     /** What the denoiser predicts, named by the bundle's {@code diffusion.prediction}. */
     public enum Prediction {
-        EPS, V, X0;
+        EPS,
+        V,
+        X0;
 
         public static Prediction of(String name) {
             return switch (name) {

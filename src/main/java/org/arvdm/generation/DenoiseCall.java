@@ -6,6 +6,11 @@ package org.arvdm.generation;
  * [slots·width], {@code memoryActions} [slots·A or 0], {@code memoryMask} [slots].
  * Calls with equal {@code memorySlots} can be stacked into one batched network call.
  */
-public record DenoiseCall(float[] x, long[] levels, float[] actions, float[] memory, int memorySlots,
-                          float[] memoryActions, boolean[] memoryMask) {
-}
+public record DenoiseCall(
+        float[] x,
+        long[] levels,
+        float[] actions,
+        float[] memory,
+        int memorySlots,
+        float[] memoryActions,
+        boolean[] memoryMask) {}

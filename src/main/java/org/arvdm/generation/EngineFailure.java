@@ -14,11 +14,18 @@ package org.arvdm.generation;
  * </ul>
  */
 public abstract sealed class EngineFailure extends RuntimeException
-        permits GenerationCancelledException, GenerationDeadlineException, CapacityException, EngineFailure.Shutdown,
-        EngineFailure.Inference {
+        permits GenerationCancelledException,
+                GenerationDeadlineException,
+                CapacityException,
+                EngineFailure.Shutdown,
+                EngineFailure.Inference {
 
     public enum Kind {
-        CANCELLED, DEADLINE, SHUTDOWN, CAPACITY, INFERENCE
+        CANCELLED,
+        DEADLINE,
+        SHUTDOWN,
+        CAPACITY,
+        INFERENCE
     }
 
     protected EngineFailure(String message, Throwable cause, boolean stackTrace) {

@@ -6,29 +6,22 @@ package org.arvdm.generation;
  */
 public interface EngineObserver {
 
-    EngineObserver NONE = new EngineObserver() {
-    };
+    EngineObserver NONE = new EngineObserver() {};
 
     /** One denoising iteration (one denoiser call) finished. {@code phase} is {@code init} or {@code ar}. */
-    default void iteration(String phase, long nanos, int batchSize) {
-    }
+    default void iteration(String phase, long nanos, int batchSize) {}
 
     /** A network ran for this generation; {@code network} is {@code denoiser} or {@code memory_encoder}. */
-    default void networkCall(String network) {
-    }
+    default void networkCall(String network) {}
 
-    default void frameEmitted() {
-    }
+    default void frameEmitted() {}
 
-    default void firstFrame(long nanos) {
-    }
+    default void firstFrame(long nanos) {}
 
     /** A one-shot generation began running (after admission); {@link #generationEnded()} follows once. */
-    default void generationStarted() {
-    }
+    default void generationStarted() {}
 
-    default void generationEnded() {
-    }
+    default void generationEnded() {}
 
     /** Where the runner gets each generation's observer: the service's metrics, or {@link #NONE}'s. */
     @FunctionalInterface
@@ -40,6 +33,5 @@ public interface EngineObserver {
     }
 
     /** This generation's memory now holds {@code used} slots in {@code bytes} (deltas are the observer's business). */
-    default void memoryChanged(int usedDelta, long bytesDelta) {
-    }
+    default void memoryChanged(int usedDelta, long bytesDelta) {}
 }

@@ -12,8 +12,7 @@ public interface GenerationListener {
     void frame(int index, float[] frame, int arStep, long elapsedNanos);
 
     /** x̂_0 of the frames still being denoised, after one iteration (only when previews were asked for). */
-    default void preview(int arStep, int iteration, List<PreviewFrame> frames) {
-    }
+    default void preview(int arStep, int iteration, List<PreviewFrame> frames) {}
 
     /** True once the client has gone: the loop stops before its next network call. */
     default boolean cancelled() {
@@ -21,6 +20,5 @@ public interface GenerationListener {
     }
 
     /** One window frame's current x̂_0 and level. */
-    record PreviewFrame(int index, int level, float[] x0) {
-    }
+    record PreviewFrame(int index, int level, float[] x0) {}
 }

@@ -1,7 +1,6 @@
 package org.arvdm.generation;
 
 import java.util.List;
-
 import org.arvdm.memory.MemoryModule;
 
 /**
@@ -16,10 +15,20 @@ import org.arvdm.memory.MemoryModule;
  * @param padding        the action used where none is known (noop, or zeros)
  * @param deadlineNanos  System.nanoTime() past which the loop stops (Long.MAX_VALUE for none)
  */
-public record GenerationPlan(int frameSize, int actionSize, double[] alphasCumprod, DdimSampler.Prediction prediction,
-                             ArSchedule schedule, MemoryModule memory, List<float[]> contextFrames,
-                             List<float[]> contextActions, float[] padding, int frames, long seed, boolean previews,
-                             long deadlineNanos) {
+public record GenerationPlan(
+        int frameSize,
+        int actionSize,
+        double[] alphasCumprod,
+        DdimSampler.Prediction prediction,
+        ArSchedule schedule,
+        MemoryModule memory,
+        List<float[]> contextFrames,
+        List<float[]> contextActions,
+        float[] padding,
+        int frames,
+        long seed,
+        boolean previews,
+        long deadlineNanos) {
 
     public GenerationPlan {
         if (contextFrames.isEmpty()) {

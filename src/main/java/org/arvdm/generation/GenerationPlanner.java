@@ -3,9 +3,8 @@ package org.arvdm.generation;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-
-import org.arvdm.memory.MemoryModule;
 import org.arvdm.manifest.ModelManifest;
+import org.arvdm.memory.MemoryModule;
 
 /**
  * The one planner: a model's manifest plus a client's typed overrides become a validated
@@ -21,13 +20,18 @@ public final class GenerationPlanner {
     /** The bounds on what a client may ask for (arvdm.limits.*). */
     public record Limits(int maxFrames, int maxContextFrames, int maxSteps, int maxGenerationSeconds) {
         /** No bounds: for the offline report and the benchmark, which are not clients. */
-        public static final Limits NONE = new Limits(Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE,
-                Integer.MAX_VALUE);
+        public static final Limits NONE =
+                new Limits(Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE);
     }
 
     /** Overrides of the model's default schedule; null fields keep the model's value. */
-    public record Schedule(Integer stride, List<Integer> inputLevels, List<Integer> outputLevels, Integer arSteps,
-                           Integer initSteps, Double eta) {
+    public record Schedule(
+            Integer stride,
+            List<Integer> inputLevels,
+            List<Integer> outputLevels,
+            Integer arSteps,
+            Integer initSteps,
+            Double eta) {
         /** The model's own schedule. */
         public static final Schedule DEFAULT = new Schedule(null, null, null, null, null, null);
     }
@@ -67,13 +71,18 @@ public final class GenerationPlanner {
      * @param memoryFrames   history frames the memory hands the network (w_m); at most the model's
      * @param seed           random when null
      */
-    public record Request(Context context, List<Object> contextActions, List<Object> actions, Integer frames,
-                          Schedule schedule, Integer memoryFrames, Long seed, boolean previews) {
-    }
+    public record Request(
+            Context context,
+            List<Object> contextActions,
+            List<Object> actions,
+            Integer frames,
+            Schedule schedule,
+            Integer memoryFrames,
+            Long seed,
+            boolean previews) {}
 
     /** A checked request: the plan, its action source, and the actions as the client gave them (for echoes). */
-    public record Planned(GenerationPlan plan, ActionSource actions, List<Object> actionEcho) {
-    }
+    public record Planned(GenerationPlan plan, ActionSource actions, List<Object> actionEcho) {}
 
     private final Limits limits;
 
@@ -107,8 +116,10 @@ public final class GenerationPlanner {
             throw PlanException.of("context.frames", "at least one context frame is required");
         }
         if (c > limits.maxContextFrames()) {
-            throw PlanException.of("context.frames", c + " frames given, the limit is " + limits.maxContextFrames()
-                    + " (arvdm.limits.max-context-frames)");
+            throw PlanException.of(
+                    "context.frames",
+                    c + " frames given, the limit is " + limits.maxContextFrames()
+                            + " (arvdm.limits.max-context-frames)");
         }
         List<float[]> frames = new ArrayList<>();
         for (int i = 0; i < c; i++) {
@@ -140,12 +151,30 @@ public final class GenerationPlanner {
      * The plan of a checked schedule and memory for the model: its frame and action sizes, noise
      * schedule, prediction and padding action (the evaluator plans each trajectory with this).
      */
-    public static GenerationPlan plan(ModelManifest m, ArSchedule schedule, MemoryModule memory,
-                                      List<float[]> contextFrames, List<float[]> contextActions, int frames,
-                                      long seed, boolean previews, long deadlineNanos) {
-        return new GenerationPlan(m.frame().size(), m.actions().vectorSize(), m.diffusion().alphasCumprod(),
-                DdimSampler.Prediction.of(m.diffusion().prediction()), schedule, memory, contextFrames,
-                contextActions, m.actions().padding(), frames, seed, previews, deadlineNanos);
+    public static GenerationPlan plan(
+            ModelManifest m,
+            ArSchedule schedule,
+            MemoryModule memory,
+            List<float[]> contextFrames,
+            List<float[]> contextActions,
+            int frames,
+            long seed,
+            boolean previews,
+            long deadlineNanos) {
+        return new GenerationPlan(
+                m.frame().size(),
+                m.actions().vectorSize(),
+                m.diffusion().alphasCumprod(),
+                DdimSampler.Prediction.of(m.diffusion().prediction()),
+                schedule,
+                memory,
+                contextFrames,
+                contextActions,
+                m.actions().padding(),
+                frames,
+                seed,
+                previews,
+                deadlineNanos);
     }
 
     /** How many frames a request asks for: one per action, or {@code frames}; within the limit. */
@@ -158,8 +187,10 @@ public final class GenerationPlanner {
             }
             n = given.size();
             if (r.frames() != null && r.frames() != n) {
-                throw PlanException.of("frames", r.frames() + " frames asked for but " + n
-                        + " actions given; give one action per frame, or leave frames out");
+                throw PlanException.of(
+                        "frames",
+                        r.frames() + " frames asked for but " + n
+                                + " actions given; give one action per frame, or leave frames out");
             }
         } else if (r.frames() != null) {
             n = r.frames();
@@ -170,18 +201,21 @@ public final class GenerationPlanner {
             throw PlanException.of("actions", "give one action per frame to generate (or a frame count in frames)");
         }
         if (n > limits.maxFrames()) {
-            throw PlanException.of(given != null ? "actions" : "frames", n + " frames asked for, the limit is "
-                    + limits.maxFrames() + " (arvdm.limits.max-frames)");
+            throw PlanException.of(
+                    given != null ? "actions" : "frames",
+                    n + " frames asked for, the limit is " + limits.maxFrames() + " (arvdm.limits.max-frames)");
         }
         return n;
     }
 
-    private static List<float[]> contextActions(int c, List<Object> given, ModelManifest.Actions space,
-                                                float[] padding) {
+    private static List<float[]> contextActions(
+            int c, List<Object> given, ModelManifest.Actions space, float[] padding) {
         List<Object> list = given == null ? List.of() : given;
         if (!list.isEmpty() && list.size() != c - 1 && list.size() != c) {
-            throw PlanException.of("context.actions", "give " + (c - 1) + " actions (between the " + c
-                    + " frames) or " + c + " (the first leading to frame 0), got " + list.size());
+            throw PlanException.of(
+                    "context.actions",
+                    "give " + (c - 1) + " actions (between the " + c + " frames) or " + c
+                            + " (the first leading to frame 0), got " + list.size());
         }
         List<float[]> out = new ArrayList<>();
         int offset = c - list.size();
@@ -198,9 +232,11 @@ public final class GenerationPlanner {
      */
     public static void checkContext(int contextFrames, ArSchedule schedule, String field) {
         if (contextFrames < schedule.stride()) {
-            throw PlanException.of(field, contextFrames + " context frame(s) given, fewer than the stride"
-                    + " (schedule.stride = " + schedule.stride() + "): the newest " + schedule.stride()
-                    + " context frames start the window");
+            throw PlanException.of(
+                    field,
+                    contextFrames + " context frame(s) given, fewer than the stride"
+                            + " (schedule.stride = " + schedule.stride() + "): the newest " + schedule.stride()
+                            + " context frames start the window");
         }
     }
 
@@ -215,8 +251,9 @@ public final class GenerationPlanner {
             }
             int idx = space.names().indexOf(name);
             if (idx < 0) {
-                throw PlanException.of(field, "unknown action '" + PlanException.echo(name) + "'; the model's actions are "
-                        + space.names());
+                throw PlanException.of(
+                        field,
+                        "unknown action '" + PlanException.echo(name) + "'; the model's actions are " + space.names());
             }
             float[] v = new float[space.names().size()];
             v[idx] = 1f;
@@ -255,20 +292,29 @@ public final class GenerationPlanner {
         }
         if (in == null) {
             if (out != null) {
-                throw new ScheduleException("schedule.outputLevels", "range", "schedule.outputLevels: give"
-                        + " schedule.inputLevels with it");
+                throw new ScheduleException(
+                        "schedule.outputLevels",
+                        "range",
+                        "schedule.outputLevels: give" + " schedule.inputLevels with it");
             }
             return ArSchedule.defaultFamily(t, w, stride, arSteps, initSteps, eta);
         }
-        return ArSchedule.explicit(t, w, stride, ints(in, "schedule.inputLevels"),
-                out == null ? null : ints(out, "schedule.outputLevels"), arSteps, initSteps, eta);
+        return ArSchedule.explicit(
+                t,
+                w,
+                stride,
+                ints(in, "schedule.inputLevels"),
+                out == null ? null : ints(out, "schedule.outputLevels"),
+                arSteps,
+                initSteps,
+                eta);
     }
 
     /** A client's iteration count: at least 1, at most arvdm.limits.max-steps. */
     private int steps(int given, String field) {
         if (given < 1 || given > limits.maxSteps()) {
-            throw PlanException.of(field, "must be in 1.." + limits.maxSteps() + " (arvdm.limits.max-steps),"
-                    + " got " + given);
+            throw PlanException.of(
+                    field, "must be in 1.." + limits.maxSteps() + " (arvdm.limits.max-steps)," + " got " + given);
         }
         return given;
     }
@@ -293,8 +339,10 @@ public final class GenerationPlanner {
                 throw PlanException.of("memory.frames", "model " + m.id() + " has no memory");
             }
             if (frames < 1 || frames > mem.frames()) {
-                throw PlanException.of("memory.frames", "must be in 1.." + mem.frames()
-                        + " (the model's memory length; it can be lowered, never raised), got " + frames);
+                throw PlanException.of(
+                        "memory.frames",
+                        "must be in 1.." + mem.frames()
+                                + " (the model's memory length; it can be lowered, never raised), got " + frames);
             }
             budget = frames;
         }

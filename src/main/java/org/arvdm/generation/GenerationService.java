@@ -3,7 +3,6 @@ package org.arvdm.generation;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
@@ -43,8 +42,8 @@ public final class GenerationService {
 
     public GenerationService(int workerCount, Admission admission, EngineObserver.Factory observers) {
         this.runner = new JobRunner("arvdm-worker-", workerCount);
-        this.encoders = Schedulers.newParallel("arvdm-encode",
-                Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors())), true);
+        this.encoders = Schedulers.newParallel(
+                "arvdm-encode", Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors())), true);
         this.admission = admission;
         this.observers = observers;
     }
@@ -78,10 +77,18 @@ public final class GenerationService {
      * admission place is taken when it is subscribed (a {@link CapacityException} is its error)
      * and given back however it ends.
      */
-    public Flux<GenerationEvent> generate(String model, GenerationPlan plan, ActionSource actions, CallGateway gateway,
-                                          FrameEncoder frameEncoder, FrameEncoder previewEncoder) {
+    public Flux<GenerationEvent> generate(
+            String model,
+            GenerationPlan plan,
+            ActionSource actions,
+            CallGateway gateway,
+            FrameEncoder frameEncoder,
+            FrameEncoder previewEncoder) {
         String id = UUID.randomUUID().toString();
-        return runner.<Object>stream(admission, model, OUTBOX,
+        return runner.<Object>stream(
+                        admission,
+                        model,
+                        OUTBOX,
                         (outbox, ticket) -> new OneShot(id, model, plan, actions, gateway, outbox, ticket))
                 .publishOn(encoders, ENCODE_PREFETCH)
                 .map(e -> encode(e, frameEncoder, previewEncoder));
@@ -92,18 +99,19 @@ public final class GenerationService {
             return new GenerationEvent.Frame(f.index(), frames.encode(f.frame()), f.arStep(), f.elapsedMs());
         }
         if (e instanceof RawPreview p) {
-            return new GenerationEvent.Preview(p.arStep(), p.iteration(), p.frames().stream()
-                    .map(f -> new GenerationEvent.PreviewImage(f.index(), f.level(), previews.encode(f.x0())))
-                    .toList());
+            return new GenerationEvent.Preview(
+                    p.arStep(),
+                    p.iteration(),
+                    p.frames().stream()
+                            .map(f -> new GenerationEvent.PreviewImage(f.index(), f.level(), previews.encode(f.x0())))
+                            .toList());
         }
         return (GenerationEvent) e;
     }
 
-    private record RawFrame(int index, float[] frame, int arStep, double elapsedMs) {
-    }
+    private record RawFrame(int index, float[] frame, int arStep, double elapsedMs) {}
 
-    private record RawPreview(int arStep, int iteration, List<GenerationListener.PreviewFrame> frames) {
-    }
+    private record RawPreview(int arStep, int iteration, List<GenerationListener.PreviewFrame> frames) {}
 
     /** Starts running a task (a session) whenever it is ready. */
     public void start(LoopTask task) {
@@ -130,8 +138,14 @@ public final class GenerationService {
         private final GenerationListener listener;
         private volatile boolean running;
 
-        OneShot(String id, String model, GenerationPlan plan, ActionSource actions, CallGateway gateway,
-                Outbox<Object> outbox, Admission.Ticket ticket) {
+        OneShot(
+                String id,
+                String model,
+                GenerationPlan plan,
+                ActionSource actions,
+                CallGateway gateway,
+                Outbox<Object> outbox,
+                Admission.Ticket ticket) {
             super(new ArLoop(plan), gateway, observers.forModel(model));
             this.id = id;
             this.model = model;
@@ -206,8 +220,8 @@ public final class GenerationService {
             if (failure == null) {
                 outbox.finish(new GenerationEvent.Done(loop.stats()));
             } else {
-                outbox.finish(failure.kind() == EngineFailure.Kind.CANCELLED ? null
-                        : new GenerationEvent.Failed(failure));
+                outbox.finish(
+                        failure.kind() == EngineFailure.Kind.CANCELLED ? null : new GenerationEvent.Failed(failure));
             }
         }
     }

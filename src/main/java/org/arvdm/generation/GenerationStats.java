@@ -10,6 +10,5 @@ package org.arvdm.generation;
  * @param meanStepMs         mean wall time of one AR step
  * @param timeToFirstFrameMs wall time until the first frame was final
  */
-public record GenerationStats(int frames, int arSteps, int networkCalls, double totalMs, double meanStepMs,
-                              double timeToFirstFrameMs) {
-}
+public record GenerationStats(
+        int frames, int arSteps, int networkCalls, double totalMs, double meanStepMs, double timeToFirstFrameMs) {}

@@ -40,19 +40,16 @@ public abstract class Job {
     protected abstract String label();
 
     /** Called on the worker once, right before the first unit (not under the monitor): emit started. */
-    protected void started() {
-    }
+    protected void started() {}
 
     /** Called on the worker right before each unit (not under the monitor): resolve padding. */
-    protected void beforeUnit() {
-    }
+    protected void beforeUnit() {}
 
     /** Runs one unit on the worker (not under the monitor); checks {@link #cancelled()} before each network call. */
     protected abstract void unit() throws InterruptedException;
 
     /** Called on the worker right after a unit ran (not under the monitor). */
-    protected void afterUnit(long unitNanos) {
-    }
+    protected void afterUnit(long unitNanos) {}
 
     /** True once the last unit has run. */
     protected abstract boolean finished();
@@ -62,8 +59,7 @@ public abstract class Job {
      * ends, before its admission place is given back and before {@link #ended}, so whoever sees
      * the place free sees the job's memory and meters at rest.
      */
-    protected void free() {
-    }
+    protected void free() {}
 
     /**
      * The job ended, exactly once: {@code failure} null when it finished, else what stopped it,

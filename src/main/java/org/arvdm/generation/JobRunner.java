@@ -6,7 +6,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.BiFunction;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -65,35 +64,37 @@ public final class JobRunner {
      * outbox of at most {@code capacity} unread events and that place, and the reader's demand
      * drives it.
      */
-    public <E> Flux<E> stream(Admission admission, String key, int capacity,
-                              BiFunction<Outbox<E>, Admission.Ticket, Job> job) {
-        return Flux.create(sink -> {
-            if (stopping) {
-                sink.error(new CapacityException("the service is shutting down", Duration.ofSeconds(1), true));
-                return;
-            }
-            Admission.Ticket ticket;
-            try {
-                ticket = admission.admit(key);
-            } catch (CapacityException e) {
-                sink.error(e);
-                return;
-            }
-            Outbox<E> outbox = new Outbox<>(sink, capacity);
-            Job j;
-            try {
-                j = job.apply(outbox, ticket);
-            } catch (RuntimeException e) {
-                ticket.close();
-                sink.error(e);
-                return;
-            }
-            j.ticket = ticket;
-            outbox.bind(j, () -> wake(j));
-            live.add(j);
-            sink.onDispose(() -> cancel(j, "client gone"));
-            sink.onRequest(outbox::request);
-        }, FluxSink.OverflowStrategy.ERROR);
+    public <E> Flux<E> stream(
+            Admission admission, String key, int capacity, BiFunction<Outbox<E>, Admission.Ticket, Job> job) {
+        return Flux.create(
+                sink -> {
+                    if (stopping) {
+                        sink.error(new CapacityException("the service is shutting down", Duration.ofSeconds(1), true));
+                        return;
+                    }
+                    Admission.Ticket ticket;
+                    try {
+                        ticket = admission.admit(key);
+                    } catch (CapacityException e) {
+                        sink.error(e);
+                        return;
+                    }
+                    Outbox<E> outbox = new Outbox<>(sink, capacity);
+                    Job j;
+                    try {
+                        j = job.apply(outbox, ticket);
+                    } catch (RuntimeException e) {
+                        ticket.close();
+                        sink.error(e);
+                        return;
+                    }
+                    j.ticket = ticket;
+                    outbox.bind(j, () -> wake(j));
+                    live.add(j);
+                    sink.onDispose(() -> cancel(j, "client gone"));
+                    sink.onRequest(outbox::request);
+                },
+                FluxSink.OverflowStrategy.ERROR);
     }
 
     /** Starts running a job that is not streamed (a session) whenever it is ready. */

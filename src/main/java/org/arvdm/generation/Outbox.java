@@ -1,7 +1,6 @@
 package org.arvdm.generation;
 
 import java.util.ArrayDeque;
-
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Operators;
 
@@ -17,8 +16,7 @@ public final class Outbox<E> {
     private final int capacity;
     private final ArrayDeque<E> queue = new ArrayDeque<>();
     private Object lock = this;
-    private Runnable onRoom = () -> {
-    };
+    private Runnable onRoom = () -> {};
     private long demand;
     private boolean terminal;
     private boolean completed;

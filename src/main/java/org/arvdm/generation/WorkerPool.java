@@ -16,8 +16,8 @@ public final class WorkerPool {
 
     public WorkerPool(String threadPrefix, int threads) {
         AtomicInteger n = new AtomicInteger();
-        this.executor = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
-                new LinkedBlockingQueue<>(), r -> {
+        this.executor =
+                new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
                     Thread t = new Thread(r, threadPrefix + n.incrementAndGet());
                     t.setDaemon(true);
                     return t;

@@ -5,9 +5,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-
 import javax.imageio.ImageIO;
-
 import org.arvdm.manifest.ModelManifest;
 
 /**
@@ -16,8 +14,7 @@ import org.arvdm.manifest.ModelManifest;
  * is 2.0.
  */
 public final class FrameImages {
-    private FrameImages() {
-    }
+    private FrameImages() {}
 
     /** The frame of an RGB image, with {@code channels} 3 (RGB) or 1 (luma, rounded to 8 bits). */
     public static float[] toFrame(BufferedImage img, int channels) {

@@ -7,13 +7,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Base64;
 import java.util.Iterator;
-
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
-
 import org.arvdm.generation.PlanException;
 import org.arvdm.manifest.ModelManifest;
 
@@ -22,8 +20,7 @@ import org.arvdm.manifest.ModelManifest;
  * first, RGB order (or one grey channel).
  */
 public final class ImageCodec {
-    private ImageCodec() {
-    }
+    private ImageCodec() {}
 
     /** Decodes one base64 image; the field name goes into every error message. */
     public static float[] decode(String base64, ModelManifest.Frame shape, String field) {
@@ -43,23 +40,26 @@ public final class ImageCodec {
         }
         Header header = header(bytes, field);
         if (header.width() != shape.width() || header.height() != shape.height()) {
-            throw PlanException.of(field, "image is " + header.width() + "x" + header.height()
-                    + ", the model takes " + shape.width() + "x" + shape.height());
+            throw PlanException.of(
+                    field,
+                    "image is " + header.width() + "x" + header.height() + ", the model takes " + shape.width() + "x"
+                            + shape.height());
         }
         BufferedImage img = read(bytes, header.format());
         if (img == null) {
             throw PlanException.of(field, "not a decodable PNG or JPEG image");
         }
         if (img.getWidth() != shape.width() || img.getHeight() != shape.height()) {
-            throw PlanException.of(field, "image is " + img.getWidth() + "x" + img.getHeight()
-                    + ", the model takes " + shape.width() + "x" + shape.height());
+            throw PlanException.of(
+                    field,
+                    "image is " + img.getWidth() + "x" + img.getHeight() + ", the model takes " + shape.width() + "x"
+                            + shape.height());
         }
         return toFrame(img, shape.channels());
     }
 
     /** What an image's header declares, read before any pixel is decoded. */
-    record Header(String format, int width, int height) {
-    }
+    record Header(String format, int width, int height) {}
 
     private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
@@ -170,8 +170,8 @@ public final class ImageCodec {
             return null;
         }
         javax.imageio.ImageReader reader = readers.next();
-        try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(
-                new ByteArrayInputStream(bytes))) {
+        try (javax.imageio.stream.ImageInputStream in =
+                ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(in, true, true);
             return reader.read(0);
         } catch (IOException | RuntimeException e) {
@@ -203,8 +203,8 @@ public final class ImageCodec {
         int h = Math.max(1, src.getHeight() / factor);
         BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         java.awt.Graphics2D g = out.createGraphics();
-        g.setRenderingHint(java.awt.RenderingHints.KEY_INTERPOLATION,
-                java.awt.RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+        g.setRenderingHint(
+                java.awt.RenderingHints.KEY_INTERPOLATION, java.awt.RenderingHints.VALUE_INTERPOLATION_BILINEAR);
         g.drawImage(src, 0, 0, w, h, null);
         g.dispose();
         return out;

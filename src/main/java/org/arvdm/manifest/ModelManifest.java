@@ -1,11 +1,10 @@
 package org.arvdm.manifest;
 
-import java.util.List;
-import java.util.Map;
-
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The {@code model.json} of a bundle, as documented in {@code docs/model-bundle.md}.
@@ -58,19 +57,23 @@ public record ModelManifest(
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Diffusion(int timesteps, @JsonProperty("alphas_cumprod") double[] alphasCumprod, String prediction) {
-    }
+    public record Diffusion(
+            int timesteps, @JsonProperty("alphas_cumprod") double[] alphasCumprod, String prediction) {}
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Window(int frames, int stride) {
-    }
+    public record Window(int frames, int stride) {}
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Sampling(@JsonProperty("ar_steps") int arSteps, @JsonProperty("init_steps") int initSteps, double eta) {
-    }
+    public record Sampling(
+            @JsonProperty("ar_steps") int arSteps,
+            @JsonProperty("init_steps") int initSteps,
+            double eta) {}
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Memory(String architecture, String kind, int frames, Integer tokens,
-                         @JsonProperty("token_dim") Integer tokenDim) {
-    }
+    public record Memory(
+            String architecture,
+            String kind,
+            int frames,
+            Integer tokens,
+            @JsonProperty("token_dim") Integer tokenDim) {}
 }

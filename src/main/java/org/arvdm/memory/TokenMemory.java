@@ -24,8 +24,8 @@ public final class TokenMemory implements MemoryModule {
         MemoryView input = FrameMemory.lastFrames(history, frames);
         float[] out = encoder.encode(input.memory(), input.actions(), input.mask(), frames);
         if (out.length != tokens * tokenDim) {
-            throw new IllegalStateException("memory encoder returned " + out.length + " values, expected k·D = "
-                    + tokens + "·" + tokenDim);
+            throw new IllegalStateException(
+                    "memory encoder returned " + out.length + " values, expected k·D = " + tokens + "·" + tokenDim);
         }
         boolean[] mask = new boolean[tokens];
         java.util.Arrays.fill(mask, true);

@@ -5,8 +5,7 @@ import ai.djl.engine.Engine;
 
 /** Turns {@code arvdm.device} ({@code auto}, {@code cpu}, {@code gpu}, {@code gpu:N}) into a DJL device. */
 public final class DeviceSpec {
-    private DeviceSpec() {
-    }
+    private DeviceSpec() {}
 
     public static Device resolve(String spec, Engine engine) {
         return resolve(spec, engine.getGpuCount());

@@ -1,16 +1,22 @@
 package org.arvdm.model;
 
-import org.arvdm.manifest.ModelManifest;
 import java.nio.file.Path;
-
 import org.arvdm.generation.CallGateway;
+import org.arvdm.manifest.ModelManifest;
 
 /**
  * A bundle that loaded and warmed up: its manifest, its networks and the gateway generations
  * call them through. Owned by {@link ModelRegistry}, which closes it.
  */
-public record LoadedModel(ModelManifest manifest, Path dir, TorchNetworks networks, CallGateway gateway,
-                          String device, double loadMs, double warmupMs) implements AutoCloseable {
+public record LoadedModel(
+        ModelManifest manifest,
+        Path dir,
+        TorchNetworks networks,
+        CallGateway gateway,
+        String device,
+        double loadMs,
+        double warmupMs)
+        implements AutoCloseable {
 
     public String id() {
         return manifest.id();

@@ -1,27 +1,29 @@
 package org.arvdm.model;
 
-import org.arvdm.manifest.ModelManifest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import org.arvdm.manifest.ModelManifest;
 
 /** Checks a parsed manifest against the bundle contract; each problem is one readable line. */
 final class ManifestValidator {
 
-    static final Set<String> ARCHITECTURES = Set.of(
-            "none", "prepend", "channel_concat", "cross_attention", "compressed_joint", "compressed_modulated");
+    static final Set<String> ARCHITECTURES =
+            Set.of("none", "prepend", "channel_concat", "cross_attention", "compressed_joint", "compressed_modulated");
     static final Set<String> KINDS = Set.of("none", "frames", "tokens");
     static final Set<String> PREDICTIONS = Set.of("eps", "v", "x0");
 
-    private ManifestValidator() {
-    }
+    private ManifestValidator() {}
 
     static List<String> problems(ModelManifest m, String folderName) {
         List<String> p = new ArrayList<>();
         if (m.id() == null || !m.id().equals(folderName)) {
             p.add("id: must equal the folder name '" + folderName + "', got '" + m.id() + "'");
         }
-        if (m.frame() == null || m.frame().channels() < 1 || m.frame().height() < 1 || m.frame().width() < 1) {
+        if (m.frame() == null
+                || m.frame().channels() < 1
+                || m.frame().height() < 1
+                || m.frame().width() < 1) {
             p.add("frame: channels, height and width must be positive");
         } else if (m.frame().channels() != 1 && m.frame().channels() != 3) {
             p.add("frame.channels: must be 1 or 3, got " + m.frame().channels());
@@ -31,7 +33,8 @@ final class ManifestValidator {
         if (m.window() == null || m.window().frames() < 1) {
             p.add("window.frames: must be at least 1");
         } else if (m.window().stride() < 1 || m.window().stride() > m.window().frames()) {
-            p.add("window.stride: must be in 1..window.frames, got " + m.window().stride());
+            p.add("window.stride: must be in 1..window.frames, got "
+                    + m.window().stride());
         }
         if (m.sampling() == null || m.sampling().arSteps() < 1 || m.sampling().initSteps() < 1) {
             p.add("sampling: ar_steps and init_steps must be at least 1");
@@ -101,8 +104,8 @@ final class ManifestValidator {
         if (!"none".equals(mem.kind()) && mem.frames() < 1) {
             p.add("memory.frames: must be at least 1 for memory.kind " + mem.kind());
         }
-        if ("tokens".equals(mem.kind()) && (mem.tokens() == null || mem.tokens() < 1 || mem.tokenDim() == null
-                || mem.tokenDim() < 1)) {
+        if ("tokens".equals(mem.kind())
+                && (mem.tokens() == null || mem.tokens() < 1 || mem.tokenDim() == null || mem.tokenDim() < 1)) {
             p.add("memory.tokens, memory.token_dim: required and positive for memory.kind tokens");
         }
     }

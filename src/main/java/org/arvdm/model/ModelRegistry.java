@@ -1,6 +1,7 @@
 package org.arvdm.model;
 
-import org.arvdm.manifest.ModelManifest;
+import ai.djl.Device;
+import ai.djl.engine.Engine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,12 +17,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Stream;
-
-import ai.djl.Device;
-import ai.djl.engine.Engine;
 import org.arvdm.generation.CallGateway;
 import org.arvdm.generation.DenoiseCall;
 import org.arvdm.generation.EncodeCall;
+import org.arvdm.manifest.ModelManifest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.DeserializationFeature;
@@ -54,15 +53,23 @@ public final class ModelRegistry implements AutoCloseable {
     private volatile String fatal;
     private volatile boolean closed;
 
-    public ModelRegistry(Path modelDir, String deviceSpec, String defaultModel,
-                         Function<TorchNetworks, CallGateway> gatewayFactory, Consumer<LoadedModel> onLoaded) {
+    public ModelRegistry(
+            Path modelDir,
+            String deviceSpec,
+            String defaultModel,
+            Function<TorchNetworks, CallGateway> gatewayFactory,
+            Consumer<LoadedModel> onLoaded) {
         this(modelDir, deviceSpec, defaultModel, gatewayFactory, onLoaded, 1);
     }
 
     /** {@code warmupBatch}: the largest batch the gateway forms, so warm-up runs every batch size up to it. */
-    public ModelRegistry(Path modelDir, String deviceSpec, String defaultModel,
-                         Function<TorchNetworks, CallGateway> gatewayFactory, Consumer<LoadedModel> onLoaded,
-                         int warmupBatch) {
+    public ModelRegistry(
+            Path modelDir,
+            String deviceSpec,
+            String defaultModel,
+            Function<TorchNetworks, CallGateway> gatewayFactory,
+            Consumer<LoadedModel> onLoaded,
+            int warmupBatch) {
         this.warmupBatch = Math.max(1, warmupBatch);
         this.modelDir = modelDir;
         this.deviceSpec = deviceSpec;
@@ -83,8 +90,12 @@ public final class ModelRegistry implements AutoCloseable {
         try {
             Engine engine = Engine.getEngine("PyTorch");
             Device device = DeviceSpec.resolve(deviceSpec, engine);
-            log.info("Loading bundles from {} on {} ({} {})", modelDir.toAbsolutePath(), device,
-                    engine.getEngineName(), engine.getVersion());
+            log.info(
+                    "Loading bundles from {} on {} ({} {})",
+                    modelDir.toAbsolutePath(),
+                    device,
+                    engine.getEngineName(),
+                    engine.getVersion());
             for (Path dir : bundleFolders()) {
                 if (closed) {
                     return;
@@ -114,7 +125,9 @@ public final class ModelRegistry implements AutoCloseable {
             throw new IOException("model directory " + modelDir.toAbsolutePath() + " does not exist");
         }
         try (Stream<Path> s = Files.list(modelDir)) {
-            return s.filter(p -> Files.isRegularFile(p.resolve("model.json"))).sorted().toList();
+            return s.filter(p -> Files.isRegularFile(p.resolve("model.json")))
+                    .sorted()
+                    .toList();
         }
     }
 
@@ -128,12 +141,23 @@ public final class ModelRegistry implements AutoCloseable {
                 long t1 = System.nanoTime();
                 warmUp(networks, manifest, warmupBatch);
                 long t2 = System.nanoTime();
-                LoadedModel model = new LoadedModel(manifest, dir, networks, gatewayFactory.apply(networks),
-                        device.toString(), (t1 - t0) / 1e6, (t2 - t1) / 1e6);
+                LoadedModel model = new LoadedModel(
+                        manifest,
+                        dir,
+                        networks,
+                        gatewayFactory.apply(networks),
+                        device.toString(),
+                        (t1 - t0) / 1e6,
+                        (t2 - t1) / 1e6);
                 models.put(name, model);
                 onLoaded.accept(model);
-                log.info("Loaded {} ({}, memory {}) in {} ms, warm-up {} ms", name, manifest.memory().architecture(),
-                        manifest.memory().kind(), Math.round(model.loadMs()), Math.round(model.warmupMs()));
+                log.info(
+                        "Loaded {} ({}, memory {}) in {} ms, warm-up {} ms",
+                        name,
+                        manifest.memory().architecture(),
+                        manifest.memory().kind(),
+                        Math.round(model.loadMs()),
+                        Math.round(model.warmupMs()));
             } catch (RuntimeException e) {
                 networks.close();
                 throw e;
@@ -205,7 +229,13 @@ public final class ModelRegistry implements AutoCloseable {
                 java.util.Arrays.fill(levels, m.diffusion().timesteps());
                 List<DenoiseCall> calls = new java.util.ArrayList<>();
                 for (int i = 0; i < b; i++) {
-                    calls.add(new DenoiseCall(new float[w * fs], levels, new float[w * as], memory, slots, memActions,
+                    calls.add(new DenoiseCall(
+                            new float[w * fs],
+                            levels,
+                            new float[w * as],
+                            memory,
+                            slots,
+                            memActions,
                             mask(slots, partial)));
                 }
                 for (float[] out : networks.denoise(calls)) {

@@ -1,13 +1,5 @@
 package org.arvdm.model;
 
-import org.arvdm.manifest.ModelManifest;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
@@ -16,9 +8,16 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.arvdm.generation.DenoiseCall;
 import org.arvdm.generation.EncodeCall;
 import org.arvdm.generation.Networks;
+import org.arvdm.manifest.ModelManifest;
 
 /**
  * A bundle's TorchScript networks loaded through DJL's PyTorch engine.
@@ -103,11 +102,12 @@ public final class TorchNetworks implements Networks, AutoCloseable {
                 System.arraycopy(c.levels(), 0, levels, i * w, w);
                 System.arraycopy(c.actions(), 0, actions, i * w * actionSize, w * actionSize);
                 System.arraycopy(c.memory(), 0, memory, i * slots * memWidth, slots * memWidth);
-                System.arraycopy(c.memoryActions(), 0, memActions, i * memActionSlots * actionSize,
-                        memActionSlots * actionSize);
+                System.arraycopy(
+                        c.memoryActions(), 0, memActions, i * memActionSlots * actionSize, memActionSlots * actionSize);
                 System.arraycopy(c.memoryMask(), 0, mask, i * slots, slots);
             }
-            Shape memShape = "tokens".equals(kind) ? new Shape(b, slots, memWidth)
+            Shape memShape = "tokens".equals(kind)
+                    ? new Shape(b, slots, memWidth)
                     : new Shape(b, slots, f.channels(), f.height(), f.width());
             NDList in = new NDList(
                     scope.create(x, new Shape(b, w, f.channels(), f.height(), f.width())),
@@ -168,7 +168,8 @@ public final class TorchNetworks implements Networks, AutoCloseable {
     private static float[] run(Model model, NDManager scope, NDList in, int expected) {
         NDList outList = model.getBlock().forward(new ParameterStore(scope, false), in, false);
         NDArray out = outList.singletonOrThrow();
-        float[] values = out.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+        float[] values =
+                out.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
         if (values.length != expected) {
             throw new IllegalStateException(model.getName() + " returned " + out.getShape() + " (" + values.length
                     + " values), expected " + expected);

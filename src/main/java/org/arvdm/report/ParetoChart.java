@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
-
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
@@ -25,16 +24,16 @@ import org.jfree.data.xy.XYSeriesCollection;
  * against maximum PSNR decay, written as a PNG with JFreeChart.
  */
 final class ParetoChart {
-    private ParetoChart() {
-    }
+    private ParetoChart() {}
 
     /** One point: {@code decay} in dB (x), {@code rate} in [0, 1] (y). */
-    record Point(String label, double decay, double rate, boolean reference) {
-    }
+    record Point(String label, double decay, double rate, boolean reference) {}
 
     static void write(List<Point> unsorted, String subtitle, Path png) throws IOException {
         // sorted by decay, so neighbouring labels can alternate above and below their points
-        List<Point> points = unsorted.stream().sorted(Comparator.comparingDouble(Point::decay)).toList();
+        List<Point> points = unsorted.stream()
+                .sorted(Comparator.comparingDouble(Point::decay))
+                .toList();
         XYSeriesCollection data = new XYSeriesCollection();
         for (Point p : points) {
             XYSeries s = new XYSeries(p.label(), false);
@@ -50,7 +49,8 @@ final class ParetoChart {
         y.setRange(-0.08, 1.05);
         y.setTickUnit(new NumberTickUnit(0.1));
         XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(false, true);
-        r.setDefaultItemLabelGenerator((dataset, series, item) -> dataset.getSeriesKey(series).toString());
+        r.setDefaultItemLabelGenerator(
+                (dataset, series, item) -> dataset.getSeriesKey(series).toString());
         r.setDefaultItemLabelsVisible(true);
         r.setDefaultItemLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         ItemLabelPosition above = new ItemLabelPosition(ItemLabelAnchor.OUTSIDE12, TextAnchor.BOTTOM_CENTER);
@@ -68,8 +68,11 @@ final class ParetoChart {
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         plot.setDomainGridlineStroke(new BasicStroke(0.5f));
         plot.setRangeGridlineStroke(new BasicStroke(0.5f));
-        JFreeChart chart = new JFreeChart("Memory against error accumulation (the paper's Figure 9)",
-                new Font(Font.SANS_SERIF, Font.BOLD, 15), plot, true);
+        JFreeChart chart = new JFreeChart(
+                "Memory against error accumulation (the paper's Figure 9)",
+                new Font(Font.SANS_SERIF, Font.BOLD, 15),
+                plot,
+                true);
         chart.addSubtitle(new org.jfree.chart.title.TextTitle(subtitle));
         chart.setBackgroundPaint(Color.WHITE);
         ChartUtils.saveChartAsPNG(png.toFile(), chart, 900, 650);

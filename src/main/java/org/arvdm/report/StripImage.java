@@ -9,11 +9,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-
 import javax.imageio.ImageIO;
-
-import org.arvdm.diagnostics.Scoring;
 import org.arvdm.diagnostics.EvaluationSet;
+import org.arvdm.diagnostics.Scoring;
 import org.arvdm.image.FrameImages;
 import org.arvdm.manifest.ModelManifest;
 
@@ -26,8 +24,7 @@ final class StripImage {
     private static final int MAX_COLUMNS = 20;
     private static final int CAPTION = 14;
 
-    private StripImage() {
-    }
+    private StripImage() {}
 
     /** The generated-frame indices to show: the revisits, spread evenly when there are many; else the first ones. */
     static List<Integer> columns(EvaluationSet.Trajectory t, int contextFrames, int generated) {
@@ -52,15 +49,16 @@ final class StripImage {
         return picked;
     }
 
-    static void write(EvaluationSet.Trajectory t, int contextFrames, List<float[]> generated,
-                      ModelManifest.Frame shape, Path png) throws IOException {
+    static void write(
+            EvaluationSet.Trajectory t, int contextFrames, List<float[]> generated, ModelManifest.Frame shape, Path png)
+            throws IOException {
         List<Integer> cols = columns(t, contextFrames, generated.size());
         int scale = Math.max(2, 96 / Math.max(shape.height(), shape.width()));
         int w = shape.width() * scale;
         int h = shape.height() * scale;
         int gap = 2;
-        BufferedImage img = new BufferedImage(cols.size() * (w + gap) + gap, 2 * h + 3 * gap + CAPTION,
-                BufferedImage.TYPE_INT_RGB);
+        BufferedImage img =
+                new BufferedImage(cols.size() * (w + gap) + gap, 2 * h + 3 * gap + CAPTION, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, img.getWidth(), img.getHeight());
@@ -70,10 +68,21 @@ final class StripImage {
         for (int i = 0; i < cols.size(); i++) {
             int k = cols.get(i);
             int x = gap + i * (w + gap);
-            g.drawImage(FrameImages.toImage(t.frames().get(contextFrames + k), shape.channels(), shape.height(),
-                    shape.width()), x, gap, w, h, null);
-            g.drawImage(FrameImages.toImage(generated.get(k), shape.channels(), shape.height(), shape.width()), x,
-                    2 * gap + h, w, h, null);
+            g.drawImage(
+                    FrameImages.toImage(
+                            t.frames().get(contextFrames + k), shape.channels(), shape.height(), shape.width()),
+                    x,
+                    gap,
+                    w,
+                    h,
+                    null);
+            g.drawImage(
+                    FrameImages.toImage(generated.get(k), shape.channels(), shape.height(), shape.width()),
+                    x,
+                    2 * gap + h,
+                    w,
+                    h,
+                    null);
             int since = t.sinceSeen()[contextFrames + k];
             g.setColor(Color.BLACK);
             g.drawString("#" + k + (since >= 0 ? " s" + since : ""), x + 2, 2 * h + 3 * gap + CAPTION - 3);

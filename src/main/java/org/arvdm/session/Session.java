@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-
 import org.arvdm.generation.ActionSource;
 import org.arvdm.generation.ArLoop;
 import org.arvdm.generation.CallGateway;
@@ -40,10 +39,12 @@ public final class Session extends LoopTask {
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
     /** The pacing grid's origin, one for all sessions (see {@link #onGrid}). */
     private static final long PACING_EPOCH = System.nanoTime();
+
     private static final long LEAD_STEP_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     public enum Mode {
-        REALTIME, STEP;
+        REALTIME,
+        STEP;
 
         public String label() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -51,24 +52,24 @@ public final class Session extends LoopTask {
     }
 
     /** What the session was created with, besides its loop. */
-    public record Spec(String model, Mode mode, int fps, float[] padding,
-                       GenerationService.FrameEncoder frames, GenerationService.FrameEncoder previews,
-                       Function<Session, Object> describe) {
-    }
+    public record Spec(
+            String model,
+            Mode mode,
+            int fps,
+            float[] padding,
+            GenerationService.FrameEncoder frames,
+            GenerationService.FrameEncoder previews,
+            Function<Session, Object> describe) {}
 
     /** One action as the client sent it: the vector the network sees and what the events echo. */
-    public record Input(float[] vector, Object echo) {
-    }
+    public record Input(float[] vector, Object echo) {}
 
     /** An action given to a frame index: a received one (seq ≥ 0) or the padding (seq -1). */
-    private record Resolved(float[] vector, Object echo, long seq, long arrivalNanos) {
-    }
+    private record Resolved(float[] vector, Object echo, long seq, long arrivalNanos) {}
 
-    private record RawFrame(int index, float[] frame, Resolved action, Double latencyMs, double elapsedMs) {
-    }
+    private record RawFrame(int index, float[] frame, Resolved action, Double latencyMs, double elapsedMs) {}
 
-    private record RawPreview(int arStep, int iteration, List<GenerationListener.PreviewFrame> frames) {
-    }
+    private record RawPreview(int arStep, int iteration, List<GenerationListener.PreviewFrame> frames) {}
 
     /** Encoded events waiting for encoders before the loop parks. */
     static final int ENCODE_BACKLOG = 4;
@@ -76,6 +77,7 @@ public final class Session extends LoopTask {
     private final String id;
     /** The id of the API key that opened (or forked) this session; null when API keys are off. */
     private final String owner;
+
     private final Spec spec;
     private final SessionService service;
     private final int lag;
@@ -118,8 +120,15 @@ public final class Session extends LoopTask {
      *               the fork takes over the actions already in the window and the recording so far
      * @param owner  the API key id the session belongs to, or null when keys are off
      */
-    Session(String id, String owner, ArLoop loop, CallGateway gateway, EngineObserver observer, Spec spec,
-            SessionService service, Session parent) {
+    Session(
+            String id,
+            String owner,
+            ArLoop loop,
+            CallGateway gateway,
+            EngineObserver observer,
+            Spec spec,
+            SessionService service,
+            Session parent) {
         super(loop, gateway, observer);
         this.id = id;
         this.owner = owner;
@@ -379,14 +388,24 @@ public final class Session extends LoopTask {
             try {
                 if (raw instanceof RawFrame f) {
                     Resolved a = f.action();
-                    frameData = new SessionEvent.Frame(f.index(), spec.frames().encode(f.frame()), a.echo(),
-                            a.seq() >= 0 ? a.seq() : null, f.latencyMs() == null ? null
-                            : Math.round(f.latencyMs() * 100) / 100.0, Math.round(f.elapsedMs() * 100) / 100.0);
+                    frameData = new SessionEvent.Frame(
+                            f.index(),
+                            spec.frames().encode(f.frame()),
+                            a.echo(),
+                            a.seq() >= 0 ? a.seq() : null,
+                            f.latencyMs() == null ? null : Math.round(f.latencyMs() * 100) / 100.0,
+                            Math.round(f.elapsedMs() * 100) / 100.0);
                 } else {
                     RawPreview p = (RawPreview) raw;
-                    previewData = new SessionEvent.Preview(p.arStep(), p.iteration(), p.frames().stream()
-                            .map(x -> new SessionEvent.PreviewImage(x.index(), x.level(),
-                                    spec.previews().encode(x.x0()))).toList());
+                    previewData = new SessionEvent.Preview(
+                            p.arStep(),
+                            p.iteration(),
+                            p.frames().stream()
+                                    .map(x -> new SessionEvent.PreviewImage(
+                                            x.index(),
+                                            x.level(),
+                                            spec.previews().encode(x.x0())))
+                                    .toList());
                 }
             } catch (RuntimeException e) {
                 LOG.error("session {}: encoding failed", shortId(), e);
@@ -394,15 +413,24 @@ public final class Session extends LoopTask {
             synchronized (this) {
                 toEncode.poll();
                 if (frameData != null) {
-                    append("frame", frameData, frameData.index(), frameData.image().length());
+                    append(
+                            "frame",
+                            frameData,
+                            frameData.index(),
+                            frameData.image().length());
                     recording.add(frameData.image());
                     recordingBytes += frameData.image().length();
                     while (recording.size() > service.config().maxRecordingFrames()) {
                         recordingBytes -= recording.poll().length();
                     }
                 } else if (previewData != null) {
-                    append("preview", previewData, -1, previewData.frames().stream()
-                            .mapToLong(x -> x.image().length()).sum());
+                    append(
+                            "preview",
+                            previewData,
+                            -1,
+                            previewData.frames().stream()
+                                    .mapToLong(x -> x.image().length())
+                                    .sum());
                 }
             }
             drainViewers();
@@ -418,8 +446,10 @@ public final class Session extends LoopTask {
             framesInLog++;
         }
         int drop = 0;
-        while (framesInLog > service.config().replayFrames() || log.size() - drop > 4L * service.config()
-                .replayFrames() + service.config().maxQueuedActions()) {
+        while (framesInLog > service.config().replayFrames()
+                || log.size() - drop
+                        > 4L * service.config().replayFrames()
+                                + service.config().maxQueuedActions()) {
             SessionEvent e = log.get(drop++);
             logBytes -= bytesOf(e) + 64;
             if (e.frame() >= 0) {
@@ -454,8 +484,10 @@ public final class Session extends LoopTask {
             }
             int limit = service.config().maxQueuedActions();
             if (pending.size() + inputs.size() > limit) {
-                throw SessionException.queueFull(limit, java.time.Duration.ofMillis(Math.max(100,
-                        (pending.size() + inputs.size() - limit) * intervalNanos / 1_000_000)));
+                throw SessionException.queueFull(
+                        limit,
+                        java.time.Duration.ofMillis(
+                                Math.max(100, (pending.size() + inputs.size() - limit) * intervalNanos / 1_000_000)));
             }
             for (int i = 0; i < inputs.size(); i++) {
                 Input in = inputs.get(i);
@@ -484,24 +516,42 @@ public final class Session extends LoopTask {
     // ---- state --------------------------------------------------------------------------
 
     /** A consistent snapshot of the session's counters. */
-    public record State(int framesEmitted, long actionsReceived, int actionsPending, long bytesHeld, int viewers,
-                        long lateFrames, Instant lastActivityAt, Instant expiresAt, int memoryUsed) {
-    }
+    public record State(
+            int framesEmitted,
+            long actionsReceived,
+            int actionsPending,
+            long bytesHeld,
+            int viewers,
+            long lateFrames,
+            Instant lastActivityAt,
+            Instant expiresAt,
+            int memoryUsed) {}
 
     public synchronized State state() {
         int wm = loop.plan().memory().historyFrames();
         int historyLen = loop.plan().contextFrames().size() + emitted;
-        int used = "tokens".equals(loop.plan().memory().unit()) ? loop.plan().memory().budget()
+        int used = "tokens".equals(loop.plan().memory().unit())
+                ? loop.plan().memory().budget()
                 : Math.min(wm, historyLen);
-        return new State(emitted, actionsReceived, pending.size(), bytesHeld(), viewers.size(), lateFrames,
-                lastActivityAt, expiresAt(), used);
+        return new State(
+                emitted,
+                actionsReceived,
+                pending.size(),
+                bytesHeld(),
+                viewers.size(),
+                lateFrames,
+                lastActivityAt,
+                expiresAt(),
+                used);
     }
 
     /** Heap bytes the session holds: loop state, replay log, recording, queued actions. */
     public synchronized long bytesHeld() {
         int as = loop.plan().actionSize();
-        return loop.heapBytes() + logBytes + recordingBytes + (long) (pending.size() + resolved.size()) * (4L * as
-                + 48);
+        return loop.heapBytes()
+                + logBytes
+                + recordingBytes
+                + (long) (pending.size() + resolved.size()) * (4L * as + 48);
     }
 
     public synchronized Instant expiresAt() {
@@ -572,37 +622,40 @@ public final class Session extends LoopTask {
      * {@code closed}. Bounded: events are taken from the log as the viewer asks for them.
      */
     public Flux<SessionEvent> events(Integer lastEventId) {
-        return Flux.create(sink -> {
-            Viewer v = new Viewer(sink);
-            boolean ok;
-            synchronized (this) {
-                ok = !closed;
-                if (ok) {
-                    v.cursor = cursorAfter(lastEventId, v);
-                    v.framesDelivered = lastEventId == null ? firstFrameInLog() : Math.min(emitted, lastEventId + 1);
-                    viewers.add(v);
-                    touch();
-                }
-            }
-            if (!ok) {
-                sink.error(SessionException.notFound());
-                return;
-            }
-            sink.onRequest(n -> {
-                synchronized (this) {
-                    v.demand = Operators.addCap(v.demand, n);
-                }
-                drainViewers();
-            });
-            sink.onDispose(() -> {
-                synchronized (this) {
-                    viewers.remove(v);
-                    touch();
-                }
-                service.runner().wake(this);
-            });
-            service.runner().wake(this);
-        }, FluxSink.OverflowStrategy.ERROR);
+        return Flux.create(
+                sink -> {
+                    Viewer v = new Viewer(sink);
+                    boolean ok;
+                    synchronized (this) {
+                        ok = !closed;
+                        if (ok) {
+                            v.cursor = cursorAfter(lastEventId, v);
+                            v.framesDelivered =
+                                    lastEventId == null ? firstFrameInLog() : Math.min(emitted, lastEventId + 1);
+                            viewers.add(v);
+                            touch();
+                        }
+                    }
+                    if (!ok) {
+                        sink.error(SessionException.notFound());
+                        return;
+                    }
+                    sink.onRequest(n -> {
+                        synchronized (this) {
+                            v.demand = Operators.addCap(v.demand, n);
+                        }
+                        drainViewers();
+                    });
+                    sink.onDispose(() -> {
+                        synchronized (this) {
+                            viewers.remove(v);
+                            touch();
+                        }
+                        service.runner().wake(this);
+                    });
+                    service.runner().wake(this);
+                },
+                FluxSink.OverflowStrategy.ERROR);
     }
 
     /** Under the monitor: the log position after frame {@code n} (a gap error is queued when it was dropped). */
@@ -619,9 +672,13 @@ public final class Session extends LoopTask {
             return logEnd;
         }
         int oldest = firstFrameInLog();
-        v.gap = new SessionEvent(-1, "error", SessionException.replayGap("Last-Event-ID: frame " + (n + 1)
-                + " is no longer in the replay buffer (it holds frames " + oldest + ".." + (emitted - 1)
-                + "); resuming from frame " + oldest), -1);
+        v.gap = new SessionEvent(
+                -1,
+                "error",
+                SessionException.replayGap("Last-Event-ID: frame " + (n + 1)
+                        + " is no longer in the replay buffer (it holds frames " + oldest + ".." + (emitted - 1)
+                        + "); resuming from frame " + oldest),
+                -1);
         return logStart;
     }
 

@@ -9,20 +9,15 @@ package org.arvdm.session;
 public record SessionEvent(long seq, String name, Object data, int frame) {
 
     /** Payload of a {@code frame} event. {@code actionSeq} and {@code latencyMs} are null for padding. */
-    public record Frame(int index, String image, Object action, Long actionSeq, Double latencyMs, double elapsedMs) {
-    }
+    public record Frame(int index, String image, Object action, Long actionSeq, Double latencyMs, double elapsedMs) {}
 
     /** Payload of an {@code action} event: the acknowledgement of one received action. */
-    public record Action(long seq, Object action) {
-    }
+    public record Action(long seq, Object action) {}
 
-    public record PreviewImage(int index, int level, String image) {
-    }
+    public record PreviewImage(int index, int level, String image) {}
 
-    public record Preview(int arStep, int iteration, java.util.List<PreviewImage> frames) {
-    }
+    public record Preview(int arStep, int iteration, java.util.List<PreviewImage> frames) {}
 
     /** Payload of the {@code closed} event: deleted, expired, shutdown or error. */
-    public record Closed(String reason) {
-    }
+    public record Closed(String reason) {}
 }

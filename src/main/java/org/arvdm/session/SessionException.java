@@ -18,23 +18,39 @@ public final class SessionException extends RuntimeException {
     }
 
     public static SessionException notFound() {
-        return new SessionException("urn:arvdm:session-not-found", "Session not found", 404, null,
+        return new SessionException(
+                "urn:arvdm:session-not-found",
+                "Session not found",
+                404,
+                null,
                 "no such session: unknown, expired or deleted");
     }
 
     public static SessionException queueFull(int limit, Duration retryAfter) {
-        return new SessionException("urn:arvdm:session-queue-full", "Action queue full", 429, retryAfter,
+        return new SessionException(
+                "urn:arvdm:session-queue-full",
+                "Action queue full",
+                429,
+                retryAfter,
                 "actions: the session already holds " + limit + " actions it has not used"
                         + " (arvdm.sessions.max-queued-actions); retry after " + retryAfter.toMillis() + " ms");
     }
 
     public static SessionException tooMany(int limit, Duration retryAfter) {
-        return new SessionException("urn:arvdm:too-many-sessions", "Too many sessions", 429, retryAfter,
+        return new SessionException(
+                "urn:arvdm:too-many-sessions",
+                "Too many sessions",
+                429,
+                retryAfter,
                 "all " + limit + " session places are taken (arvdm.sessions.max-sessions)");
     }
 
     public static SessionException shuttingDown() {
-        return new SessionException("urn:arvdm:shutdown", "Service shutting down", 503, Duration.ofSeconds(1),
+        return new SessionException(
+                "urn:arvdm:shutdown",
+                "Service shutting down",
+                503,
+                Duration.ofSeconds(1),
                 "the service is shutting down");
     }
 
@@ -44,8 +60,8 @@ public final class SessionException extends RuntimeException {
     }
 
     public static SessionException noFrames() {
-        return new SessionException("urn:arvdm:no-frames-yet", "No frame yet", 409, null,
-                "the session has not emitted a frame yet");
+        return new SessionException(
+                "urn:arvdm:no-frames-yet", "No frame yet", 409, null, "the session has not emitted a frame yet");
     }
 
     public String type() {

@@ -12,7 +12,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-
 import org.arvdm.generation.ArLoop;
 import org.arvdm.generation.CallGateway;
 import org.arvdm.generation.EngineFailure;
@@ -39,15 +38,21 @@ public final class SessionService {
     private static final Logger log = LoggerFactory.getLogger(SessionService.class);
 
     /** The limits of arvdm.sessions.*, as plain values. */
-    public record Config(int maxSessions, Duration idleTimeout, int maxQueuedActions, int replayFrames,
-                         int maxRecordingFrames, int defaultFps, int maxFps) {
-    }
+    public record Config(
+            int maxSessions,
+            Duration idleTimeout,
+            int maxQueuedActions,
+            int replayFrames,
+            int maxRecordingFrames,
+            int defaultFps,
+            int maxFps) {}
 
     /**
      * A route key: 32 lowercase hex digits, the form of ingress-nginx's request id ($req_id, passed
      * to the pod as X-Request-ID); k8s/base/ingress-sessions.yaml hashes session paths on it.
      */
     public static final java.util.regex.Pattern ROUTE_KEY = java.util.regex.Pattern.compile("[0-9a-f]{32}");
+
     static final int ROUTE_KEY_LENGTH = 32;
 
     private final Config config;
@@ -70,8 +75,8 @@ public final class SessionService {
         });
         long sweep = Math.max(50, Math.min(1000, config.idleTimeout().toMillis() / 4));
         clock.scheduleWithFixedDelay(this::expireIdle, sweep, sweep, TimeUnit.MILLISECONDS);
-        metrics.registerSessions(mode -> openSessions(Session.Mode.valueOf(mode.toUpperCase(java.util.Locale.ROOT))),
-                this::bytesHeld);
+        metrics.registerSessions(
+                mode -> openSessions(Session.Mode.valueOf(mode.toUpperCase(java.util.Locale.ROOT))), this::bytesHeld);
     }
 
     public Config config() {
@@ -93,12 +98,18 @@ public final class SessionService {
      * it hashed this request on), so that the ingress sends every later request about the session to
      * this pod; any other value (or null) is ignored.
      */
-    public Session create(GenerationPlan plan, CallGateway gateway, Session.Spec spec, String owner,
-                          String routeKey) {
+    public Session create(GenerationPlan plan, CallGateway gateway, Session.Spec spec, String owner, String routeKey) {
         reserve();
         try {
-            Session s = new Session(newId(routeKey), owner, new ArLoop(plan), gateway,
-                    metrics.observer(spec.model()), spec, this, null);
+            Session s = new Session(
+                    newId(routeKey),
+                    owner,
+                    new ArLoop(plan),
+                    gateway,
+                    metrics.observer(spec.model()),
+                    spec,
+                    this,
+                    null);
             open(s);
             return s;
         } catch (RuntimeException e) {
@@ -113,16 +124,22 @@ public final class SessionService {
         }
         if (places.incrementAndGet() > config.maxSessions()) {
             places.decrementAndGet();
-            throw SessionException.tooMany(config.maxSessions(), Duration.ofSeconds(Math.max(1,
-                    config.idleTimeout().toSeconds() / 10)));
+            throw SessionException.tooMany(
+                    config.maxSessions(),
+                    Duration.ofSeconds(Math.max(1, config.idleTimeout().toSeconds() / 10)));
         }
     }
 
     private void open(Session s) {
         sessions.put(s.id(), s);
         metrics.sessionCreated(s.mode().label());
-        log.info("session {} opened on {} ({}, {} fps, lag {})", s.shortId(), s.spec().model(), s.mode().label(),
-                s.fps(), s.lagFrames());
+        log.info(
+                "session {} opened on {} ({}, {} fps, lag {})",
+                s.shortId(),
+                s.spec().model(),
+                s.mode().label(),
+                s.fps(),
+                s.lagFrames());
         runner.start(s);
     }
 
@@ -171,8 +188,14 @@ public final class SessionService {
                         if (parent.isClosed()) {
                             throw SessionException.notFound();
                         }
-                        child = new Session(newId(routeOf(parent.id())), owner, parent.loop().fork(),
-                                parent.gatewayOf(), metrics.observer(parent.spec().model()), parent.spec(), SessionService.this,
+                        child = new Session(
+                                newId(routeOf(parent.id())),
+                                owner,
+                                parent.loop().fork(),
+                                parent.gatewayOf(),
+                                metrics.observer(parent.spec().model()),
+                                parent.spec(),
+                                SessionService.this,
                                 parent);
                     }
                     open(child);

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.Map;
-
 import org.arvdm.generation.GenerationService;
 import org.arvdm.model.ModelRegistry;
 import org.junit.jupiter.api.Test;
@@ -19,29 +18,35 @@ import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.Disposable;
 
 /** Past the workers and the queue, a request gets 429 with Retry-After before any work. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "arvdm.model-dir=src/test/resources/bundles",
-        "arvdm.default-model=tiny-frames",
-        "arvdm.device=cpu",
-        "arvdm.workers=1",
-        "arvdm.admission.max-queued=1",
-        "arvdm.admission.retry-after=3s",
-        // Keep-alive writes let the server notice a client that left while its generation waits for a worker.
-        "arvdm.keep-alive=200ms"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "arvdm.model-dir=src/test/resources/bundles",
+            "arvdm.default-model=tiny-frames",
+            "arvdm.device=cpu",
+            "arvdm.workers=1",
+            "arvdm.admission.max-queued=1",
+            "arvdm.admission.retry-after=3s",
+            // Keep-alive writes let the server notice a client that left while its generation waits for a worker.
+            "arvdm.keep-alive=200ms"
+        })
 @org.springframework.context.annotation.Import(org.arvdm.ResponseContract.Recorder.class)
 @org.junit.jupiter.api.extension.ExtendWith(org.arvdm.ResponseContract.Check.class)
 class AdmissionApiTest {
     @LocalServerPort
     int port;
+
     @Autowired
     ModelRegistry registry;
+
     @Autowired
     GenerationService service;
 
     @Test
     void requestsPastWorkersAndQueueGet429WithRetryAfter() throws Exception {
         assertThat(registry.awaitLoaded(Duration.ofSeconds(60))).isTrue();
-        WebClient client = WebClient.builder().baseUrl("http://localhost:" + port).build();
+        WebClient client =
+                WebClient.builder().baseUrl("http://localhost:" + port).build();
         Map<String, Object> slow = GenerationApiTest.request("tiny-frames", 1, 60, 1);
         slow.put("schedule", Map.of("arSteps", 500));
         Disposable running = open(client, slow);
@@ -52,12 +57,21 @@ class AdmissionApiTest {
                 Thread.sleep(10);
             }
             assertThat(service.admission().inFlight()).isEqualTo(2);
-            WebTestClient.bindToServer().baseUrl("http://localhost:" + port).build()
-                    .post().uri("/v1/generations").contentType(MediaType.APPLICATION_JSON)
-                    .accept(MediaType.TEXT_EVENT_STREAM).bodyValue(slow).exchange()
-                    .expectStatus().isEqualTo(429)
-                    .expectHeader().valueEquals("Retry-After", "3")
-                    .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON);
+            WebTestClient.bindToServer()
+                    .baseUrl("http://localhost:" + port)
+                    .build()
+                    .post()
+                    .uri("/v1/generations")
+                    .contentType(MediaType.APPLICATION_JSON)
+                    .accept(MediaType.TEXT_EVENT_STREAM)
+                    .bodyValue(slow)
+                    .exchange()
+                    .expectStatus()
+                    .isEqualTo(429)
+                    .expectHeader()
+                    .valueEquals("Retry-After", "3")
+                    .expectHeader()
+                    .contentType(MediaType.APPLICATION_PROBLEM_JSON);
         } finally {
             running.dispose();
             queued.dispose();
@@ -66,13 +80,19 @@ class AdmissionApiTest {
         while (service.admission().inFlight() > 0 && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        assertThat(service.admission().inFlight()).as("places freed after the clients left").isZero();
+        assertThat(service.admission().inFlight())
+                .as("places freed after the clients left")
+                .isZero();
     }
 
     private static Disposable open(WebClient client, Map<String, Object> body) {
-        return client.post().uri("/v1/generations").contentType(MediaType.APPLICATION_JSON)
-                .accept(MediaType.TEXT_EVENT_STREAM).bodyValue(body).retrieve()
-                .bodyToFlux(new ParameterizedTypeReference<ServerSentEvent<String>>() {
-                }).subscribe();
+        return client.post()
+                .uri("/v1/generations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.TEXT_EVENT_STREAM)
+                .bodyValue(body)
+                .retrieve()
+                .bodyToFlux(new ParameterizedTypeReference<ServerSentEvent<String>>() {})
+                .subscribe();
     }
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-
 import org.arvdm.TinyBundleServiceTest;
 import org.arvdm.generation.BatchingGateway;
 import org.arvdm.model.ModelRegistry;
@@ -25,6 +24,7 @@ import reactor.core.publisher.Flux;
 class BatchingApiTest {
     @LocalServerPort
     int port;
+
     @Autowired
     ModelRegistry registry;
 
@@ -32,16 +32,34 @@ class BatchingApiTest {
     void concurrentStreamsAreBatchedAndTheBatchMetricsArePublished() throws Exception {
         assertThat(registry.awaitLoaded(Duration.ofSeconds(60))).isTrue();
         assertThat(registry.get("tiny-none").orElseThrow().gateway()).isInstanceOf(BatchingGateway.class);
-        WebClient client = WebClient.builder().baseUrl("http://localhost:" + port).build();
-        List<Long> frames = Flux.range(0, 4).flatMap(i -> client.post().uri("/v1/generations")
-                        .contentType(MediaType.APPLICATION_JSON).accept(MediaType.TEXT_EVENT_STREAM)
-                        .bodyValue(body(i)).retrieve().bodyToFlux(String.class).count(), 4)
-                .collectList().block(Duration.ofSeconds(120));
+        WebClient client =
+                WebClient.builder().baseUrl("http://localhost:" + port).build();
+        List<Long> frames = Flux.range(0, 4)
+                .flatMap(
+                        i -> client.post()
+                                .uri("/v1/generations")
+                                .contentType(MediaType.APPLICATION_JSON)
+                                .accept(MediaType.TEXT_EVENT_STREAM)
+                                .bodyValue(body(i))
+                                .retrieve()
+                                .bodyToFlux(String.class)
+                                .count(),
+                        4)
+                .collectList()
+                .block(Duration.ofSeconds(120));
         assertThat(frames).hasSize(4);
 
-        String text = WebTestClient.bindToServer().baseUrl("http://localhost:" + port).build().get()
-                .uri("/actuator/prometheus").exchange().expectStatus().isOk().expectBody(String.class)
-                .returnResult().getResponseBody();
+        String text = WebTestClient.bindToServer()
+                .baseUrl("http://localhost:" + port)
+                .build()
+                .get()
+                .uri("/actuator/prometheus")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody(String.class)
+                .returnResult()
+                .getResponseBody();
         double count = value(text, "arvdm_batch_size_count{", "tiny-none");
         double sum = value(text, "arvdm_batch_size_sum{", "tiny-none");
         assertThat(count).isPositive();
@@ -57,8 +75,12 @@ class BatchingApiTest {
     }
 
     private static double value(String prometheus, String prefix, String model) {
-        return prometheus.lines().filter(l -> l.startsWith(prefix) && l.contains("model=\"" + model + "\"")
+        return prometheus
+                .lines()
+                .filter(l -> l.startsWith(prefix)
+                        && l.contains("model=\"" + model + "\"")
                         && l.contains("network=\"denoiser\""))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
     }
 }

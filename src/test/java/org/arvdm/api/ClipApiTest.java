@@ -5,11 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-
-import org.arvdm.image.ImageCodec;
 import org.arvdm.TinyBundleServiceTest;
 import org.arvdm.diagnostics.EvaluationSet;
 import org.arvdm.diagnostics.EvaluationSets;
+import org.arvdm.image.ImageCodec;
 import org.arvdm.model.ModelRegistry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,8 +22,10 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 class ClipApiTest {
     @LocalServerPort
     int port;
+
     @Autowired
     EvaluationSets sets;
+
     @Autowired
     ModelRegistry registry;
 
@@ -33,13 +34,21 @@ class ClipApiTest {
     @BeforeEach
     void setUp() throws Exception {
         assertThat(registry.awaitLoaded(Duration.ofSeconds(60))).isTrue();
-        http = WebTestClient.bindToServer().baseUrl("http://localhost:" + port)
-                .responseTimeout(Duration.ofSeconds(60)).build();
+        http = WebTestClient.bindToServer()
+                .baseUrl("http://localhost:" + port)
+                .responseTimeout(Duration.ofSeconds(60))
+                .build();
     }
 
     @SuppressWarnings("unchecked")
     private Map<String, Object> get(String uri) {
-        return http.get().uri(uri).exchange().expectStatus().isOk().expectBody(Map.class).returnResult()
+        return http.get()
+                .uri(uri)
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody(Map.class)
+                .returnResult()
                 .getResponseBody();
     }
 
@@ -52,10 +61,16 @@ class ClipApiTest {
         assertThat((List<String>) list.get("actions")).containsExactly("noop", "forward", "back", "left", "right");
         List<Map<String, Object>> ts = (List<Map<String, Object>>) list.get("trajectories");
         EvaluationSet set = sets.get("tiny-loop").orElseThrow();
-        assertThat(ts).extracting(t -> t.get("id"))
-                .containsExactlyElementsOf(set.trajectories().stream().map(EvaluationSet.Trajectory::id).toList());
-        assertThat(ts).extracting(t -> t.get("length"))
-                .containsExactlyElementsOf(set.trajectories().stream().map(EvaluationSet.Trajectory::length).toList());
+        assertThat(ts)
+                .extracting(t -> t.get("id"))
+                .containsExactlyElementsOf(set.trajectories().stream()
+                        .map(EvaluationSet.Trajectory::id)
+                        .toList());
+        assertThat(ts)
+                .extracting(t -> t.get("length"))
+                .containsExactlyElementsOf(set.trajectories().stream()
+                        .map(EvaluationSet.Trajectory::length)
+                        .toList());
     }
 
     @Test
@@ -80,21 +95,50 @@ class ClipApiTest {
     @Test
     void clipPostsUnchangedAsAGenerationContext() {
         Map<String, Object> clip = get("/v1/evaluation-sets/tiny-loop/trajectories/tiny-loop-00/context");
-        http.post().uri("/v1/generations").contentType(MediaType.APPLICATION_JSON).accept(MediaType.APPLICATION_JSON)
-                .bodyValue(Map.of("model", "tiny-frames", "context", clip, "frames", 2, "seed", 3)).exchange()
-                .expectStatus().isOk().expectBody().jsonPath("$.frames.length()").isEqualTo(2);
+        http.post()
+                .uri("/v1/generations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("model", "tiny-frames", "context", clip, "frames", 2, "seed", 3))
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody()
+                .jsonPath("$.frames.length()")
+                .isEqualTo(2);
     }
 
     @Test
     void unknownSetOrTrajectoryIsA404NamingTheField() {
-        http.get().uri("/v1/evaluation-sets/nope/trajectories/tiny-loop-00/context").exchange()
-                .expectStatus().isNotFound().expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
-                .expectBody().jsonPath("$.field").isEqualTo("set").jsonPath("$.detail").value(d ->
-                        assertThat(d.toString()).contains("nope"));
-        http.get().uri("/v1/evaluation-sets/nope/trajectories").exchange()
-                .expectStatus().isNotFound().expectBody().jsonPath("$.field").isEqualTo("set");
-        http.get().uri("/v1/evaluation-sets/tiny-loop/trajectories/tiny-walk-00/context").exchange()
-                .expectStatus().isNotFound().expectBody().jsonPath("$.field").isEqualTo("id")
-                .jsonPath("$.detail").value(d -> assertThat(d.toString()).contains("tiny-walk-00"));
+        http.get()
+                .uri("/v1/evaluation-sets/nope/trajectories/tiny-loop-00/context")
+                .exchange()
+                .expectStatus()
+                .isNotFound()
+                .expectHeader()
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.field")
+                .isEqualTo("set")
+                .jsonPath("$.detail")
+                .value(d -> assertThat(d.toString()).contains("nope"));
+        http.get()
+                .uri("/v1/evaluation-sets/nope/trajectories")
+                .exchange()
+                .expectStatus()
+                .isNotFound()
+                .expectBody()
+                .jsonPath("$.field")
+                .isEqualTo("set");
+        http.get()
+                .uri("/v1/evaluation-sets/tiny-loop/trajectories/tiny-walk-00/context")
+                .exchange()
+                .expectStatus()
+                .isNotFound()
+                .expectBody()
+                .jsonPath("$.field")
+                .isEqualTo("id")
+                .jsonPath("$.detail")
+                .value(d -> assertThat(d.toString()).contains("tiny-walk-00"));
     }
 }

@@ -1,5 +1,8 @@
 package org.arvdm.api;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -8,8 +11,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
-
-import io.micrometer.core.instrument.MeterRegistry;
 import org.arvdm.generation.GenerationService;
 import org.arvdm.model.ModelRegistry;
 import org.junit.jupiter.api.BeforeEach;
@@ -19,8 +20,6 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.json.JsonMapper;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 /**
  * A client that closes its socket at any phase of a generation (before the response headers,
  * while queued, while running, between frames) stops its generation: the worker, the admission
@@ -28,15 +27,18 @@ import static org.assertj.core.api.Assertions.assertThat;
  * far apart so that no keep-alive write is what notices. Raw sockets, so the close is the
  * client's and nothing else.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "arvdm.model-dir=src/test/resources/bundles",
-        "arvdm.default-model=tiny-frames",
-        "arvdm.device=cpu",
-        "arvdm.workers=1",
-        "arvdm.batching.max-batch-size=1",
-        "arvdm.admission.max-queued=4",
-        "arvdm.limits.max-frames=64",
-        "arvdm.keep-alive=10m"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "arvdm.model-dir=src/test/resources/bundles",
+            "arvdm.default-model=tiny-frames",
+            "arvdm.device=cpu",
+            "arvdm.workers=1",
+            "arvdm.batching.max-batch-size=1",
+            "arvdm.admission.max-queued=4",
+            "arvdm.limits.max-frames=64",
+            "arvdm.keep-alive=10m"
+        })
 @org.springframework.context.annotation.Import(org.arvdm.ResponseContract.Recorder.class)
 @org.junit.jupiter.api.extension.ExtendWith(org.arvdm.ResponseContract.Check.class)
 class DisconnectTest {
@@ -45,12 +47,16 @@ class DisconnectTest {
 
     @LocalServerPort
     int port;
+
     @Autowired
     ModelRegistry registry;
+
     @Autowired
     GenerationService service;
+
     @Autowired
     MeterRegistry meters;
+
     @Autowired
     JsonMapper json;
 
@@ -98,7 +104,9 @@ class DisconnectTest {
         byte[] buf = new byte[8192];
         while (count(seen, marker) < times) {
             int n = in.read(buf);
-            assertThat(n).as("stream ended before %d x %s: %s", times, marker, seen).isPositive();
+            assertThat(n)
+                    .as("stream ended before %d x %s: %s", times, marker, seen)
+                    .isPositive();
             seen.append(new String(buf, 0, n, StandardCharsets.UTF_8));
             if (seen.length() > 64_000) {
                 seen.delete(0, seen.length() - 1000);
@@ -119,11 +127,15 @@ class DisconnectTest {
     }
 
     private double gauge(String name) {
-        return meters.find(name).tag("model", "tiny-frames").gauges().stream().mapToDouble(g -> g.value()).sum();
+        return meters.find(name).tag("model", "tiny-frames").gauges().stream()
+                .mapToDouble(g -> g.value())
+                .sum();
     }
 
     private double active() {
-        var t = meters.find("arvdm.generation.active").tag("model", "tiny-frames").longTaskTimer();
+        var t = meters.find("arvdm.generation.active")
+                .tag("model", "tiny-frames")
+                .longTaskTimer();
         return t == null ? 0 : t.activeTasks();
     }
 
@@ -149,7 +161,7 @@ class DisconnectTest {
 
     @Test
     void closingBeforeTheResponseHeadersStopsTheGeneration() throws Exception {
-        for (String accept : new String[]{"application/json", "text/event-stream"}) {
+        for (String accept : new String[] {"application/json", "text/event-stream"}) {
             for (int i = 0; i < CLIENTS; i++) {
                 Socket s = send(accept);
                 await("generation running", () -> active() == 1, Duration.ofSeconds(10));
@@ -177,7 +189,7 @@ class DisconnectTest {
 
     @Test
     void closingWhileRunningOrBetweenFramesStopsTheGeneration() throws Exception {
-        for (int frames : new int[]{0, 1, 3}) {
+        for (int frames : new int[] {0, 1, 3}) {
             for (int i = 0; i < CLIENTS / 2; i++) {
                 Socket s = send("text/event-stream");
                 readUntil(s, frames == 0 ? "event:started" : "event:frame", Math.max(1, frames));

@@ -2,19 +2,18 @@ package org.arvdm.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-
-import io.micrometer.core.instrument.MeterRegistry;
 import org.arvdm.TinyBundleServiceTest;
+import org.arvdm.diagnostics.EvaluationPlanner;
 import org.arvdm.diagnostics.EvaluationReport;
 import org.arvdm.diagnostics.EvaluationService;
 import org.arvdm.diagnostics.EvaluationSets;
 import org.arvdm.diagnostics.Evaluator;
-import org.arvdm.diagnostics.EvaluationPlanner;
 import org.arvdm.model.ModelRegistry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,23 +24,25 @@ import org.springframework.http.MediaType;
 import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import org.springframework.web.reactive.function.client.WebClient;
-import tools.jackson.databind.json.JsonMapper;
 
 /** The evaluation API over the real HTTP stack: tiny TorchScript bundles through DJL, tiny evaluation sets. */
 @TinyBundleServiceTest
 class EvaluationApiTest {
     static final ParameterizedTypeReference<ServerSentEvent<Map<String, Object>>> SSE =
-            new ParameterizedTypeReference<>() {
-            };
+            new ParameterizedTypeReference<>() {};
 
     @LocalServerPort
     int port;
+
     @Autowired
     ModelRegistry registry;
+
     @Autowired
     EvaluationSets sets;
+
     @Autowired
     EvaluationService service;
+
     @Autowired
     MeterRegistry meters;
 
@@ -52,8 +53,10 @@ class EvaluationApiTest {
     void setUp() throws Exception {
         assertThat(registry.awaitLoaded(Duration.ofSeconds(60))).isTrue();
         assertThat(registry.ready()).as(registry.problem()).isTrue();
-        http = WebTestClient.bindToServer().baseUrl("http://localhost:" + port)
-                .responseTimeout(Duration.ofSeconds(120)).build();
+        http = WebTestClient.bindToServer()
+                .baseUrl("http://localhost:" + port)
+                .responseTimeout(Duration.ofSeconds(120))
+                .build();
         client = WebClient.builder().baseUrl("http://localhost:" + port).build();
     }
 
@@ -67,36 +70,69 @@ class EvaluationApiTest {
     }
 
     List<ServerSentEvent<Map<String, Object>>> stream(Map<String, Object> body) {
-        return client.post().uri("/v1/evaluations").contentType(MediaType.APPLICATION_JSON)
-                .accept(MediaType.TEXT_EVENT_STREAM).bodyValue(body).retrieve().bodyToFlux(SSE)
-                .filter(e -> e.event() != null).collectList().block(Duration.ofSeconds(120));
+        return client.post()
+                .uri("/v1/evaluations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.TEXT_EVENT_STREAM)
+                .bodyValue(body)
+                .retrieve()
+                .bodyToFlux(SSE)
+                .filter(e -> e.event() != null)
+                .collectList()
+                .block(Duration.ofSeconds(120));
     }
 
     @SuppressWarnings("unchecked")
     Map<String, Object> report(Map<String, Object> body) {
-        return http.post().uri("/v1/evaluations").contentType(MediaType.APPLICATION_JSON)
-                .accept(MediaType.APPLICATION_JSON).bodyValue(body).exchange()
-                .expectStatus().isOk().expectBody(Map.class).returnResult().getResponseBody();
+        return http.post()
+                .uri("/v1/evaluations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.APPLICATION_JSON)
+                .bodyValue(body)
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody(Map.class)
+                .returnResult()
+                .getResponseBody();
     }
 
     @Test
     void listsTheBundledSetsWithTheirRevisitsPerBucket() {
-        http.get().uri("/v1/evaluation-sets").exchange().expectStatus().isOk().expectBody()
-                .jsonPath("$.sets.length()").isEqualTo(4)
-                .jsonPath("$.sets[0].name").isEqualTo("tiny-control")
-                .jsonPath("$.sets[0].kind").isEqualTo("controllability")
-                .jsonPath("$.sets[0].states").isEqualTo(2)
-                .jsonPath("$.sets[0].world").isEqualTo("maze-v1")
-                .jsonPath("$.sets[1].world").isEqualTo("maze-v2")
-                .jsonPath("$.sets[2].name").isEqualTo("tiny-loop")
-                .jsonPath("$.sets[2].kind").isEqualTo("retrieval")
-                .jsonPath("$.sets[2].states").isEqualTo(0)
-                .jsonPath("$.sets[2].contextFrames").isEqualTo(4)
-                .jsonPath("$.sets[2].trajectories").isEqualTo(3)
-                .jsonPath("$.sets[2].frame.width").isEqualTo(16)
-                .jsonPath("$.sets[2].revisits['0-16']").isEqualTo(sets.get("tiny-loop").orElseThrow()
-                        .revisitsPerBucket()[0])
-                .jsonPath("$.sets[3].name").isEqualTo("tiny-walk");
+        http.get()
+                .uri("/v1/evaluation-sets")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody()
+                .jsonPath("$.sets.length()")
+                .isEqualTo(4)
+                .jsonPath("$.sets[0].name")
+                .isEqualTo("tiny-control")
+                .jsonPath("$.sets[0].kind")
+                .isEqualTo("controllability")
+                .jsonPath("$.sets[0].states")
+                .isEqualTo(2)
+                .jsonPath("$.sets[0].world")
+                .isEqualTo("maze-v1")
+                .jsonPath("$.sets[1].world")
+                .isEqualTo("maze-v2")
+                .jsonPath("$.sets[2].name")
+                .isEqualTo("tiny-loop")
+                .jsonPath("$.sets[2].kind")
+                .isEqualTo("retrieval")
+                .jsonPath("$.sets[2].states")
+                .isEqualTo(0)
+                .jsonPath("$.sets[2].contextFrames")
+                .isEqualTo(4)
+                .jsonPath("$.sets[2].trajectories")
+                .isEqualTo(3)
+                .jsonPath("$.sets[2].frame.width")
+                .isEqualTo(16)
+                .jsonPath("$.sets[2].revisits['0-16']")
+                .isEqualTo(sets.get("tiny-loop").orElseThrow().revisitsPerBucket()[0])
+                .jsonPath("$.sets[3].name")
+                .isEqualTo("tiny-walk");
     }
 
     @Test
@@ -105,46 +141,71 @@ class EvaluationApiTest {
         Map<String, Object> report = report(request("tiny-frames", "tiny-control", 8, 5));
         Map<String, Object> c = (Map<String, Object>) report.get("controllability");
         assertThat(c).containsEntry("states", 2);
-        assertThat((Map<String, Object>) c.get("hits")).containsOnlyKeys("noop", "forward", "back", "left", "right")
+        assertThat((Map<String, Object>) c.get("hits"))
+                .containsOnlyKeys("noop", "forward", "back", "left", "right")
                 .allSatisfy((k, v) -> assertThat(((Number) v).doubleValue()).isBetween(0.0, 1.0));
         assertThat((Map<String, Object>) c.get("hitsNewViews")).containsKeys("forward", "back", "right");
         assertThat(((Number) c.get("sharpness")).doubleValue()).isPositive();
         Map<String, Object> change = (Map<String, Object>) c.get("change");
-        int frames = change.values().stream().mapToInt(v -> ((Number) ((Map<String, Object>) v).get("frames")).intValue())
+        int frames = change.values().stream()
+                .mapToInt(v -> ((Number) ((Map<String, Object>) v).get("frames")).intValue())
                 .sum();
         assertThat(frames).isEqualTo(8);
-        assertThat(meters.get("arvdm.evaluation.controllability").tag("model", "tiny-frames").tag("set", "tiny-control")
-                .tag("action", "left").gauge().value()).isEqualTo(((Number) ((Map<String, Object>) c.get("hits"))
-                .get("left")).doubleValue());
+        assertThat(meters.get("arvdm.evaluation.controllability")
+                        .tag("model", "tiny-frames")
+                        .tag("set", "tiny-control")
+                        .tag("action", "left")
+                        .gauge()
+                        .value())
+                .isEqualTo(((Number) ((Map<String, Object>) c.get("hits")).get("left")).doubleValue());
         // the other kinds say nothing about controllability
-        assertThat(report(request("tiny-frames", "tiny-walk", 4, 5)).get("controllability")).isNull();
+        assertThat(report(request("tiny-frames", "tiny-walk", 4, 5)).get("controllability"))
+                .isNull();
     }
 
     @Test
     void aSetOfAnotherWorldIsRefusedNamingTheSet() {
-        http.post().uri("/v1/evaluations").contentType(MediaType.APPLICATION_JSON).accept(MediaType.APPLICATION_JSON)
-                .bodyValue(request("tiny-frames", "tiny-control-v2", 4, 1)).exchange().expectStatus().isBadRequest()
-                .expectBody().jsonPath("$.field").isEqualTo("set")
-                .jsonPath("$.detail").value(d -> assertThat((String) d).contains("maze-v2").contains("maze-v1"));
+        http.post()
+                .uri("/v1/evaluations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.APPLICATION_JSON)
+                .bodyValue(request("tiny-frames", "tiny-control-v2", 4, 1))
+                .exchange()
+                .expectStatus()
+                .isBadRequest()
+                .expectBody()
+                .jsonPath("$.field")
+                .isEqualTo("set")
+                .jsonPath("$.detail")
+                .value(d -> assertThat((String) d).contains("maze-v2").contains("maze-v1"));
     }
 
     @Test
     @SuppressWarnings("unchecked")
     void streamsStartedThenProgressPerTrajectoryThenTheReport() {
         List<ServerSentEvent<Map<String, Object>>> events = stream(request("tiny-frames", "tiny-loop", 12, 7));
-        assertThat(events).extracting(ServerSentEvent::event)
+        assertThat(events)
+                .extracting(ServerSentEvent::event)
                 .containsExactly("started", "progress", "progress", "progress", "report");
         Map<String, Object> started = events.get(0).data();
-        assertThat(started).containsEntry("model", "tiny-frames").containsEntry("set", "tiny-loop")
-                .containsEntry("seed", 7).containsEntry("trajectories", 3).containsEntry("contextFrames", 4)
-                .containsEntry("frames", 12).containsEntry("dataRange", 2.0).containsEntry("retrievalThreshold", 0.5);
+        assertThat(started)
+                .containsEntry("model", "tiny-frames")
+                .containsEntry("set", "tiny-loop")
+                .containsEntry("seed", 7)
+                .containsEntry("trajectories", 3)
+                .containsEntry("contextFrames", 4)
+                .containsEntry("frames", 12)
+                .containsEntry("dataRange", 2.0)
+                .containsEntry("retrievalThreshold", 0.5);
         assertThat(events.get(2).id()).isEqualTo("1");
         Map<String, Object> progress = events.get(2).data();
         assertThat(progress).containsEntry("trajectory", 1).containsEntry("of", 3);
-        assertThat((Map<String, Object>) progress.get("result")).containsEntry("id", "tiny-loop-01")
-                .containsEntry("seed", 8).containsEntry("frames", 12);
-        List<Map<String, Object>> running = (List<Map<String, Object>>) ((Map<String, Object>) progress
-                .get("scores")).get("intervals");
+        assertThat((Map<String, Object>) progress.get("result"))
+                .containsEntry("id", "tiny-loop-01")
+                .containsEntry("seed", 8)
+                .containsEntry("frames", 12);
+        List<Map<String, Object>> running =
+                (List<Map<String, Object>>) ((Map<String, Object>) progress.get("scores")).get("intervals");
         assertThat(running.get(0)).containsEntry("frames", 24).containsEntry("trajectories", 2);
 
         Map<String, Object> report = events.get(4).data();
@@ -188,9 +249,17 @@ class EvaluationApiTest {
         body.put("contextFrames", 2);
         body.put("seed", 1);
         List<String> frames = TestImages.clip(6, 16);
-        body.put("trajectories", List.of(Map.of("id", "mine", "frames", frames,
-                "actions", List.of("noop", "left", "right", "left", "right", "noop"),
-                "sinceSeen", List.of(-1, -1, 2, 2, 20, -1))));
+        body.put(
+                "trajectories",
+                List.of(Map.of(
+                        "id",
+                        "mine",
+                        "frames",
+                        frames,
+                        "actions",
+                        List.of("noop", "left", "right", "left", "right", "noop"),
+                        "sinceSeen",
+                        List.of(-1, -1, 2, 2, 20, -1))));
         Map<String, Object> report = report(body);
         assertThat(report).containsEntry("set", "uploaded").containsEntry("frames", 4);
         Map<String, Object> scores = (Map<String, Object>) report.get("scores");
@@ -198,7 +267,8 @@ class EvaluationApiTest {
         assertThat(buckets.get(0)).containsEntry("frames", 2);
         assertThat(buckets.get(1)).containsEntry("frames", 1);
         assertThat(buckets.get(2)).containsEntry("frames", 0).containsEntry("retrievalRate", null);
-        assertThat((List<Map<String, Object>>) report.get("trajectoryResults")).singleElement()
+        assertThat((List<Map<String, Object>>) report.get("trajectoryResults"))
+                .singleElement()
                 .satisfies(t -> assertThat(t).containsEntry("id", "mine").containsEntry("revisits", 3));
     }
 
@@ -218,28 +288,78 @@ class EvaluationApiTest {
         expectProblem(with(ok, "schedule", Map.of("stride", 3)), 400, "schedule.stride");
         expectProblem(with(ok, "memory", Map.of("frames", 9)), 400, "memory.frames");
         Map<String, Object> upload = without(with(ok, "contextFrames", 1), "set");
-        expectProblem(with(upload, "trajectories", List.of(Map.of("frames", TestImages.clip(3, 16),
-                "actions", List.of("noop", "jump", "left")))), 400, "trajectories[0].actions[1]");
-        expectProblem(with(upload, "trajectories", List.of(Map.of("frames", TestImages.clip(3, 16),
-                "actions", List.of("noop", "left")))), 400, "trajectories[0].actions");
-        expectProblem(with(upload, "trajectories", List.of(Map.of("frames", List.of(TestImages.png(8, 8, 1),
-                TestImages.png(16, 16, 2)), "actions", List.of("noop", "left")))), 400, "trajectories[0].frames[0]");
-        http.post().uri("/v1/evaluations").contentType(MediaType.APPLICATION_JSON).accept(MediaType.APPLICATION_JSON)
-                .bodyValue("{\"set\": \"a\", ").exchange().expectStatus().isBadRequest()
-                .expectBody().jsonPath("$.field").isEqualTo("body");
-        http.post().uri("/v1/evaluations").contentType(MediaType.APPLICATION_JSON).accept(MediaType.APPLICATION_JSON)
-                .bodyValue("{\"set\": [1, 2}").exchange().expectStatus().isBadRequest()
-                .expectBody().jsonPath("$.field").isEqualTo("set");
-        expectProblem(without(with(upload, "trajectories", List.of(Map.of("frames", TestImages.clip(2, 16),
-                "actions", List.of("noop", "left")))), "contextFrames"), 400, "contextFrames");
+        expectProblem(
+                with(
+                        upload,
+                        "trajectories",
+                        List.of(Map.of("frames", TestImages.clip(3, 16), "actions", List.of("noop", "jump", "left")))),
+                400,
+                "trajectories[0].actions[1]");
+        expectProblem(
+                with(
+                        upload,
+                        "trajectories",
+                        List.of(Map.of("frames", TestImages.clip(3, 16), "actions", List.of("noop", "left")))),
+                400,
+                "trajectories[0].actions");
+        expectProblem(
+                with(
+                        upload,
+                        "trajectories",
+                        List.of(Map.of(
+                                "frames",
+                                List.of(TestImages.png(8, 8, 1), TestImages.png(16, 16, 2)),
+                                "actions",
+                                List.of("noop", "left")))),
+                400,
+                "trajectories[0].frames[0]");
+        http.post()
+                .uri("/v1/evaluations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.APPLICATION_JSON)
+                .bodyValue("{\"set\": \"a\", ")
+                .exchange()
+                .expectStatus()
+                .isBadRequest()
+                .expectBody()
+                .jsonPath("$.field")
+                .isEqualTo("body");
+        http.post()
+                .uri("/v1/evaluations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.APPLICATION_JSON)
+                .bodyValue("{\"set\": [1, 2}")
+                .exchange()
+                .expectStatus()
+                .isBadRequest()
+                .expectBody()
+                .jsonPath("$.field")
+                .isEqualTo("set");
+        expectProblem(
+                without(
+                        with(
+                                upload,
+                                "trajectories",
+                                List.of(Map.of("frames", TestImages.clip(2, 16), "actions", List.of("noop", "left")))),
+                        "contextFrames"),
+                400,
+                "contextFrames");
     }
 
     private void expectProblem(Map<String, Object> body, int status, String field) {
-        http.post().uri("/v1/evaluations").contentType(MediaType.APPLICATION_JSON).accept(MediaType.APPLICATION_JSON)
-                .bodyValue(body).exchange()
-                .expectStatus().isEqualTo(status)
-                .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
-                .expectBody().jsonPath("$.field").isEqualTo(field);
+        http.post()
+                .uri("/v1/evaluations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.APPLICATION_JSON)
+                .bodyValue(body)
+                .exchange()
+                .expectStatus()
+                .isEqualTo(status)
+                .expectHeader()
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.field")
+                .isEqualTo(field);
     }
 
     private static Map<String, Object> with(Map<String, Object> body, String key, Object value) {
@@ -259,16 +379,25 @@ class EvaluationApiTest {
         Map<String, Object> body = request("tiny-frames", "tiny-loop", 36, 3);
         body.put("schedule", Map.of("arSteps", 200));
         List<String> got = new ArrayList<>();
-        client.post().uri("/v1/evaluations").contentType(MediaType.APPLICATION_JSON)
-                .accept(MediaType.TEXT_EVENT_STREAM).bodyValue(body).retrieve().bodyToFlux(SSE)
-                .filter(e -> e.event() != null).doOnNext(e -> got.add(e.event())).take(1)
+        client.post()
+                .uri("/v1/evaluations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.TEXT_EVENT_STREAM)
+                .bodyValue(body)
+                .retrieve()
+                .bodyToFlux(SSE)
+                .filter(e -> e.event() != null)
+                .doOnNext(e -> got.add(e.event()))
+                .take(1)
                 .blockLast(Duration.ofSeconds(60));
         assertThat(got).containsExactly("started");
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (service.admission().inFlight() > 0 && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        assertThat(service.admission().inFlight()).as("evaluations still holding a place").isZero();
+        assertThat(service.admission().inFlight())
+                .as("evaluations still holding a place")
+                .isZero();
         // the freed place takes the next evaluation at once
         assertThat(report(request("tiny-none", "tiny-walk", 2, 1))).containsEntry("frames", 2);
     }
@@ -279,24 +408,54 @@ class EvaluationApiTest {
         report(body);
         EvaluationReport expected;
         try {
-            expected = new Evaluator().run(EvaluationPlanner.ofSet(registry.get("tiny-none").orElseThrow(),
-                    sets.get("tiny-walk").orElseThrow(), 0, 20, 2, 0.5), new Evaluator.Listener() {
-            });
+            expected = new Evaluator()
+                    .run(
+                            EvaluationPlanner.ofSet(
+                                    registry.get("tiny-none").orElseThrow(),
+                                    sets.get("tiny-walk").orElseThrow(),
+                                    0,
+                                    20,
+                                    2,
+                                    0.5),
+                            new Evaluator.Listener() {});
         } catch (InterruptedException e) {
             throw new IllegalStateException(e);
         }
-        assertThat(meters.get("arvdm.evaluation.psnr").tag("model", "tiny-none").tag("set", "tiny-walk")
-                .tag("interval", "0-16").gauge().value())
+        assertThat(meters.get("arvdm.evaluation.psnr")
+                        .tag("model", "tiny-none")
+                        .tag("set", "tiny-walk")
+                        .tag("interval", "0-16")
+                        .gauge()
+                        .value())
                 .isEqualTo(expected.scores().intervals().get(0).psnrMean());
-        assertThat(meters.get("arvdm.evaluation.psnr").tag("model", "tiny-none").tag("interval", "48-64").gauge()
-                .value()).isNaN();
-        assertThat(meters.get("arvdm.evaluation.max_psnr_decay").tag("model", "tiny-none").gauge().value())
+        assertThat(meters.get("arvdm.evaluation.psnr")
+                        .tag("model", "tiny-none")
+                        .tag("interval", "48-64")
+                        .gauge()
+                        .value())
+                .isNaN();
+        assertThat(meters.get("arvdm.evaluation.max_psnr_decay")
+                        .tag("model", "tiny-none")
+                        .gauge()
+                        .value())
                 .isEqualTo(expected.scores().maxPsnrDecay());
-        assertThat(meters.get("arvdm.evaluation.retrieval_rate").tag("model", "tiny-none").tag("bucket", "0-16")
-                .gauge().value()).isEqualTo(expected.scores().buckets().get(0).retrievalRate());
-        String text = http.get().uri("/actuator/prometheus").exchange().expectStatus().isOk()
-                .expectBody(String.class).returnResult().getResponseBody();
-        assertThat(text).containsPattern("arvdm_evaluation_psnr_decibels\\{.*interval=\"0-16\".*model=\"tiny-none\".*set=\"tiny-walk\"")
+        assertThat(meters.get("arvdm.evaluation.retrieval_rate")
+                        .tag("model", "tiny-none")
+                        .tag("bucket", "0-16")
+                        .gauge()
+                        .value())
+                .isEqualTo(expected.scores().buckets().get(0).retrievalRate());
+        String text = http.get()
+                .uri("/actuator/prometheus")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody(String.class)
+                .returnResult()
+                .getResponseBody();
+        assertThat(text)
+                .containsPattern(
+                        "arvdm_evaluation_psnr_decibels\\{.*interval=\"0-16\".*model=\"tiny-none\".*set=\"tiny-walk\"")
                 .containsPattern("arvdm_evaluation_max_psnr_decay_decibels\\{.*model=\"tiny-none\"")
                 .containsPattern("arvdm_evaluation_retrieval_rate\\{.*bucket=\"0-16\".*model=\"tiny-none\"");
     }

@@ -1,5 +1,8 @@
 package org.arvdm.api;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,7 +15,6 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
 import org.arvdm.TinyBundleServiceTest;
 import org.arvdm.model.ModelRegistry;
 import org.junit.jupiter.api.Assumptions;
@@ -21,9 +23,6 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.reactive.server.WebTestClient;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 /**
  * Contracts checked by outside tools: openapi.yaml passes Redocly CLI's recommended rules
@@ -36,6 +35,7 @@ import static org.assertj.core.api.Assertions.fail;
 class ExternalContractsTest {
     @LocalServerPort
     int port;
+
     @Autowired
     ModelRegistry registry;
 
@@ -62,8 +62,7 @@ class ExternalContractsTest {
         return null;
     }
 
-    private record Result(int exit, String output) {
-    }
+    private record Result(int exit, String output) {}
 
     private static Result run(List<String> cmd, String stdin) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -78,20 +77,34 @@ class ExternalContractsTest {
 
     private String metrics() throws Exception {
         assertThat(registry.awaitLoaded(Duration.ofSeconds(60))).isTrue();
-        WebTestClient http = WebTestClient.bindToServer().baseUrl("http://localhost:" + port)
-                .responseTimeout(Duration.ofSeconds(60)).build();
+        WebTestClient http = WebTestClient.bindToServer()
+                .baseUrl("http://localhost:" + port)
+                .responseTimeout(Duration.ofSeconds(60))
+                .build();
         // one generation, so that every per-model series has samples
-        http.post().uri("/v1/generations").contentType(MediaType.APPLICATION_JSON).accept(MediaType.APPLICATION_JSON)
-                .bodyValue(GenerationApiTest.request("tiny-frames", 2, 2, 1)).exchange().expectStatus().isOk();
-        return http.get().uri("/actuator/prometheus").exchange().expectStatus().isOk().expectBody(String.class)
-                .returnResult().getResponseBody();
+        http.post()
+                .uri("/v1/generations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.APPLICATION_JSON)
+                .bodyValue(GenerationApiTest.request("tiny-frames", 2, 2, 1))
+                .exchange()
+                .expectStatus()
+                .isOk();
+        return http.get()
+                .uri("/actuator/prometheus")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody(String.class)
+                .returnResult()
+                .getResponseBody();
     }
 
     @Test
     void openapiPassesRedoclysRecommendedRules() throws Exception {
         String redocly = tool("REDOCLY_BIN", ".cache/arvdm-redocly/node_modules/.bin/redocly", "redocly");
-        Result r = run(List.of(redocly, "lint", "--extends", "recommended", "--max-problems", "50", "openapi.yaml"),
-                null);
+        Result r =
+                run(List.of(redocly, "lint", "--extends", "recommended", "--max-problems", "50", "openapi.yaml"), null);
         assertThat(r.exit()).as(r.output()).isZero();
         assertThat(r.output()).as(r.output()).doesNotContainPattern("You have \\d+ warnings?");
     }
@@ -108,13 +121,25 @@ class ExternalContractsTest {
     void everyGrafanaPanelQueriesAnExposedMetric() throws Exception {
         String text = metrics();
         Set<String> exposed = new TreeSet<>();
-        text.lines().filter(l -> !l.startsWith("#") && !l.isBlank())
-                .forEach(l -> exposed.add(l.split("[{ ]", 2)[0]));
+        text.lines().filter(l -> !l.startsWith("#") && !l.isBlank()).forEach(l -> exposed.add(l.split("[{ ]", 2)[0]));
         String dashboard = Files.readString(Path.of("deploy/grafana/dashboards/arvdm.json"));
-        Matcher expr = Pattern.compile("\"expr\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(dashboard);
+        Matcher expr =
+                Pattern.compile("\"expr\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(dashboard);
         Pattern metric = Pattern.compile("\\b([a-z_][a-z0-9_]*)\\s*(?:\\{|\\[|\\))");
-        Set<String> functions = Set.of("rate", "sum", "max", "min", "avg", "histogram_quantile", "by", "irate",
-                "increase", "count", "without", "on", "le");
+        Set<String> functions = Set.of(
+                "rate",
+                "sum",
+                "max",
+                "min",
+                "avg",
+                "histogram_quantile",
+                "by",
+                "irate",
+                "increase",
+                "count",
+                "without",
+                "on",
+                "le");
         List<String> missing = new ArrayList<>();
         int queried = 0;
         while (expr.find()) {

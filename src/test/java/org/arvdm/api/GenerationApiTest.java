@@ -1,6 +1,5 @@
 package org.arvdm.api;
 
-import org.arvdm.TinyBundleServiceTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.awt.image.BufferedImage;
@@ -10,7 +9,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-
+import org.arvdm.TinyBundleServiceTest;
 import org.arvdm.generation.GenerationService;
 import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelRegistry;
@@ -28,13 +27,14 @@ import org.springframework.web.reactive.function.client.WebClient;
 @TinyBundleServiceTest
 class GenerationApiTest {
     static final ParameterizedTypeReference<ServerSentEvent<Map<String, Object>>> SSE =
-            new ParameterizedTypeReference<>() {
-            };
+            new ParameterizedTypeReference<>() {};
 
     @LocalServerPort
     int port;
+
     @Autowired
     ModelRegistry registry;
+
     @Autowired
     GenerationService service;
 
@@ -45,8 +45,10 @@ class GenerationApiTest {
     void setUp() throws Exception {
         assertThat(registry.awaitLoaded(Duration.ofSeconds(60))).isTrue();
         assertThat(registry.ready()).as(registry.problem()).isTrue();
-        http = WebTestClient.bindToServer().baseUrl("http://localhost:" + port)
-                .responseTimeout(Duration.ofSeconds(60)).build();
+        http = WebTestClient.bindToServer()
+                .baseUrl("http://localhost:" + port)
+                .responseTimeout(Duration.ofSeconds(60))
+                .build();
         client = WebClient.builder().baseUrl("http://localhost:" + port).build();
     }
 
@@ -64,15 +66,20 @@ class GenerationApiTest {
         return r;
     }
 
-    record Received(ServerSentEvent<Map<String, Object>> event, long atNanos) {
-    }
+    record Received(ServerSentEvent<Map<String, Object>> event, long atNanos) {}
 
     List<Received> stream(Map<String, Object> body) {
-        return client.post().uri("/v1/generations").contentType(MediaType.APPLICATION_JSON)
-                .accept(MediaType.TEXT_EVENT_STREAM).bodyValue(body).retrieve().bodyToFlux(SSE)
+        return client.post()
+                .uri("/v1/generations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.TEXT_EVENT_STREAM)
+                .bodyValue(body)
+                .retrieve()
+                .bodyToFlux(SSE)
                 .filter(e -> e.event() != null)
                 .map(e -> new Received(e, System.nanoTime()))
-                .collectList().block(Duration.ofSeconds(120));
+                .collectList()
+                .block(Duration.ofSeconds(120));
     }
 
     @Test
@@ -83,7 +90,8 @@ class GenerationApiTest {
 
         assertThat(events.get(0).event().event()).isEqualTo("started");
         assertThat(events.get(events.size() - 1).event().event()).isEqualTo("done");
-        List<Received> frames = events.stream().filter(r -> "frame".equals(r.event().event())).toList();
+        List<Received> frames =
+                events.stream().filter(r -> "frame".equals(r.event().event())).toList();
         assertThat(frames).hasSize(24);
         for (int i = 0; i < 24; i++) {
             Map<String, Object> data = frames.get(i).event().data();
@@ -100,7 +108,8 @@ class GenerationApiTest {
         // Streaming, not buffering: the first frame reached the client well before the stream ended.
         double firstFrameMs = ((Number) frames.get(0).event().data().get("elapsedMs")).doubleValue();
         double totalMs = ((Number) done.get("totalMs")).doubleValue();
-        double arrivalGapMs = (events.get(events.size() - 1).atNanos() - frames.get(0).atNanos()) / 1e6;
+        double arrivalGapMs =
+                (events.get(events.size() - 1).atNanos() - frames.get(0).atNanos()) / 1e6;
         assertThat(arrivalGapMs).isGreaterThan(0.5 * (totalMs - firstFrameMs));
         assertThat(firstFrameMs).isLessThan(totalMs / 2);
     }
@@ -115,24 +124,37 @@ class GenerationApiTest {
     }
 
     private static List<String> images(List<Received> events) {
-        return events.stream().filter(r -> "frame".equals(r.event().event()))
-                .map(r -> (String) r.event().data().get("image")).toList();
+        return events.stream()
+                .filter(r -> "frame".equals(r.event().event()))
+                .map(r -> (String) r.event().data().get("image"))
+                .toList();
     }
 
     @Test
     void jsonAnswersOnceWithAllFrames() {
         Map<String, Object> body = request("tiny-none", 1, 5, 3);
         body.put("output", Map.of("format", "jpeg", "quality", 80));
-        http.post().uri("/v1/generations").contentType(MediaType.APPLICATION_JSON).accept(MediaType.APPLICATION_JSON)
-                .bodyValue(body).exchange()
-                .expectStatus().isOk()
+        http.post()
+                .uri("/v1/generations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.APPLICATION_JSON)
+                .bodyValue(body)
+                .exchange()
+                .expectStatus()
+                .isOk()
                 .expectBody()
-                .jsonPath("$.frames.length()").isEqualTo(5)
-                .jsonPath("$.frames[4].index").isEqualTo(4)
-                .jsonPath("$.started.model").isEqualTo("tiny-none")
-                .jsonPath("$.started.seed").isEqualTo(3)
-                .jsonPath("$.started.schedule.inputLevels.length()").isEqualTo(4)
-                .jsonPath("$.done.frames").isEqualTo(5);
+                .jsonPath("$.frames.length()")
+                .isEqualTo(5)
+                .jsonPath("$.frames[4].index")
+                .isEqualTo(4)
+                .jsonPath("$.started.model")
+                .isEqualTo("tiny-none")
+                .jsonPath("$.started.seed")
+                .isEqualTo(3)
+                .jsonPath("$.started.schedule.inputLevels.length()")
+                .isEqualTo(4)
+                .jsonPath("$.done.frames")
+                .isEqualTo(5);
     }
 
     @Test
@@ -140,10 +162,12 @@ class GenerationApiTest {
         Map<String, Object> body = request("tiny-frames", 2, 2, 1);
         body.put("previews", true);
         List<Received> events = stream(body);
-        List<Received> previews = events.stream().filter(r -> "preview".equals(r.event().event())).toList();
+        List<Received> previews =
+                events.stream().filter(r -> "preview".equals(r.event().event())).toList();
         assertThat(previews).isNotEmpty();
         @SuppressWarnings("unchecked")
-        List<Map<String, Object>> frames = (List<Map<String, Object>>) previews.get(0).event().data().get("frames");
+        List<Map<String, Object>> frames =
+                (List<Map<String, Object>>) previews.get(0).event().data().get("frames");
         assertThat(frames).isNotEmpty();
         assertThat(frames.get(0)).containsKeys("index", "level", "image");
     }
@@ -155,8 +179,13 @@ class GenerationApiTest {
         Map<String, Object> body = request("tiny-frames", 2, 60, 9);
         body.put("schedule", Map.of("arSteps", 200));
         List<ServerSentEvent<Map<String, Object>>> got = Collections.synchronizedList(new ArrayList<>());
-        client.post().uri("/v1/generations").contentType(MediaType.APPLICATION_JSON)
-                .accept(MediaType.TEXT_EVENT_STREAM).bodyValue(body).retrieve().bodyToFlux(SSE)
+        client.post()
+                .uri("/v1/generations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.TEXT_EVENT_STREAM)
+                .bodyValue(body)
+                .retrieve()
+                .bodyToFlux(SSE)
                 .filter(e -> "frame".equals(e.event()))
                 .doOnNext(got::add)
                 .take(2)
@@ -166,7 +195,9 @@ class GenerationApiTest {
         while (service.admission().inFlight() > 0 && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        assertThat(service.admission().inFlight()).as("generations still holding a place").isZero();
+        assertThat(service.admission().inFlight())
+                .as("generations still holding a place")
+                .isZero();
         assertThat(model.networks().liveArrays()).as("live NDArrays").isEqualTo(baseline);
         double calls = callsOf("tiny-frames");
         Thread.sleep(300);
@@ -174,18 +205,33 @@ class GenerationApiTest {
     }
 
     private double callsOf(String model) {
-        String text = http.get().uri("/actuator/prometheus").exchange().expectStatus().isOk()
-                .expectBody(String.class).returnResult().getResponseBody();
-        return text.lines().filter(l -> l.startsWith("arvdm_network_calls_total{") && l.contains("model=\"" + model
-                        + "\"") && l.contains("network=\"denoiser\""))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        String text = http.get()
+                .uri("/actuator/prometheus")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody(String.class)
+                .returnResult()
+                .getResponseBody();
+        return text.lines()
+                .filter(l -> l.startsWith("arvdm_network_calls_total{")
+                        && l.contains("model=\"" + model + "\"")
+                        && l.contains("network=\"denoiser\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
     }
 
     @Test
     void prometheusShowsStepLatencyAndMemoryGaugesWithTheModelTag() {
         stream(request("tiny-frames", 2, 3, 1));
-        String text = http.get().uri("/actuator/prometheus").exchange().expectStatus().isOk()
-                .expectBody(String.class).returnResult().getResponseBody();
+        String text = http.get()
+                .uri("/actuator/prometheus")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody(String.class)
+                .returnResult()
+                .getResponseBody();
         assertThat(text).containsPattern("arvdm_step_latency_seconds_bucket\\{.*model=\"tiny-frames\".*phase=\"ar\"");
         assertThat(text).containsPattern("arvdm_step_latency_seconds_count\\{.*model=\"tiny-frames\".*phase=\"init\"");
         assertThat(text).containsPattern("arvdm_memory_budget\\{.*model=\"tiny-frames\".*unit=\"frames\".*\\} 4\\.0");
@@ -200,25 +246,60 @@ class GenerationApiTest {
 
     @Test
     void healthGroupsReportLivenessAndReadinessWithModels() {
-        http.get().uri("/actuator/health/liveness").exchange().expectStatus().isOk()
-                .expectBody().jsonPath("$.status").isEqualTo("UP");
-        http.get().uri("/actuator/health/readiness").exchange().expectStatus().isOk()
-                .expectBody().jsonPath("$.status").isEqualTo("UP")
-                .jsonPath("$.components.models.status").isEqualTo("UP");
+        http.get()
+                .uri("/actuator/health/liveness")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody()
+                .jsonPath("$.status")
+                .isEqualTo("UP");
+        http.get()
+                .uri("/actuator/health/readiness")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody()
+                .jsonPath("$.status")
+                .isEqualTo("UP")
+                .jsonPath("$.components.models.status")
+                .isEqualTo("UP");
     }
 
     @Test
     void modelsAreListedWithTheirManifest() {
-        http.get().uri("/v1/models").exchange().expectStatus().isOk().expectBody()
-                .jsonPath("$.defaultModel").isEqualTo("tiny-frames")
-                .jsonPath("$.models.length()").isEqualTo(3)
-                .jsonPath("$.models[?(@.id=='tiny-tokens')].memory.tokens").isEqualTo(4);
-        http.get().uri("/v1/models/tiny-frames").exchange().expectStatus().isOk().expectBody()
-                .jsonPath("$.window").isEqualTo(4)
-                .jsonPath("$.frame.width").isEqualTo(16)
-                .jsonPath("$.memory.architecture").isEqualTo("prepend")
-                .jsonPath("$.actions.names[1]").isEqualTo("forward");
-        http.get().uri("/v1/models/nope").exchange().expectStatus().isNotFound()
-                .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON);
+        http.get()
+                .uri("/v1/models")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody()
+                .jsonPath("$.defaultModel")
+                .isEqualTo("tiny-frames")
+                .jsonPath("$.models.length()")
+                .isEqualTo(3)
+                .jsonPath("$.models[?(@.id=='tiny-tokens')].memory.tokens")
+                .isEqualTo(4);
+        http.get()
+                .uri("/v1/models/tiny-frames")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody()
+                .jsonPath("$.window")
+                .isEqualTo(4)
+                .jsonPath("$.frame.width")
+                .isEqualTo(16)
+                .jsonPath("$.memory.architecture")
+                .isEqualTo("prepend")
+                .jsonPath("$.actions.names[1]")
+                .isEqualTo("forward");
+        http.get()
+                .uri("/v1/models/nope")
+                .exchange()
+                .expectStatus()
+                .isNotFound()
+                .expectHeader()
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON);
     }
 }

@@ -1,5 +1,7 @@
 package org.arvdm.api;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -12,9 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
-
 import javax.imageio.ImageIO;
-
 import org.arvdm.TinyBundleServiceTest;
 import org.arvdm.model.ModelRegistry;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,8 +27,6 @@ import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 /**
  * Context images are PNG or JPEG only and their declared size is checked from the header before
  * a pixel is decoded, so a 66-byte PNG declaring 26000x26000 costs nothing and liveness stays fast
@@ -38,23 +36,33 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ImageBombTest {
     @LocalServerPort
     int port;
+
     @Autowired
     ModelRegistry registry;
+
     WebTestClient http;
 
     @BeforeEach
     void setUp() throws Exception {
         assertThat(registry.awaitLoaded(Duration.ofSeconds(60))).isTrue();
-        http = WebTestClient.bindToServer().baseUrl("http://localhost:" + port)
-                .responseTimeout(Duration.ofSeconds(30)).build();
+        http = WebTestClient.bindToServer()
+                .baseUrl("http://localhost:" + port)
+                .responseTimeout(Duration.ofSeconds(30))
+                .build();
     }
 
     /** A PNG from raw chunks, each with the right CRC unless {@code badCrc}. */
     static byte[] png(int width, int height, int depth, int colorType, byte[] idat, boolean badCrc) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(new byte[]{(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
-        ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(width).putInt(height).put((byte) depth)
-                .put((byte) colorType).put((byte) 0).put((byte) 0).put((byte) 0);
+        out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+        ByteBuffer ihdr = ByteBuffer.allocate(13)
+                .putInt(width)
+                .putInt(height)
+                .put((byte) depth)
+                .put((byte) colorType)
+                .put((byte) 0)
+                .put((byte) 0)
+                .put((byte) 0);
         chunk(out, "IHDR", ihdr.array(), badCrc);
         chunk(out, "IDAT", idat, false);
         chunk(out, "IEND", new byte[0], false);
@@ -69,7 +77,9 @@ class ImageBombTest {
         CRC32 crc = new CRC32();
         crc.update(t);
         crc.update(data);
-        out.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue() ^ (badCrc ? 1 : 0)).array());
+        out.writeBytes(ByteBuffer.allocate(4)
+                .putInt((int) crc.getValue() ^ (badCrc ? 1 : 0))
+                .array());
     }
 
     static byte[] zlib(byte[] raw) {
@@ -96,11 +106,21 @@ class ImageBombTest {
     }
 
     private WebTestClient.BodyContentSpec refused(byte[] image, String detail) {
-        return http.post().uri("/v1/generations").contentType(MediaType.APPLICATION_JSON)
-                .accept(MediaType.APPLICATION_JSON).bodyValue(requestWith(image)).exchange()
-                .expectStatus().isBadRequest().expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
-                .expectBody().jsonPath("$.field").isEqualTo("context.frames[1]")
-                .jsonPath("$.detail").value(d -> assertThat((String) d).contains(detail));
+        return http.post()
+                .uri("/v1/generations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.APPLICATION_JSON)
+                .bodyValue(requestWith(image))
+                .exchange()
+                .expectStatus()
+                .isBadRequest()
+                .expectHeader()
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.field")
+                .isEqualTo("context.frames[1]")
+                .jsonPath("$.detail")
+                .value(d -> assertThat((String) d).contains(detail));
     }
 
     private static byte[] encoded(BufferedImage img, String format) throws Exception {
@@ -136,34 +156,55 @@ class ImageBombTest {
     void aValidPngAndJpegOfTheModelsSizeAreAccepted() throws Exception {
         BufferedImage img = new BufferedImage(16, 16, BufferedImage.TYPE_INT_RGB);
         for (String format : List.of("png", "jpeg")) {
-            http.post().uri("/v1/generations").contentType(MediaType.APPLICATION_JSON)
-                    .accept(MediaType.APPLICATION_JSON).bodyValue(requestWith(encoded(img, format))).exchange()
-                    .expectStatus().isOk();
+            http.post()
+                    .uri("/v1/generations")
+                    .contentType(MediaType.APPLICATION_JSON)
+                    .accept(MediaType.APPLICATION_JSON)
+                    .bodyValue(requestWith(encoded(img, format)))
+                    .exchange()
+                    .expectStatus()
+                    .isOk();
         }
         byte[] raw8 = new byte[16 * (1 + 16 * 3)];
-        http.post().uri("/v1/generations").contentType(MediaType.APPLICATION_JSON)
-                .accept(MediaType.APPLICATION_JSON).bodyValue(requestWith(png(16, 16, 8, 2, zlib(raw8), false)))
-                .exchange().expectStatus().isOk();
+        http.post()
+                .uri("/v1/generations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.APPLICATION_JSON)
+                .bodyValue(requestWith(png(16, 16, 8, 2, zlib(raw8), false)))
+                .exchange()
+                .expectStatus()
+                .isOk();
     }
 
     @Test
     void livenessAnswersWithinASecondWhileEightBombsArePosted() {
-        WebClient client = WebClient.builder().baseUrl("http://localhost:" + port).build();
+        WebClient client =
+                WebClient.builder().baseUrl("http://localhost:" + port).build();
         Map<String, Object> body = new HashMap<>(GenerationApiTest.request("tiny-frames", 1, 1, 1));
         List<String> frames = new ArrayList<>();
         for (int i = 0; i < 64; i++) {
             frames.add(Base64.getEncoder().encodeToString(bomb()));
         }
         body.put("context", Map.of("frames", frames));
-        Flux<Integer> bombs = Flux.range(0, 8).flatMap(i -> client.post().uri("/v1/generations")
-                .contentType(MediaType.APPLICATION_JSON).accept(MediaType.APPLICATION_JSON).bodyValue(body)
-                .exchangeToMono(r -> r.releaseBody().thenReturn(r.statusCode().value())), 8);
-        Mono<List<Long>> probes = Flux.range(0, 10).delayElements(Duration.ofMillis(20))
+        Flux<Integer> bombs = Flux.range(0, 8)
+                .flatMap(
+                        i -> client.post()
+                                .uri("/v1/generations")
+                                .contentType(MediaType.APPLICATION_JSON)
+                                .accept(MediaType.APPLICATION_JSON)
+                                .bodyValue(body)
+                                .exchangeToMono(r -> r.releaseBody()
+                                        .thenReturn(r.statusCode().value())),
+                        8);
+        Mono<List<Long>> probes = Flux.range(0, 10)
+                .delayElements(Duration.ofMillis(20))
                 .concatMap(i -> {
                     long t0 = System.nanoTime();
-                    return client.get().uri("/actuator/health/liveness").exchangeToMono(r -> r.releaseBody()
-                            .thenReturn((System.nanoTime() - t0) / 1_000_000));
-                }).collectList();
+                    return client.get()
+                            .uri("/actuator/health/liveness")
+                            .exchangeToMono(r -> r.releaseBody().thenReturn((System.nanoTime() - t0) / 1_000_000));
+                })
+                .collectList();
         var both = Mono.zip(bombs.collectList(), probes).block(Duration.ofSeconds(60));
         assertThat(both.getT1()).hasSize(8).containsOnly(400);
         assertThat(both.getT2()).allSatisfy(ms -> assertThat(ms).isLessThan(1000));

@@ -6,9 +6,7 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.util.Base64;
 import java.util.SplittableRandom;
-
 import javax.imageio.ImageIO;
-
 import org.arvdm.image.ImageCodec;
 import org.arvdm.manifest.ModelManifest;
 import org.junit.jupiter.api.Test;
@@ -51,6 +49,7 @@ class ImageCodecTest {
         int low = Base64.getDecoder().decode(ImageCodec.encode(f, SHAPE, "jpeg", 20, 1)).length;
         int high = Base64.getDecoder().decode(ImageCodec.encode(f, SHAPE, "jpeg", 95, 1)).length;
         assertThat(low).isLessThan(high);
-        assertThat(decode(ImageCodec.encode(f, SHAPE, "jpeg", 95, 1)).getWidth()).isEqualTo(32);
+        assertThat(decode(ImageCodec.encode(f, SHAPE, "jpeg", 95, 1)).getWidth())
+                .isEqualTo(32);
     }
 }

@@ -8,7 +8,6 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-
 import org.arvdm.TinyBundleServiceTest;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -23,8 +22,7 @@ class NettyProblemsTest {
     @LocalServerPort
     int port;
 
-    record Answer(String statusLine, String head, Map<String, Object> problem) {
-    }
+    record Answer(String statusLine, String head, Map<String, Object> problem) {}
 
     @SuppressWarnings("unchecked")
     Answer send(String request) throws Exception {
@@ -45,7 +43,9 @@ class NettyProblemsTest {
             String head = text.substring(0, split);
             String body = text.substring(split + 4);
             assertThat(body).as("a body: %s", text).isNotEmpty();
-            return new Answer(head.lines().findFirst().orElseThrow(), head.toLowerCase(),
+            return new Answer(
+                    head.lines().findFirst().orElseThrow(),
+                    head.toLowerCase(),
                     JsonMapper.builder().build().readValue(body, Map.class));
         }
     }
@@ -53,7 +53,9 @@ class NettyProblemsTest {
     static void isProblem(Answer a, int status, String field) {
         assertThat(a.statusLine()).startsWith("HTTP/1.1 " + status);
         assertThat(a.head()).contains("content-type: application/problem+json").contains("connection: close");
-        assertThat(a.problem()).containsEntry("status", status).containsEntry("field", field)
+        assertThat(a.problem())
+                .containsEntry("status", status)
+                .containsEntry("field", field)
                 .containsKeys("type", "title", "detail");
         assertThat((String) a.problem().get("type")).startsWith("urn:arvdm:");
     }
@@ -65,8 +67,10 @@ class NettyProblemsTest {
 
     @Test
     void headersOverTheLimitAre431() throws Exception {
-        isProblem(send("GET /v1/models HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "b".repeat(20_000) + "\r\n\r\n"),
-                431, "headers");
+        isProblem(
+                send("GET /v1/models HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "b".repeat(20_000) + "\r\n\r\n"),
+                431,
+                "headers");
     }
 
     @Test
@@ -79,8 +83,9 @@ class NettyProblemsTest {
         send("GET /" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
         try (Socket s = new Socket("localhost", port)) {
             s.setSoTimeout(20_000);
-            s.getOutputStream().write("GET /actuator/health/liveness HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-                    .getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream()
+                    .write("GET /actuator/health/liveness HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                            .getBytes(StandardCharsets.ISO_8859_1));
             String text = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(text).startsWith("HTTP/1.1 200");
         }

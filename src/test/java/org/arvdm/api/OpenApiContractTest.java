@@ -1,11 +1,10 @@
 package org.arvdm.api;
 
-import org.arvdm.TinyBundleServiceTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-
+import org.arvdm.TinyBundleServiceTest;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.web.reactive.server.WebTestClient;
@@ -21,20 +20,35 @@ class OpenApiContractTest {
 
     @Test
     void checkedInSpecEqualsTheServedSpec() throws Exception {
-        String served = WebTestClient.bindToServer().baseUrl("http://localhost:" + port)
-                .responseTimeout(java.time.Duration.ofSeconds(60)).build()
-                .get().uri("/v3/api-docs.yaml").exchange().expectStatus().isOk()
-                .expectBody(String.class).returnResult().getResponseBody();
+        String served = WebTestClient.bindToServer()
+                .baseUrl("http://localhost:" + port)
+                .responseTimeout(java.time.Duration.ofSeconds(60))
+                .build()
+                .get()
+                .uri("/v3/api-docs.yaml")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody(String.class)
+                .returnResult()
+                .getResponseBody();
         Files.createDirectories(Path.of("target"));
         Files.writeString(Path.of("target/openapi.yaml"), served);
         String checkedIn = Files.readString(Path.of("openapi.yaml"));
-        assertThat(served.strip()).as("openapi.yaml differs from the served spec; see target/openapi.yaml")
+        assertThat(served.strip())
+                .as("openapi.yaml differs from the served spec; see target/openapi.yaml")
                 .isEqualTo(checkedIn.strip());
     }
 
     @Test
     void swaggerUiIsServed() {
-        WebTestClient.bindToServer().baseUrl("http://localhost:" + port).build()
-                .get().uri("/swagger-ui.html").exchange().expectStatus().is3xxRedirection();
+        WebTestClient.bindToServer()
+                .baseUrl("http://localhost:" + port)
+                .build()
+                .get()
+                .uri("/swagger-ui.html")
+                .exchange()
+                .expectStatus()
+                .is3xxRedirection();
     }
 }

@@ -10,7 +10,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
-
 import org.arvdm.TinyBundleServiceTest;
 import org.arvdm.generation.GenerationService;
 import org.arvdm.model.LoadedModel;
@@ -34,16 +33,18 @@ import tools.jackson.databind.json.JsonMapper;
 @TinyBundleServiceTest
 class SessionApiTest {
     static final ParameterizedTypeReference<ServerSentEvent<Map<String, Object>>> SSE =
-            new ParameterizedTypeReference<>() {
-            };
+            new ParameterizedTypeReference<>() {};
     static final JsonMapper JSON = JsonMapper.builder().build();
 
     @LocalServerPort
     int port;
+
     @Autowired
     ModelRegistry registry;
+
     @Autowired
     SessionService sessions;
+
     @Autowired
     GenerationService runner;
 
@@ -53,8 +54,10 @@ class SessionApiTest {
     @BeforeEach
     void setUp() throws Exception {
         assertThat(registry.awaitLoaded(Duration.ofSeconds(60))).isTrue();
-        http = WebTestClient.bindToServer().baseUrl("http://localhost:" + port)
-                .responseTimeout(Duration.ofSeconds(60)).build();
+        http = WebTestClient.bindToServer()
+                .baseUrl("http://localhost:" + port)
+                .responseTimeout(Duration.ofSeconds(60))
+                .build();
         client = WebClient.builder().baseUrl("http://localhost:" + port).build();
         await(() -> sessions.openSessions() == 0, "sessions of earlier tests closed");
     }
@@ -70,22 +73,42 @@ class SessionApiTest {
 
     @SuppressWarnings("unchecked")
     Map<String, Object> create(Map<String, Object> body) {
-        return http.post().uri("/v1/sessions").contentType(MediaType.APPLICATION_JSON).bodyValue(body).exchange()
-                .expectStatus().isCreated()
-                .expectBody(Map.class).returnResult().getResponseBody();
+        return http.post()
+                .uri("/v1/sessions")
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(body)
+                .exchange()
+                .expectStatus()
+                .isCreated()
+                .expectBody(Map.class)
+                .returnResult()
+                .getResponseBody();
     }
 
     @SuppressWarnings("unchecked")
     Map<String, Object> post(String id, List<String> actions) {
-        return http.post().uri("/v1/sessions/" + id + "/actions").contentType(MediaType.APPLICATION_JSON)
-                .bodyValue(Map.of("actions", actions)).exchange().expectStatus().isAccepted()
-                .expectBody(Map.class).returnResult().getResponseBody();
+        return http.post()
+                .uri("/v1/sessions/" + id + "/actions")
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("actions", actions))
+                .exchange()
+                .expectStatus()
+                .isAccepted()
+                .expectBody(Map.class)
+                .returnResult()
+                .getResponseBody();
     }
 
     @SuppressWarnings("unchecked")
     Map<String, Object> state(String id) {
-        return http.get().uri("/v1/sessions/" + id).exchange().expectStatus().isOk()
-                .expectBody(Map.class).returnResult().getResponseBody();
+        return http.get()
+                .uri("/v1/sessions/" + id)
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody(Map.class)
+                .returnResult()
+                .getResponseBody();
     }
 
     int framesEmitted(String id) {
@@ -94,14 +117,20 @@ class SessionApiTest {
 
     /** Frame events of the stream, starting after {@code lastEventId} (or the oldest held), {@code n} of them. */
     List<ServerSentEvent<Map<String, Object>>> frames(String id, Integer lastEventId, int n) {
-        return client.get().uri("/v1/sessions/" + id + "/events").accept(MediaType.TEXT_EVENT_STREAM)
+        return client.get()
+                .uri("/v1/sessions/" + id + "/events")
+                .accept(MediaType.TEXT_EVENT_STREAM)
                 .headers(h -> {
                     if (lastEventId != null) {
                         h.set("Last-Event-ID", Integer.toString(lastEventId));
                     }
                 })
-                .retrieve().bodyToFlux(SSE).filter(e -> "frame".equals(e.event())).take(n)
-                .collectList().block(Duration.ofSeconds(60));
+                .retrieve()
+                .bodyToFlux(SSE)
+                .filter(e -> "frame".equals(e.event()))
+                .take(n)
+                .collectList()
+                .block(Duration.ofSeconds(60));
     }
 
     static void await(BooleanSupplier condition, String what) throws InterruptedException {
@@ -115,9 +144,15 @@ class SessionApiTest {
     @Test
     @SuppressWarnings("unchecked")
     void stepSessionEmitsAFrameForEachActionOnceTheLagIsFilled() throws Exception {
-        var res = http.post().uri("/v1/sessions").contentType(MediaType.APPLICATION_JSON)
-                .bodyValue(body("tiny-frames", "step", 3)).exchange().expectStatus().isCreated()
-                .expectBody(Map.class).returnResult();
+        var res = http.post()
+                .uri("/v1/sessions")
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(body("tiny-frames", "step", 3))
+                .exchange()
+                .expectStatus()
+                .isCreated()
+                .expectBody(Map.class)
+                .returnResult();
         @SuppressWarnings("unchecked")
         Map<String, Object> s = res.getResponseBody();
         String id = (String) s.get("id");
@@ -126,7 +161,8 @@ class SessionApiTest {
         assertThat(s.get("lagFrames")).isEqualTo(3);
         assertThat(s.get("mode")).isEqualTo("step");
         assertThat(s.get("fps")).isEqualTo(10);
-        assertThat(cast(s.get("links"))).containsEntry("ws", "/v1/sessions/" + id + "/ws")
+        assertThat(cast(s.get("links")))
+                .containsEntry("ws", "/v1/sessions/" + id + "/ws")
                 .containsEntry("events", "/v1/sessions/" + id + "/events");
         assertThat(s).containsKeys("expiresAt", "schedule", "memory", "seed");
 
@@ -154,31 +190,75 @@ class SessionApiTest {
     @Test
     void badInputAndUnknownSessionsAreProblems() throws Exception {
         String id = (String) create(body("tiny-frames", "step", 1)).get("id");
-        http.post().uri("/v1/sessions/" + id + "/actions").contentType(MediaType.APPLICATION_JSON)
-                .bodyValue(Map.of("actions", List.of("forward", "jump"))).exchange()
-                .expectStatus().isBadRequest().expectBody().jsonPath("$.field").isEqualTo("actions[1]");
-        http.post().uri("/v1/sessions").contentType(MediaType.APPLICATION_JSON)
-                .bodyValue(Map.of("context", Map.of("frames", TestImages.clip(1, 16)), "mode", "fast")).exchange()
-                .expectStatus().isBadRequest().expectBody().jsonPath("$.field").isEqualTo("mode");
-        http.post().uri("/v1/sessions").contentType(MediaType.APPLICATION_JSON)
-                .bodyValue(Map.of("context", Map.of("frames", TestImages.clip(1, 16)), "fps", 99)).exchange()
-                .expectStatus().isBadRequest().expectBody().jsonPath("$.field").isEqualTo("fps");
-        http.get().uri("/v1/sessions/nope").exchange().expectStatus().isNotFound()
-                .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
-                .expectBody().jsonPath("$.type").isEqualTo("urn:arvdm:session-not-found");
+        http.post()
+                .uri("/v1/sessions/" + id + "/actions")
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("actions", List.of("forward", "jump")))
+                .exchange()
+                .expectStatus()
+                .isBadRequest()
+                .expectBody()
+                .jsonPath("$.field")
+                .isEqualTo("actions[1]");
+        http.post()
+                .uri("/v1/sessions")
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("context", Map.of("frames", TestImages.clip(1, 16)), "mode", "fast"))
+                .exchange()
+                .expectStatus()
+                .isBadRequest()
+                .expectBody()
+                .jsonPath("$.field")
+                .isEqualTo("mode");
+        http.post()
+                .uri("/v1/sessions")
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("context", Map.of("frames", TestImages.clip(1, 16)), "fps", 99))
+                .exchange()
+                .expectStatus()
+                .isBadRequest()
+                .expectBody()
+                .jsonPath("$.field")
+                .isEqualTo("fps");
+        http.get()
+                .uri("/v1/sessions/nope")
+                .exchange()
+                .expectStatus()
+                .isNotFound()
+                .expectHeader()
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.type")
+                .isEqualTo("urn:arvdm:session-not-found");
         // Step mode with no reader: 8 queued actions fill the queue (lag 3 means the first units use
         // some, so keep sending until it is full), then 429 with Retry-After.
         int status = 202;
         for (int i = 0; i < 40 && status == 202; i++) {
-            status = http.post().uri("/v1/sessions/" + id + "/actions").contentType(MediaType.APPLICATION_JSON)
-                    .bodyValue(Map.of("actions", List.of("forward", "forward", "forward", "forward"))).exchange()
-                    .returnResult(String.class).getStatus().value();
+            status = http.post()
+                    .uri("/v1/sessions/" + id + "/actions")
+                    .contentType(MediaType.APPLICATION_JSON)
+                    .bodyValue(Map.of("actions", List.of("forward", "forward", "forward", "forward")))
+                    .exchange()
+                    .returnResult(String.class)
+                    .getStatus()
+                    .value();
         }
-        http.post().uri("/v1/sessions/" + id + "/actions").contentType(MediaType.APPLICATION_JSON)
-                .bodyValue(Map.of("actions", List.of("forward", "forward", "forward", "forward", "forward",
-                        "forward", "forward", "forward", "forward"))).exchange()
-                .expectStatus().isEqualTo(429).expectHeader().exists("Retry-After")
-                .expectBody().jsonPath("$.type").isEqualTo("urn:arvdm:session-queue-full");
+        http.post()
+                .uri("/v1/sessions/" + id + "/actions")
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of(
+                        "actions",
+                        List.of(
+                                "forward", "forward", "forward", "forward", "forward", "forward", "forward", "forward",
+                                "forward")))
+                .exchange()
+                .expectStatus()
+                .isEqualTo(429)
+                .expectHeader()
+                .exists("Retry-After")
+                .expectBody()
+                .jsonPath("$.type")
+                .isEqualTo("urn:arvdm:session-queue-full");
         http.delete().uri("/v1/sessions/" + id).exchange().expectStatus().isNoContent();
         http.delete().uri("/v1/sessions/" + id).exchange().expectStatus().isNotFound();
         http.get().uri("/v1/sessions/" + id).exchange().expectStatus().isNotFound();
@@ -188,9 +268,14 @@ class SessionApiTest {
     void aClientThatNeverReadsHoldsABoundedSession() throws Exception {
         String id = (String) create(body("tiny-none", "step", 2)).get("id");
         for (int i = 0; i < 200; i++) {
-            int status = http.post().uri("/v1/sessions/" + id + "/actions").contentType(MediaType.APPLICATION_JSON)
-                    .bodyValue(Map.of("actions", List.of("forward", "left"))).exchange()
-                    .returnResult(String.class).getStatus().value();
+            int status = http.post()
+                    .uri("/v1/sessions/" + id + "/actions")
+                    .contentType(MediaType.APPLICATION_JSON)
+                    .bodyValue(Map.of("actions", List.of("forward", "left")))
+                    .exchange()
+                    .returnResult(String.class)
+                    .getStatus()
+                    .value();
             if (status == 429) {
                 break;
             }
@@ -213,7 +298,8 @@ class SessionApiTest {
         assertThat(first).extracting(ServerSentEvent::id).containsExactly("0", "1", "2", "3", "4");
         List<ServerSentEvent<Map<String, Object>>> resumed = frames(id, 2, 2);
         assertThat(resumed).extracting(ServerSentEvent::id).containsExactly("3", "4");
-        assertThat(resumed.get(0).data().get("image")).isEqualTo(first.get(3).data().get("image"));
+        assertThat(resumed.get(0).data().get("image"))
+                .isEqualTo(first.get(3).data().get("image"));
         // Resuming at the newest frame waits for the next one.
         post(id, List.of("forward"));
         assertThat(frames(id, 4, 1)).extracting(ServerSentEvent::id).containsExactly("5");
@@ -226,8 +312,14 @@ class SessionApiTest {
         post(a, List.of("forward", "left", "forward", "right", "back"));
         await(() -> framesEmitted(a) == 2, "two frames");
         @SuppressWarnings("unchecked")
-        Map<String, Object> forked = http.post().uri("/v1/sessions/" + a + "/fork").exchange()
-                .expectStatus().isCreated().expectBody(Map.class).returnResult().getResponseBody();
+        Map<String, Object> forked = http.post()
+                .uri("/v1/sessions/" + a + "/fork")
+                .exchange()
+                .expectStatus()
+                .isCreated()
+                .expectBody(Map.class)
+                .returnResult()
+                .getResponseBody();
         String b = (String) forked.get("id");
         assertThat(forked.get("forkedFrom")).isEqualTo(a);
         assertThat(b).isNotEqualTo(a);
@@ -266,7 +358,11 @@ class SessionApiTest {
         assertThat(sessions.bytesHeld()).isZero();
         await(() -> runner.liveTasks() == 0, "the session tasks to end");
         assertThat(model.networks().liveArrays()).isEqualTo(arrays);
-        String metrics = http.get().uri("/actuator/prometheus").exchange().expectBody(String.class).returnResult()
+        String metrics = http.get()
+                .uri("/actuator/prometheus")
+                .exchange()
+                .expectBody(String.class)
+                .returnResult()
                 .getResponseBody();
         assertThat(metrics).containsPattern("arvdm_sessions_closed_total\\{.*reason=\"expired\"");
         assertThat(metrics).containsPattern("arvdm_sessions_open\\{.*mode=\"step\".*\\} 0\\.0");
@@ -280,10 +376,23 @@ class SessionApiTest {
         for (int i = 0; i < 6; i++) {
             ids.add((String) create(body("tiny-none", "step", i)).get("id"));
         }
-        http.post().uri("/v1/sessions").contentType(MediaType.APPLICATION_JSON).bodyValue(body("tiny-none", "step", 9))
-                .exchange().expectStatus().isEqualTo(429).expectHeader().exists("Retry-After")
-                .expectBody().jsonPath("$.type").isEqualTo("urn:arvdm:too-many-sessions");
-        ids.forEach(id -> http.delete().uri("/v1/sessions/" + id).exchange().expectStatus().isNoContent());
+        http.post()
+                .uri("/v1/sessions")
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(body("tiny-none", "step", 9))
+                .exchange()
+                .expectStatus()
+                .isEqualTo(429)
+                .expectHeader()
+                .exists("Retry-After")
+                .expectBody()
+                .jsonPath("$.type")
+                .isEqualTo("urn:arvdm:too-many-sessions");
+        ids.forEach(id -> http.delete()
+                .uri("/v1/sessions/" + id)
+                .exchange()
+                .expectStatus()
+                .isNoContent());
     }
 
     @Test
@@ -311,21 +420,31 @@ class SessionApiTest {
         List<Map<String, Object>> got = Collections.synchronizedList(new ArrayList<>());
         ReactorNettyWebSocketClient ws = new ReactorNettyWebSocketClient();
         ws.execute(URI.create("ws://localhost:" + port + "/v1/sessions/" + id + "/ws"), session -> {
-            Flux<String> out = Flux.just("not json", "{\"actions\": [\"fly\"]}",
-                    "{\"actions\": [\"forward\", \"left\", \"forward\", \"right\", \"back\"]}");
-            Mono<Void> in = session.receive().map(m -> {
-                @SuppressWarnings("unchecked")
-                Map<String, Object> msg = JSON.readValue(m.getPayloadAsText(), Map.class);
-                return msg;
-            }).doOnNext(got::add).takeUntil(m -> "frame".equals(m.get("event"))
-                    && ((Map<?, ?>) m.get("data")).get("index").equals(1)).then();
-            return session.send(out.delayElements(Duration.ofMillis(50)).map(session::textMessage)).then(in);
-        }).block(Duration.ofSeconds(60));
+                    Flux<String> out = Flux.just(
+                            "not json",
+                            "{\"actions\": [\"fly\"]}",
+                            "{\"actions\": [\"forward\", \"left\", \"forward\", \"right\", \"back\"]}");
+                    Mono<Void> in = session.receive()
+                            .map(m -> {
+                                @SuppressWarnings("unchecked")
+                                Map<String, Object> msg = JSON.readValue(m.getPayloadAsText(), Map.class);
+                                return msg;
+                            })
+                            .doOnNext(got::add)
+                            .takeUntil(m -> "frame".equals(m.get("event"))
+                                    && ((Map<?, ?>) m.get("data")).get("index").equals(1))
+                            .then();
+                    return session.send(out.delayElements(Duration.ofMillis(50)).map(session::textMessage))
+                            .then(in);
+                })
+                .block(Duration.ofSeconds(60));
         List<Object> names = got.stream().map(m -> m.get("event")).toList();
         assertThat(names.get(0)).isEqualTo("started");
         assertThat(names).contains("error", "action", "frame");
-        List<Map<String, Object>> errors = got.stream().filter(m -> "error".equals(m.get("event")))
-                .map(m -> (Map<String, Object>) cast(m.get("data"))).toList();
+        List<Map<String, Object>> errors = got.stream()
+                .filter(m -> "error".equals(m.get("event")))
+                .map(m -> (Map<String, Object>) cast(m.get("data")))
+                .toList();
         assertThat(errors).hasSize(2);
         assertThat(errors.get(1).get("field")).isEqualTo("actions[0]");
         assertThat(got.stream().filter(m -> "action".equals(m.get("event")))).hasSize(5);
@@ -341,12 +460,25 @@ class SessionApiTest {
     @Test
     void recordingIsAnMp4OfTheFramesSoFar() throws Exception {
         String id = (String) create(body("tiny-none", "step", 7)).get("id");
-        http.get().uri("/v1/sessions/" + id + "/recording").exchange().expectStatus().isEqualTo(409);
+        http.get()
+                .uri("/v1/sessions/" + id + "/recording")
+                .exchange()
+                .expectStatus()
+                .isEqualTo(409);
         post(id, List.of("forward", "left", "forward", "right", "back", "noop"));
         frames(id, null, 3);
-        byte[] mp4 = http.get().uri("/v1/sessions/" + id + "/recording").exchange().expectStatus().isOk()
-                .expectHeader().contentType("video/mp4").expectBody(byte[].class).returnResult().getResponseBody();
-        assertThat(new String(mp4, 4, 4, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("ftyp");
+        byte[] mp4 = http.get()
+                .uri("/v1/sessions/" + id + "/recording")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectHeader()
+                .contentType("video/mp4")
+                .expectBody(byte[].class)
+                .returnResult()
+                .getResponseBody();
+        assertThat(new String(mp4, 4, 4, java.nio.charset.StandardCharsets.US_ASCII))
+                .isEqualTo("ftyp");
         assertThat(mp4.length).isGreaterThan(200);
         http.delete().uri("/v1/sessions/" + id).exchange().expectStatus().isNoContent();
     }

@@ -1,7 +1,8 @@
 package org.arvdm.api;
 
-import java.time.Duration;
+import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import org.arvdm.TinyBundleServiceTest;
 import org.arvdm.model.ModelRegistry;
 import org.junit.jupiter.api.BeforeEach;
@@ -11,8 +12,6 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 /**
  * Request bodies are read strictly and every refusal, from a controller or from the HTTP stack
  * around it, is one problem+json shape naming the field by its JSON path, without class names.
@@ -21,8 +20,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 class StrictRequestsTest {
     @LocalServerPort
     int port;
+
     @Autowired
     ModelRegistry registry;
+
     WebTestClient http;
 
     @BeforeEach
@@ -33,18 +34,32 @@ class StrictRequestsTest {
 
     /** Posts a raw JSON body and checks the problem: status, field, and that nothing internal shows. */
     private WebTestClient.BodyContentSpec post(String json, int status, String field) {
-        WebTestClient.BodyContentSpec body = http.post().uri("/v1/generations").contentType(MediaType.APPLICATION_JSON)
-                .accept(MediaType.TEXT_EVENT_STREAM).bodyValue(json).exchange()
-                .expectStatus().isEqualTo(status)
-                .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
-                .expectBody().jsonPath("$.status").isEqualTo(status).jsonPath("$.field").isEqualTo(field);
+        WebTestClient.BodyContentSpec body = http.post()
+                .uri("/v1/generations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.TEXT_EVENT_STREAM)
+                .bodyValue(json)
+                .exchange()
+                .expectStatus()
+                .isEqualTo(status)
+                .expectHeader()
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.status")
+                .isEqualTo(status)
+                .jsonPath("$.field")
+                .isEqualTo(field);
         return noInternals(body);
     }
 
     static WebTestClient.BodyContentSpec noInternals(WebTestClient.BodyContentSpec body) {
-        return body.jsonPath("$.type").value(t -> assertThat((String) t).startsWith("urn:arvdm:"))
-                .jsonPath("$.detail").value(d -> assertThat((String) d)
-                        .doesNotContain("org.arvdm").doesNotContain("java.").doesNotContain("tools.jackson")
+        return body.jsonPath("$.type")
+                .value(t -> assertThat((String) t).startsWith("urn:arvdm:"))
+                .jsonPath("$.detail")
+                .value(d -> assertThat((String) d)
+                        .doesNotContain("org.arvdm")
+                        .doesNotContain("java.")
+                        .doesNotContain("tools.jackson")
                         .hasSizeLessThan(600));
     }
 
@@ -58,15 +73,17 @@ class StrictRequestsTest {
     @Test
     void countsAClientSetsAreBounded() {
         post(valid("\"schedule\":{\"arSteps\":2147483647}"), 400, "schedule.arSteps")
-                .jsonPath("$.detail").value(d -> assertThat((String) d).contains("arvdm.limits.max-steps"));
+                .jsonPath("$.detail")
+                .value(d -> assertThat((String) d).contains("arvdm.limits.max-steps"));
         post(valid("\"schedule\":{\"initSteps\":1001}"), 400, "schedule.initSteps");
         post(valid("\"schedule\":{\"arSteps\":99999999999}"), 400, "schedule.arSteps");
     }
 
     @Test
     void wrongTypesAreNotCoercedAndNameTheirField() {
-        post(valid("\"seed\":\"5\""), 400, "seed").jsonPath("$.detail").value(d ->
-                assertThat((String) d).isEqualTo("seed: must be an integer, got a string"));
+        post(valid("\"seed\":\"5\""), 400, "seed")
+                .jsonPath("$.detail")
+                .value(d -> assertThat((String) d).isEqualTo("seed: must be an integer, got a string"));
         post(valid("\"seed\":1.5"), 400, "seed");
         post(valid("\"schedule\":{\"arSteps\":2.0}"), 400, "schedule.arSteps");
         post(valid("\"schedule\":{\"inputLevels\":[25,50,\"x\",100]}"), 400, "schedule.inputLevels[2]");
@@ -82,7 +99,9 @@ class StrictRequestsTest {
     @Test
     void unknownFieldsAreRejectedByName() {
         post(valid("\"schedule\":{\"inputLevel\":[25,50,75,100]}"), 400, "schedule.inputLevel")
-                .jsonPath("$.detail").value(d -> assertThat((String) d).contains("unknown field 'inputLevel'")
+                .jsonPath("$.detail")
+                .value(d -> assertThat((String) d)
+                        .contains("unknown field 'inputLevel'")
                         .contains("inputLevels"));
         post(valid("\"frame\":3"), 400, "frame");
     }
@@ -100,51 +119,116 @@ class StrictRequestsTest {
         post(valid("").replace("\"tiny-frames\"", "\"  \""), 400, "model");
         String longId = "m".repeat(100_000);
         post(valid("").replace("tiny-frames", longId), 404, "model")
-                .jsonPath("$.detail").value(d -> assertThat((String) d).contains("(100000 characters)"));
+                .jsonPath("$.detail")
+                .value(d -> assertThat((String) d).contains("(100000 characters)"));
     }
 
     @Test
     void theHttpStackAnswersProblemsToo() {
-        noInternals(http.get().uri("/nowhere").exchange().expectStatus().isNotFound()
-                .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON).expectBody()
-                .jsonPath("$.status").isEqualTo(404));
-        noInternals(http.get().uri("/nowhere").accept(MediaType.TEXT_HTML).exchange().expectStatus().isNotFound()
-                .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON).expectBody()
-                .jsonPath("$.status").isEqualTo(404));
-        noInternals(http.get().uri("/v1/generations").exchange().expectStatus().isEqualTo(405)
-                .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON).expectBody()
-                .jsonPath("$.status").isEqualTo(405));
-        noInternals(http.post().uri("/v1/generations").contentType(MediaType.APPLICATION_JSON)
-                .accept(MediaType.TEXT_HTML).bodyValue(valid("")).exchange().expectStatus().isEqualTo(406)
-                .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON).expectBody()
-                .jsonPath("$.field").isEqualTo("Accept"));
-        noInternals(http.post().uri("/v1/generations").contentType(MediaType.TEXT_PLAIN)
-                .bodyValue("hello").exchange().expectStatus().isEqualTo(415)
-                .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON).expectBody()
-                .jsonPath("$.field").isEqualTo("Content-Type"));
-        noInternals(http.get().uri("/v1/models/nope").accept(MediaType.TEXT_HTML).exchange()
-                .expectStatus().isNotFound().expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
-                .expectBody().jsonPath("$.field").isEqualTo("id"));
+        noInternals(http.get()
+                .uri("/nowhere")
+                .exchange()
+                .expectStatus()
+                .isNotFound()
+                .expectHeader()
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.status")
+                .isEqualTo(404));
+        noInternals(http.get()
+                .uri("/nowhere")
+                .accept(MediaType.TEXT_HTML)
+                .exchange()
+                .expectStatus()
+                .isNotFound()
+                .expectHeader()
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.status")
+                .isEqualTo(404));
+        noInternals(http.get()
+                .uri("/v1/generations")
+                .exchange()
+                .expectStatus()
+                .isEqualTo(405)
+                .expectHeader()
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.status")
+                .isEqualTo(405));
+        noInternals(http.post()
+                .uri("/v1/generations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.TEXT_HTML)
+                .bodyValue(valid(""))
+                .exchange()
+                .expectStatus()
+                .isEqualTo(406)
+                .expectHeader()
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.field")
+                .isEqualTo("Accept"));
+        noInternals(http.post()
+                .uri("/v1/generations")
+                .contentType(MediaType.TEXT_PLAIN)
+                .bodyValue("hello")
+                .exchange()
+                .expectStatus()
+                .isEqualTo(415)
+                .expectHeader()
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.field")
+                .isEqualTo("Content-Type"));
+        noInternals(http.get()
+                .uri("/v1/models/nope")
+                .accept(MediaType.TEXT_HTML)
+                .exchange()
+                .expectStatus()
+                .isNotFound()
+                .expectHeader()
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.field")
+                .isEqualTo("id"));
     }
 
     @Test
     void aChunkedBodyOverTheLimitNamesTheBody() {
         String big = "x".repeat(1_100_000);
         byte[] bytes = ("{\"context\":{\"frames\":[\"" + big + "\"]}}").getBytes();
-        http.post().uri("/v1/generations").contentType(MediaType.APPLICATION_JSON).accept(MediaType.TEXT_EVENT_STREAM)
-                .body(reactor.core.publisher.Flux.just(
-                        org.springframework.core.io.buffer.DefaultDataBufferFactory.sharedInstance.wrap(bytes)),
+        http.post()
+                .uri("/v1/generations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.TEXT_EVENT_STREAM)
+                .body(
+                        reactor.core.publisher.Flux.just(
+                                org.springframework.core.io.buffer.DefaultDataBufferFactory.sharedInstance.wrap(bytes)),
                         org.springframework.core.io.buffer.DataBuffer.class)
-                .exchange().expectStatus().isEqualTo(413)
-                .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
-                .expectBody().jsonPath("$.field").isEqualTo("body");
+                .exchange()
+                .expectStatus()
+                .isEqualTo(413)
+                .expectHeader()
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.field")
+                .isEqualTo("body");
     }
 
     @Test
     void aStrictBodyStillAcceptsWhatTheApiDocuments() {
-        http.post().uri("/v1/generations").contentType(MediaType.APPLICATION_JSON).accept(MediaType.APPLICATION_JSON)
+        http.post()
+                .uri("/v1/generations")
+                .contentType(MediaType.APPLICATION_JSON)
+                .accept(MediaType.APPLICATION_JSON)
                 .bodyValue(valid("\"seed\":3,\"schedule\":{\"eta\":0,\"arSteps\":1},\"output\":{\"format\":\"jpeg\","
                         + "\"quality\":80},\"previews\":false,\"memory\":{\"frames\":2}"))
-                .exchange().expectStatus().isOk().expectBody().jsonPath("$.frames.length()").isEqualTo(1);
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody()
+                .jsonPath("$.frames.length()")
+                .isEqualTo(1);
     }
 }

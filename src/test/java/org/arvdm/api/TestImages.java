@@ -4,13 +4,11 @@ import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-
 import org.arvdm.image.ImageCodec;
 
 /** Small base64 PNG clips for requests. */
 final class TestImages {
-    private TestImages() {
-    }
+    private TestImages() {}
 
     static String png(int width, int height, int seed) {
         BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
@@ -34,6 +32,7 @@ final class TestImages {
     }
 
     static BufferedImage decode(String base64) throws Exception {
-        return javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(Base64.getDecoder().decode(base64)));
+        return javax.imageio.ImageIO.read(
+                new java.io.ByteArrayInputStream(Base64.getDecoder().decode(base64)));
     }
 }

@@ -2,10 +2,9 @@ package org.arvdm.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
-
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
 import org.arvdm.model.ModelRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -18,37 +17,56 @@ import org.springframework.test.web.reactive.server.WebTestClient;
  * filter, before readiness turns up: 3 SSE generations of the default model, one of each other
  * bundle, one JSON answer, all answered 200.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "arvdm.model-dir=src/test/resources/bundles",
-        "arvdm.default-model=tiny-frames",
-        "arvdm.device=cpu",
-        "arvdm.warmup.generations=3",
-        "arvdm.warmup.frames=5",
-        "arvdm.security.api-keys=ops:warm-s3cret"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "arvdm.model-dir=src/test/resources/bundles",
+            "arvdm.default-model=tiny-frames",
+            "arvdm.device=cpu",
+            "arvdm.warmup.generations=3",
+            "arvdm.warmup.frames=5",
+            "arvdm.security.api-keys=ops:warm-s3cret"
+        })
 class WarmupTest {
     @LocalServerPort
     int port;
+
     @Autowired
     Warmup warmup;
+
     @Autowired
     ModelRegistry registry;
+
     @Autowired
     MeterRegistry meters;
 
     @Test
     void generationsRunAgainstTheServiceBeforeReadiness() throws Exception {
-        WebTestClient client = WebTestClient.bindToServer().baseUrl("http://localhost:" + port)
-                .responseTimeout(Duration.ofSeconds(30)).build();
+        WebTestClient client = WebTestClient.bindToServer()
+                .baseUrl("http://localhost:" + port)
+                .responseTimeout(Duration.ofSeconds(30))
+                .build();
         assertThat(warmup.awaitDone(Duration.ofSeconds(120))).isTrue();
         int models = registry.models().size();
         assertThat(models).isEqualTo(3);
-        Timer ok = meters.find("http.server.requests").tag("uri", "/v1/generations").tag("status", "200").timer();
+        Timer ok = meters.find("http.server.requests")
+                .tag("uri", "/v1/generations")
+                .tag("status", "200")
+                .timer();
         assertThat(ok).as("warm-up requests answered 200").isNotNull();
         assertThat(ok.count()).isEqualTo(3 + (models - 1) + 1);
-        assertThat(meters.find("http.server.requests").tag("uri", "/v1/generations").timers())
-                .as("no warm-up request was refused").allSatisfy(t -> assertThat(t.getId().getTag("status"))
-                        .isEqualTo("200"));
-        client.get().uri("/actuator/health/readiness").exchange().expectStatus().isOk()
-                .expectBody().jsonPath("$.components.warmup.status").isEqualTo("UP");
+        assertThat(meters.find("http.server.requests")
+                        .tag("uri", "/v1/generations")
+                        .timers())
+                .as("no warm-up request was refused")
+                .allSatisfy(t -> assertThat(t.getId().getTag("status")).isEqualTo("200"));
+        client.get()
+                .uri("/actuator/health/readiness")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody()
+                .jsonPath("$.components.warmup.status")
+                .isEqualTo("UP");
     }
 }

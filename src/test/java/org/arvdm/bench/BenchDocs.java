@@ -13,11 +13,10 @@ import java.util.regex.Pattern;
  * file as it is, and a benchmark that writes a whole file keeps the sections other benchmarks own.
  */
 final class BenchDocs {
-    private static final Pattern SECTION = Pattern.compile("<!-- bench:([\\w-]+) -->\\n.*?<!-- /bench:\\1 -->\\n?",
-            Pattern.DOTALL);
+    private static final Pattern SECTION =
+            Pattern.compile("<!-- bench:([\\w-]+) -->\\n.*?<!-- /bench:\\1 -->\\n?", Pattern.DOTALL);
 
-    private BenchDocs() {
-    }
+    private BenchDocs() {}
 
     static String begin(String name) {
         return "<!-- bench:" + name + " -->\n";
@@ -33,7 +32,8 @@ final class BenchDocs {
         String section = begin(name) + body + (body.endsWith("\n") ? "" : "\n") + end(name);
         Matcher m = Pattern.compile(Pattern.quote(begin(name)) + ".*?" + Pattern.quote(end(name)), Pattern.DOTALL)
                 .matcher(doc);
-        String out = m.find() ? doc.substring(0, m.start()) + section + doc.substring(m.end())
+        String out = m.find()
+                ? doc.substring(0, m.start()) + section + doc.substring(m.end())
                 : doc + (doc.isEmpty() || doc.endsWith("\n\n") ? "" : doc.endsWith("\n") ? "\n" : "\n\n") + section;
         Files.writeString(file, out, StandardCharsets.UTF_8);
     }

@@ -10,10 +10,9 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-
 import org.arvdm.ArvdmApplication;
-import org.arvdm.model.LoadedModel;
 import org.arvdm.manifest.ModelManifest;
+import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelRegistry;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -45,10 +44,12 @@ class DeterminismBenchmarkTest {
             modelDir = Path.of("src/test/resources/bundles");
         }
         List<String> available = ServiceBenchmarkTest.bundles(modelDir);
-        String model = ServiceBenchmarkTest.prop("model",
-                available.contains("maze-prepend-16") ? "maze-prepend-16" : available.get(0));
-        int[] clients = Arrays.stream(ServiceBenchmarkTest.prop("clients", "1,4,8").split(","))
-                .mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+        String model = ServiceBenchmarkTest.prop(
+                "model", available.contains("maze-prepend-16") ? "maze-prepend-16" : available.get(0));
+        int[] clients = Arrays.stream(
+                        ServiceBenchmarkTest.prop("clients", "1,4,8").split(","))
+                .mapToInt(s -> Integer.parseInt(s.trim()))
+                .toArray();
         int rounds = Integer.parseInt(ServiceBenchmarkTest.prop("rounds", "4"));
         Path out = Path.of(ServiceBenchmarkTest.prop("out", "target/determinism-benchmark.md"));
         int workers = Math.max(bench.maxBatch, Arrays.stream(clients).max().orElse(1));
@@ -58,18 +59,30 @@ class DeterminismBenchmarkTest {
         try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(ArvdmApplication.class).run(args)) {
             ModelRegistry registry = ctx.getBean(ModelRegistry.class);
             assertThat(registry.awaitLoaded(Duration.ofMinutes(5))).isTrue();
-            LoadedModel served = registry.get(model).orElseThrow(() -> new IllegalStateException(model
-                    + " did not load: " + registry.failures().get(model)));
+            LoadedModel served = registry.get(model)
+                    .orElseThrow(() -> new IllegalStateException(
+                            model + " did not load: " + registry.failures().get(model)));
             ModelManifest m = served.manifest();
             int port = Integer.parseInt(ctx.getEnvironment().getProperty("local.server.port"));
-            WebClient client = WebClient.builder().baseUrl("http://localhost:" + port)
-                    .codecs(c -> c.defaultCodecs().maxInMemorySize(16 << 20)).build();
+            WebClient client = WebClient.builder()
+                    .baseUrl("http://localhost:" + port)
+                    .codecs(c -> c.defaultCodecs().maxInMemorySize(16 << 20))
+                    .build();
             bench.httpRound(client, m, 1, 900, false); // warm-up, each way
             bench.httpRound(client, m, 1, 901, true);
-            table.append(String.format(Locale.ROOT, "Model %s, %d frames per generation, %d context frames,"
+            table.append(String.format(
+                    Locale.ROOT,
+                    "Model %s, %d frames per generation, %d context frames,"
                             + " %d rounds each way per level (alternating which goes first), batch ≤ %d, delay %s,"
-                            + " %d cores, %s.%n%n", model, bench.frames, bench.contextFrames, rounds, bench.maxBatch,
-                    bench.delay, Runtime.getRuntime().availableProcessors(), Instant.now()));
+                            + " %d cores, %s.%n%n",
+                    model,
+                    bench.frames,
+                    bench.contextFrames,
+                    rounds,
+                    bench.maxBatch,
+                    bench.delay,
+                    Runtime.getRuntime().availableProcessors(),
+                    Instant.now()));
             table.append("| clients | batched frames/s (aggregate) | deterministic frames/s (aggregate) |"
                     + " deterministic / batched |\n| --- | --- | --- | --- |\n");
             for (int c : clients) {

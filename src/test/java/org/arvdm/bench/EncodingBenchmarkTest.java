@@ -13,9 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
-
 import javax.imageio.ImageIO;
-
 import org.arvdm.image.ImageCodec;
 import org.arvdm.manifest.ModelManifest;
 import org.junit.jupiter.api.Tag;
@@ -42,7 +40,8 @@ class EncodingBenchmarkTest {
 
     @Test
     void costPerFrameByEncodingAndSize() throws Exception {
-        BufferedImage strip = ImageIO.read(Path.of("models/eval/accumulation/accumulation-00.png").toFile());
+        BufferedImage strip = ImageIO.read(
+                Path.of("models/eval/accumulation/accumulation-00.png").toFile());
         Map<Integer, List<float[]>> framesBySize = new LinkedHashMap<>();
         for (int size : new int[] {32, 256}) {
             List<float[]> frames = new ArrayList<>();
@@ -60,9 +59,13 @@ class EncodingBenchmarkTest {
 
         StringBuilder b = new StringBuilder("## Frame encoding cost\n\n");
         b.append("Written by `mvn -q test -Pbenchmark -Dtest=EncodingBenchmarkTest "
-                + "-Dsurefire.failIfNoSpecifiedTests=false` on ").append(Instant.now().toString(), 0, 10).append(", ")
-                .append(Runtime.getRuntime().availableProcessors()).append(" CPUs, one thread. ")
-                .append(FRAMES).append(" held-out maze frames (256x256: the same frames scaled up bilinearly, "
+                        + "-Dsurefire.failIfNoSpecifiedTests=false` on ")
+                .append(Instant.now().toString(), 0, 10)
+                .append(", ")
+                .append(Runtime.getRuntime().availableProcessors())
+                .append(" CPUs, one thread. ")
+                .append(FRAMES)
+                .append(" held-out maze frames (256x256: the same frames scaled up bilinearly, "
                         + "smoother than natural frames); per frame: median of 5 passes after 3 warm-up passes, "
                         + "float frame to base64 string, as the service sends it.\n\n");
         b.append("| encoding | size | µs per frame | bytes per frame (base64) |\n| --- | --- | --- | --- |\n");
@@ -86,8 +89,8 @@ class EncodingBenchmarkTest {
                     }
                 }
                 java.util.Arrays.sort(passes);
-                b.append(String.format(Locale.ROOT, "| %s | %dx%d | %.0f | %d |%n", e.getKey(), size, size,
-                        passes[2], bytes));
+                b.append(String.format(
+                        Locale.ROOT, "| %s | %dx%d | %.0f | %d |%n", e.getKey(), size, size, passes[2], bytes));
             }
         }
         b.append(endToEnd());
@@ -122,19 +125,29 @@ class EncodingBenchmarkTest {
                     fps[i] = g[4] / (g[1] / 1e3);
                 }
                 req.put("actions", List.of("forward"));
-                String one = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(service.base
-                        + "/v1/generations")).header("Content-Type", "application/json").header("Accept",
-                        "text/event-stream").POST(java.net.http.HttpRequest.BodyPublishers.ofString(
-                        ServiceProcess.JSON.writeValueAsString(req))).build(),
-                        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                String one = http.send(
+                                java.net.http.HttpRequest.newBuilder(
+                                                java.net.URI.create(service.base + "/v1/generations"))
+                                        .header("Content-Type", "application/json")
+                                        .header("Accept", "text/event-stream")
+                                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                                                ServiceProcess.JSON.writeValueAsString(req)))
+                                        .build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofString())
+                        .body();
                 int frameBytes = 0;
                 for (String event : one.split("\n\n")) {
                     if (event.contains("event:frame")) {
                         frameBytes = event.getBytes(StandardCharsets.UTF_8).length;
                     }
                 }
-                b.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %d |%n", o.getKey(),
-                        FirstRequestBenchmarkTest.median(fps), FirstRequestBenchmarkTest.median(ttff), frameBytes));
+                b.append(String.format(
+                        Locale.ROOT,
+                        "| %s | %.0f | %.0f | %d |%n",
+                        o.getKey(),
+                        FirstRequestBenchmarkTest.median(fps),
+                        FirstRequestBenchmarkTest.median(ttff),
+                        frameBytes));
             }
         }
         return b.toString();

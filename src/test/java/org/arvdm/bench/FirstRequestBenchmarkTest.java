@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -46,23 +45,41 @@ class FirstRequestBenchmarkTest {
         runs.add(run("warm-up off (`arvdm.warmup.generations=0`)", List.of("--arvdm.warmup.generations=0"), body));
         StringBuilder b = new StringBuilder("## First request after readiness\n\n");
         b.append("Written by `mvn -q test -Pbenchmark -Dtest=FirstRequestBenchmarkTest "
-                + "-Dsurefire.failIfNoSpecifiedTests=false` on ").append(Instant.now()).append(
-                "; load average at the end ").append(ServiceBenchmarkTest.loadAverage()).append(
-                ". Each row: a fresh service JVM on the bundled models and application.yaml's settings, README's "
-                + "request (4 context frames, ").append(frames).append(" frames, SSE) once after readiness, then ")
-                .append(steady).append(" more; times by the client, to the first `frame` event (TTFF) and to `done`."
-                + " Target: the first generation within 1.2× of the steady state.\n\n");
+                        + "-Dsurefire.failIfNoSpecifiedTests=false` on ")
+                .append(Instant.now())
+                .append("; load average at the end ")
+                .append(ServiceBenchmarkTest.loadAverage())
+                .append(
+                        ". Each row: a fresh service JVM on the bundled models and application.yaml's settings, README's "
+                                + "request (4 context frames, ")
+                .append(frames)
+                .append(" frames, SSE) once after readiness, then ")
+                .append(steady)
+                .append(" more; times by the client, to the first `frame` event (TTFF) and to `done`."
+                        + " Target: the first generation within 1.2× of the steady state.\n\n");
         b.append("| variant | ready after s | first TTFF ms | steady TTFF ms (median) | first / steady TTFF "
                 + "| first total ms | steady total ms (median) | first / steady total |\n");
         b.append("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (Run r : runs) {
-            b.append(String.format(Locale.ROOT, "| %s | %.1f | %.0f | %.0f | %.2f× | %.0f | %.0f | %.2f× |%n",
-                    r.variant(), r.readySeconds(), r.firstMs()[0], median(r.steadyTtff()), r.ratio(0),
-                    r.firstMs()[1], median(r.steadyTotal()), r.ratio(1)));
+            b.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %.1f | %.0f | %.0f | %.2f× | %.0f | %.0f | %.2f× |%n",
+                    r.variant(),
+                    r.readySeconds(),
+                    r.firstMs()[0],
+                    median(r.steadyTtff()),
+                    r.ratio(0),
+                    r.firstMs()[1],
+                    median(r.steadyTotal()),
+                    r.ratio(1)));
         }
         Run on = runs.get(0);
-        b.append(String.format(Locale.ROOT, "%nTarget (≤ 1.2×) with the warm-up: TTFF %.2f×, total %.2f×: %s.%n",
-                on.ratio(0), on.ratio(1), on.ratio(0) <= 1.2 && on.ratio(1) <= 1.2 ? "met" : "not met"));
+        b.append(String.format(
+                Locale.ROOT,
+                "%nTarget (≤ 1.2×) with the warm-up: TTFF %.2f×, total %.2f×: %s.%n",
+                on.ratio(0),
+                on.ratio(1),
+                on.ratio(0) <= 1.2 && on.ratio(1) <= 1.2 ? "met" : "not met"));
         b.append("\nWhat warms up: loading runs each network of each bundle at every batch size from 1 to "
                 + "`arvdm.batching.max-batch-size`, with full and half-full memory masks, three times each "
                 + "(PyTorch's profiling executor profiles a shape's first call and optimizes on the next); then "
@@ -89,9 +106,15 @@ class FirstRequestBenchmarkTest {
                 ttff[i] = g[0];
                 total[i] = g[1];
             }
-            System.out.printf(Locale.ROOT, "%s: ready %.1f s, first (client ttff, total; service ttff, total) %s, "
-                    + "steady ttff %s total %s%n", variant, service.readySeconds, Arrays.toString(first),
-                    Arrays.toString(ttff), Arrays.toString(total));
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s: ready %.1f s, first (client ttff, total; service ttff, total) %s, "
+                            + "steady ttff %s total %s%n",
+                    variant,
+                    service.readySeconds,
+                    Arrays.toString(first),
+                    Arrays.toString(ttff),
+                    Arrays.toString(total));
             return new Run(variant, service.readySeconds, first, total, ttff);
         }
     }

@@ -2,6 +2,13 @@ package org.arvdm.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -25,17 +32,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
-
-import ai.djl.Device;
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.MeterRegistry;
 import org.arvdm.ArvdmApplication;
-import org.arvdm.image.ImageCodec;
-import org.arvdm.generation.ActionSource;
 import org.arvdm.generation.ArGenerator;
 import org.arvdm.generation.BundlePlans;
 import org.arvdm.generation.CallGateway;
@@ -46,8 +43,9 @@ import org.arvdm.generation.GenerationListener;
 import org.arvdm.generation.GenerationPlan;
 import org.arvdm.generation.GenerationStats;
 import org.arvdm.generation.Networks;
-import org.arvdm.model.LoadedModel;
+import org.arvdm.image.ImageCodec;
 import org.arvdm.manifest.ModelManifest;
+import org.arvdm.model.LoadedModel;
 import org.arvdm.model.ModelRegistry;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -88,8 +86,8 @@ class ServiceBenchmarkTest {
     static final JsonMapper JSON = JsonMapper.builder().build();
     /** The service's default model. */
     static final String DEFAULT_MODEL = org.arvdm.config.ArvdmProperties.DEFAULT_MODEL;
-    static final ParameterizedTypeReference<ServerSentEvent<String>> SSE = new ParameterizedTypeReference<>() {
-    };
+
+    static final ParameterizedTypeReference<ServerSentEvent<String>> SSE = new ParameterizedTypeReference<>() {};
 
     static String prop(String key, String def) {
         String v = System.getProperty("arvdm.bench." + key);
@@ -99,8 +97,9 @@ class ServiceBenchmarkTest {
     final int frames = Integer.parseInt(prop("frames", "64"));
     final int contextFrames = Integer.parseInt(prop("context", "4"));
     final int rounds = Integer.parseInt(prop("rounds", "3"));
-    final int[] clients = Arrays.stream(prop("clients", "1,2,4,8").split(",")).mapToInt(s -> Integer.parseInt(
-            s.trim())).toArray();
+    final int[] clients = Arrays.stream(prop("clients", "1,2,4,8").split(","))
+            .mapToInt(s -> Integer.parseInt(s.trim()))
+            .toArray();
     final int maxBatch = Integer.parseInt(prop("batch", "8"));
     final String delay = prop("delay", "2ms");
     final Path out = Path.of(prop("out", "docs/performance.md"));
@@ -149,8 +148,11 @@ class ServiceBenchmarkTest {
         List<String> available = bundles(modelDir);
         List<String> models;
         if (!prop("models", "").isEmpty()) {
-            models = Arrays.stream(prop("models", "").split(",")).map(String::trim).toList();
-        } else if (available.contains(DEFAULT_MODEL) && available.contains("maze-prepend-16")
+            models = Arrays.stream(prop("models", "").split(","))
+                    .map(String::trim)
+                    .toList();
+        } else if (available.contains(DEFAULT_MODEL)
+                && available.contains("maze-prepend-16")
                 && available.contains("maze-compressed-joint-16")) {
             // the service's default drives HTTP; prepend and compressed at equal memory length (16) for the
             // compression row
@@ -171,8 +173,9 @@ class ServiceBenchmarkTest {
             ModelRegistry registry = ctx.getBean(ModelRegistry.class);
             assertThat(registry.awaitLoaded(Duration.ofMinutes(5))).isTrue();
             for (String id : models) {
-                LoadedModel model = registry.get(id).orElseThrow(() -> new IllegalStateException(id + " did not load: "
-                        + registry.failures().get(id)));
+                LoadedModel model = registry.get(id)
+                        .orElseThrow(() -> new IllegalStateException(
+                                id + " did not load: " + registry.failures().get(id)));
                 results.add(measureModel(model));
             }
             int port = Integer.parseInt(ctx.getEnvironment().getProperty("local.server.port"));
@@ -180,7 +183,8 @@ class ServiceBenchmarkTest {
             MeterRegistry meters = ctx.getBean(MeterRegistry.class);
             levels = sweep(served, port, meters);
         }
-        // Sections other benchmarks own (SessionBenchmarkTest, FirstRequestBenchmarkTest, EncodingBenchmarkTest) stay after this report.
+        // Sections other benchmarks own (SessionBenchmarkTest, FirstRequestBenchmarkTest, EncodingBenchmarkTest) stay
+        // after this report.
         String report = BenchDocs.keepSections(out, report(modelDir, models, peak, workers, results, levels));
         System.out.println(report);
         Files.createDirectories(out.toAbsolutePath().getParent());
@@ -206,7 +210,9 @@ class ServiceBenchmarkTest {
         props.put("logging.level.root", "WARN");
         props.put("logging.level.org.arvdm", "WARN");
         props.put("spring.main.banner-mode", "off");
-        return props.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
+        return props.entrySet().stream()
+                .map(e -> "--" + e.getKey() + "=" + e.getValue())
+                .toArray(String[]::new);
     }
 
     /** How the bundle was made, from model.json's optional {@code training} object. */
@@ -222,7 +228,9 @@ class ServiceBenchmarkTest {
                     parts.add(key + " " + t.get(key).asString());
                 }
             }
-            return parts.isEmpty() ? "training record without steps" : String.join(", ", parts).replace("|", "/");
+            return parts.isEmpty()
+                    ? "training record without steps"
+                    : String.join(", ", parts).replace("|", "/");
         } catch (RuntimeException e) {
             return "model.json unreadable: " + e.getMessage();
         }
@@ -233,8 +241,10 @@ class ServiceBenchmarkTest {
             return List.of();
         }
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> Files.isRegularFile(p.resolve("model.json"))).map(p -> p.getFileName().toString())
-                    .sorted().toList();
+            return s.filter(p -> Files.isRegularFile(p.resolve("model.json")))
+                    .map(p -> p.getFileName().toString())
+                    .sorted()
+                    .toList();
         }
     }
 
@@ -310,15 +320,20 @@ class ServiceBenchmarkTest {
                 }
             };
             boolean measure = run >= 0;
-            GenerationStats stats = new ArGenerator().run(plan(m, context, 100 + run), BundlePlans.actions(m),
-                    CallGateway.direct(net), listener, new EngineObserver() {
-                        @Override
-                        public void iteration(String phase, long nanos, int batchSize) {
-                            if (measure && "ar".equals(phase)) {
-                                iterations.add(nanos / 1e6);
-                            }
-                        }
-                    });
+            GenerationStats stats = new ArGenerator()
+                    .run(
+                            plan(m, context, 100 + run),
+                            BundlePlans.actions(m),
+                            CallGateway.direct(net),
+                            listener,
+                            new EngineObserver() {
+                                @Override
+                                public void iteration(String phase, long nanos, int batchSize) {
+                                    if (measure && "ar".equals(phase)) {
+                                        iterations.add(nanos / 1e6);
+                                    }
+                                }
+                            });
             if (measure) {
                 for (int i = 1; i < frameStepAt.size(); i++) {
                     steps.add((frameStepAt.get(i) - frameStepAt.get(i - 1)) / 1e6);
@@ -327,7 +342,8 @@ class ServiceBenchmarkTest {
                 totalFrames += stats.frames();
             }
         }
-        r.iterationMs = iterations.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        r.iterationMs =
+                iterations.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         r.stepMs = steps.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         r.framesPerSecond = totalFrames / (totalMs / 1e3);
 
@@ -339,8 +355,12 @@ class ServiceBenchmarkTest {
         r.callMsByBatch.computeIfAbsent(maxBatch, b -> timeDenoise(model.networks(), call, b));
         r.callMsB1 = r.callMsByBatch.get(1);
         r.callMsBatch = r.callMsByBatch.get(maxBatch);
-        r.nativeIoBytes = 4L * call.x().length + 8L * call.levels().length + 4L * call.actions().length
-                + 4L * call.memory().length + 4L * call.memoryActions().length + call.memoryMask().length
+        r.nativeIoBytes = 4L * call.x().length
+                + 8L * call.levels().length
+                + 4L * call.actions().length
+                + 4L * call.memory().length
+                + 4L * call.memoryActions().length
+                + call.memoryMask().length
                 + 4L * call.x().length;
         r.flops = countFlops(model.dir());
         return r;
@@ -349,7 +369,8 @@ class ServiceBenchmarkTest {
     GenerationPlan plan(ModelManifest m, List<float[]> context, long seed) {
         List<float[]> actions = new ArrayList<>();
         for (int i = 0; i < context.size(); i++) {
-            actions.add(BundlePlans.action(m, i == 0 ? 0 : 1 + (i - 1) % Math.max(1, m.actions().vectorSize() - 1)));
+            actions.add(BundlePlans.action(
+                    m, i == 0 ? 0 : 1 + (i - 1) % Math.max(1, m.actions().vectorSize() - 1)));
         }
         return BundlePlans.plan(m, context, actions, frames, seed, null);
     }
@@ -372,7 +393,8 @@ class ServiceBenchmarkTest {
     JsonNode countFlops(Path dir) {
         try {
             Process p = new ProcessBuilder(python, "src/test/python/count_flops.py", dir.toString())
-                    .redirectErrorStream(false).start();
+                    .redirectErrorStream(false)
+                    .start();
             String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             String stderr = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
@@ -441,8 +463,10 @@ class ServiceBenchmarkTest {
     }
 
     List<Level> sweep(LoadedModel model, int port, MeterRegistry meters) throws Exception {
-        WebClient client = WebClient.builder().baseUrl("http://localhost:" + port)
-                .codecs(c -> c.defaultCodecs().maxInMemorySize(16 << 20)).build();
+        WebClient client = WebClient.builder()
+                .baseUrl("http://localhost:" + port)
+                .codecs(c -> c.defaultCodecs().maxInMemorySize(16 << 20))
+                .build();
         ModelManifest m = model.manifest();
         List<float[]> context = context(m);
         // Warm-up: one generation each way.
@@ -452,8 +476,10 @@ class ServiceBenchmarkTest {
         for (int c : clients) {
             Level level = new Level();
             level.clients = c;
-            DistributionSummary batches = meters.find("arvdm.batch.size").tag("model", m.id())
-                    .tag("network", "denoiser").summary();
+            DistributionSummary batches = meters.find("arvdm.batch.size")
+                    .tag("model", m.id())
+                    .tag("network", "denoiser")
+                    .summary();
             // Short levels get more rounds (at least 8 generations each way), for steadier medians.
             int levelRounds = Math.max(rounds, (8 + c - 1) / c);
             for (int round = 0; round < levelRounds; round++) {
@@ -473,7 +499,9 @@ class ServiceBenchmarkTest {
                     level.directTtff.add(d[i]);
                 }
                 if (batches == null) {
-                    batches = meters.find("arvdm.batch.size").tag("model", m.id()).tag("network", "denoiser")
+                    batches = meters.find("arvdm.batch.size")
+                            .tag("model", m.id())
+                            .tag("network", "denoiser")
                             .summary();
                 } else {
                     level.batchSamples += batches.totalAmount() - samples0;
@@ -506,24 +534,35 @@ class ServiceBenchmarkTest {
             bodies.add(body);
         }
         long t0 = System.nanoTime();
-        List<double[]> perClient = Flux.range(0, c).flatMap(i -> {
-            long start = System.nanoTime();
-            double[] first = {-1};
-            int[] count = {0};
-            return client.post().uri("/v1/generations").contentType(MediaType.APPLICATION_JSON)
-                    .accept(MediaType.TEXT_EVENT_STREAM).bodyValue(bodies.get(i)).retrieve().bodyToFlux(SSE)
-                    .doOnNext(e -> {
-                        if ("frame".equals(e.event())) {
-                            if (first[0] < 0) {
-                                first[0] = (System.nanoTime() - start) / 1e6;
-                            }
-                            count[0]++;
-                        } else if ("error".equals(e.event())) {
-                            throw new IllegalStateException("generation failed: " + e.data());
-                        }
-                    })
-                    .then(reactor.core.publisher.Mono.fromCallable(() -> new double[] {count[0], first[0]}));
-        }, c).collectList().block(Duration.ofMinutes(30));
+        List<double[]> perClient = Flux.range(0, c)
+                .flatMap(
+                        i -> {
+                            long start = System.nanoTime();
+                            double[] first = {-1};
+                            int[] count = {0};
+                            return client.post()
+                                    .uri("/v1/generations")
+                                    .contentType(MediaType.APPLICATION_JSON)
+                                    .accept(MediaType.TEXT_EVENT_STREAM)
+                                    .bodyValue(bodies.get(i))
+                                    .retrieve()
+                                    .bodyToFlux(SSE)
+                                    .doOnNext(e -> {
+                                        if ("frame".equals(e.event())) {
+                                            if (first[0] < 0) {
+                                                first[0] = (System.nanoTime() - start) / 1e6;
+                                            }
+                                            count[0]++;
+                                        } else if ("error".equals(e.event())) {
+                                            throw new IllegalStateException("generation failed: " + e.data());
+                                        }
+                                    })
+                                    .then(reactor.core.publisher.Mono.fromCallable(
+                                            () -> new double[] {count[0], first[0]}));
+                        },
+                        c)
+                .collectList()
+                .block(Duration.ofMinutes(30));
         double seconds = (System.nanoTime() - t0) / 1e9;
         double[] r = new double[2 + c];
         for (int i = 0; i < c; i++) {
@@ -547,15 +586,20 @@ class ServiceBenchmarkTest {
                 fs.add(pool.submit(() -> {
                     long start = System.nanoTime();
                     double[] first = {-1};
-                    GenerationStats s = new ArGenerator().run(plan(m, context, seed), BundlePlans.actions(m),
-                            model.gateway(), new GenerationListener() {
-                                @Override
-                                public void frame(int index, float[] frame, int arStep, long elapsedNanos) {
-                                    if (first[0] < 0) {
-                                        first[0] = (System.nanoTime() - start) / 1e6;
-                                    }
-                                }
-                            }, EngineObserver.NONE);
+                    GenerationStats s = new ArGenerator()
+                            .run(
+                                    plan(m, context, seed),
+                                    BundlePlans.actions(m),
+                                    model.gateway(),
+                                    new GenerationListener() {
+                                        @Override
+                                        public void frame(int index, float[] frame, int arStep, long elapsedNanos) {
+                                            if (first[0] < 0) {
+                                                first[0] = (System.nanoTime() - start) / 1e6;
+                                            }
+                                        }
+                                    },
+                                    EngineObserver.NONE);
                     return new double[] {s.frames(), first[0]};
                 }));
             }
@@ -575,7 +619,8 @@ class ServiceBenchmarkTest {
     /** What the per-call profile says about the batching targets, computed from this run's numbers. */
     String batchingProfile(ModelResult r, Level one, Level four) {
         ModelManifest m = r.manifest;
-        double callsPerFrame = (m.sampling().initSteps() + (double) frames * m.sampling().arSteps()) / frames;
+        double callsPerFrame =
+                (m.sampling().initSteps() + (double) frames * m.sampling().arSteps()) / frames;
         double bestPerSample = Double.MAX_VALUE;
         int bestB = 1;
         for (Map.Entry<Integer, Double> e : r.callMsByBatch.entrySet()) {
@@ -590,33 +635,56 @@ class ServiceBenchmarkTest {
         StringBuilder s = new StringBuilder("## What the profile says (" + r.id + ")\n\n");
         double direct1 = one.directFrames / one.directSeconds;
         double fixedMs = pct(one.httpTtff, 50) - pct(one.directTtff, 50);
-        s.append(String.format(Locale.ROOT, "- Service overhead at 1 client: HTTP delivers %s× the direct frames/s. "
+        s.append(String.format(
+                Locale.ROOT,
+                "- Service overhead at 1 client: HTTP delivers %s× the direct frames/s. "
                         + "Its first frame comes %s ms later than the engine's (request decoding, context PNG "
                         + "decoding, planning, thread hand-offs, SSE), against %s ms for a whole %d-frame generation "
                         + "directly; the rest is per-frame work on the same cores as the network: PNG encoding and SSE "
                         + "writing on the generation's thread, and the in-process clients' decoding.%n",
-                f(http1(one) / direct1), f(fixedMs), f(1000.0 * frames / direct1), frames));
-        s.append(String.format(Locale.ROOT, "- One generation of %d frames makes %.1f denoiser calls per frame. The "
+                f(http1(one) / direct1),
+                f(fixedMs),
+                f(1000.0 * frames / direct1),
+                frames));
+        s.append(String.format(
+                Locale.ROOT,
+                "- One generation of %d frames makes %.1f denoiser calls per frame. The "
                         + "cheapest denoiser time per sample measured is %s ms (at B=%d), so the network alone caps "
                         + "aggregate throughput at %s frames/s on this machine, %s× the 1-client HTTP rate (%s "
                         + "frames/s). Batching can only reach the 1.5× target where that cap is above 1.5×.%n",
-                frames, callsPerFrame, f(bestPerSample), bestB, f(ceiling), f(ceiling / http1), f(http1)));
+                frames,
+                callsPerFrame,
+                f(bestPerSample),
+                bestB,
+                f(ceiling),
+                f(ceiling / http1),
+                f(http1)));
         if (b4 != null) {
-            s.append(String.format(Locale.ROOT, "- A batch of 4 takes %s× as long as one sample alone (%s ms vs %s "
+            s.append(String.format(
+                    Locale.ROOT,
+                    "- A batch of 4 takes %s× as long as one sample alone (%s ms vs %s "
                             + "ms). Four clients that start together need the same number of calls to their first "
                             + "frame, so their time to first frame grows by about that factor when they are batched "
                             + "(%s× measured); served one after another instead, the median would still be 2.5×.%n",
-                    f(b4 / r.callMsB1), f(b4), f(r.callMsB1), f(pct(four.httpTtff, 50) / pct(one.httpTtff, 50))));
+                    f(b4 / r.callMsB1),
+                    f(b4),
+                    f(r.callMsB1),
+                    f(pct(four.httpTtff, 50) / pct(one.httpTtff, 50))));
         }
-        double gflops = r.flops == null ? Double.NaN
+        double gflops = r.flops == null
+                ? Double.NaN
                 : r.flops.get("denoiser").get("flops").asDouble() / r.callMsB1 / 1e6;
         double ofPeak = 100 * gflops / peakGflops;
-        s.append(String.format(Locale.ROOT, "- At batch 1 the denoiser runs at %s GFLOP/s, %s %% of the measured "
-                        + "matmul peak: %s%n%n", f(gflops), f(ofPeak), ofPeak >= 25
+        s.append(String.format(
+                Locale.ROOT,
+                "- At batch 1 the denoiser runs at %s GFLOP/s, %s %% of the measured " + "matmul peak: %s%n%n",
+                f(gflops),
+                f(ofPeak),
+                ofPeak >= 25
                         ? "little is left for batching to recover on this CPU. Batching pays where one sample leaves "
-                        + "the device idle (a GPU, or small networks whose fixed per-call cost dominates)."
+                                + "the device idle (a GPU, or small networks whose fixed per-call cost dominates)."
                         : "a batch-1 call leaves the device mostly idle (fixed per-call cost dominates), which is "
-                        + "what batching recovers."));
+                                + "what batching recovers."));
         return s.toString();
     }
 
@@ -658,8 +726,11 @@ class ServiceBenchmarkTest {
 
     static String cpuModel() {
         try {
-            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("unknown");
+            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                    .filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .findFirst()
+                    .orElse("unknown");
         } catch (IOException e) {
             return "unknown";
         }
@@ -673,99 +744,207 @@ class ServiceBenchmarkTest {
         }
     }
 
-    String report(Path modelDir, List<String> models, double peak, int workers, List<ModelResult> results,
-                  List<Level> levels) {
+    String report(
+            Path modelDir,
+            List<String> models,
+            double peak,
+            int workers,
+            List<ModelResult> results,
+            List<Level> levels) {
         StringBuilder s = new StringBuilder();
         s.append("# Performance\n\n");
         s.append("Written by `mvn -q test -Pbenchmark` (`src/test/java/org/arvdm/bench/ServiceBenchmarkTest.java`) on ")
-                .append(Instant.now()).append(". Numbers are from one run; see the notes at the end for how each is ")
+                .append(Instant.now())
+                .append(". Numbers are from one run; see the notes at the end for how each is ")
                 .append("measured.\n\n");
         s.append("## Machine and settings\n\n| what | value |\n| --- | --- |\n");
         s.append("| CPU | ").append(cpuModel()).append(" |\n");
-        s.append("| cores visible to the JVM | ").append(Runtime.getRuntime().availableProcessors()).append(" |\n");
-        s.append("| load average at the end (1, 5, 15 min) | ").append(loadAverage()).append(" |\n");
-        s.append("| JVM | ").append(System.getProperty("java.vm.name")).append(' ')
-                .append(System.getProperty("java.version")).append(", heap max ")
-                .append(Runtime.getRuntime().maxMemory() >> 20).append(" MiB |\n");
+        s.append("| cores visible to the JVM | ")
+                .append(Runtime.getRuntime().availableProcessors())
+                .append(" |\n");
+        s.append("| load average at the end (1, 5, 15 min) | ")
+                .append(loadAverage())
+                .append(" |\n");
+        s.append("| JVM | ")
+                .append(System.getProperty("java.vm.name"))
+                .append(' ')
+                .append(System.getProperty("java.version"))
+                .append(", heap max ")
+                .append(Runtime.getRuntime().maxMemory() >> 20)
+                .append(" MiB |\n");
         Engine engine = Engine.getEngine("PyTorch");
-        s.append("| engine | DJL ").append(Engine.getDjlVersion()).append(", ").append(engine.getEngineName())
-                .append(' ').append(engine.getVersion()).append(", device cpu |\n");
-        s.append("| PyTorch intra-op threads | ").append(ai.djl.pytorch.jni.JniUtils.getNumThreads())
+        s.append("| engine | DJL ")
+                .append(Engine.getDjlVersion())
+                .append(", ")
+                .append(engine.getEngineName())
+                .append(' ')
+                .append(engine.getVersion())
+                .append(", device cpu |\n");
+        s.append("| PyTorch intra-op threads | ")
+                .append(ai.djl.pytorch.jni.JniUtils.getNumThreads())
                 .append(" (-Darvdm.bench.torchThreads, default 1) |\n");
-        s.append("| float32 matmul peak (1024², best of 20, DJL) | ").append(f(peak)).append(" GFLOP/s |\n");
-        s.append("| bundles | ").append(modelDir).append(": ").append(String.join(", ", models)).append(" |\n");
+        s.append("| float32 matmul peak (1024², best of 20, DJL) | ")
+                .append(f(peak))
+                .append(" GFLOP/s |\n");
+        s.append("| bundles | ")
+                .append(modelDir)
+                .append(": ")
+                .append(String.join(", ", models))
+                .append(" |\n");
         for (ModelResult r : results) {
-            s.append("| ").append(r.id).append(" | ").append(trainingNote(modelDir.resolve(r.id))).append(" |\n");
+            s.append("| ")
+                    .append(r.id)
+                    .append(" | ")
+                    .append(trainingNote(modelDir.resolve(r.id)))
+                    .append(" |\n");
         }
         s.append("| HTTP-driven model | ").append(models.get(0)).append(" |\n");
-        s.append("| generation | ").append(frames).append(" frames after ").append(contextFrames)
+        s.append("| generation | ")
+                .append(frames)
+                .append(" frames after ")
+                .append(contextFrames)
                 .append(" context frames, the bundle's default schedule (w, Δ, M_ar, M_init, η from model.json) |\n");
-        s.append("| batching | max-batch-size ").append(maxBatch).append(", max-delay ").append(delay)
-                .append(", workers ").append(workers).append(" |\n");
-        s.append("| rounds per concurrency level | max(").append(rounds)
+        s.append("| batching | max-batch-size ")
+                .append(maxBatch)
+                .append(", max-delay ")
+                .append(delay)
+                .append(", workers ")
+                .append(workers)
+                .append(" |\n");
+        s.append("| rounds per concurrency level | max(")
+                .append(rounds)
                 .append(", ⌈8 / clients⌉); HTTP and direct alternate which goes first |\n");
-        s.append("| JVM arguments | ").append(String.join(" ", ManagementFactory.getRuntimeMXBean()
-                .getInputArguments()).replace("|", "/")).append(" |\n\n");
+        s.append("| JVM arguments | ")
+                .append(String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments())
+                        .replace("|", "/"))
+                .append(" |\n\n");
 
         s.append("## Per model, single stream, directly on the engine\n\n");
         s.append("| model | architecture | frame | w | memory | iteration p50 / p95 ms | AR step p50 / p95 ms | ")
-                .append("frames/s | denoiser FLOPs/call | encoder FLOPs/call | denoiser B=1 ms | achieved GFLOP/s B=1 | ")
-                .append("denoiser B=").append(maxBatch).append(" ms (per sample) | achieved GFLOP/s B=").append(maxBatch)
+                .append(
+                        "frames/s | denoiser FLOPs/call | encoder FLOPs/call | denoiser B=1 ms | achieved GFLOP/s B=1 | ")
+                .append("denoiser B=")
+                .append(maxBatch)
+                .append(" ms (per sample) | achieved GFLOP/s B=")
+                .append(maxBatch)
                 .append(" | of peak | native bytes per live generation |\n");
         s.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (ModelResult r : results) {
             ModelManifest m = r.manifest;
-            double denFlops = r.flops == null ? Double.NaN : r.flops.get("denoiser").get("flops").asDouble();
-            double encFlops = r.flops == null || !r.flops.has("memory_encoder") ? Double.NaN
+            double denFlops = r.flops == null
+                    ? Double.NaN
+                    : r.flops.get("denoiser").get("flops").asDouble();
+            double encFlops = r.flops == null || !r.flops.has("memory_encoder")
+                    ? Double.NaN
                     : r.flops.get("memory_encoder").get("flops").asDouble();
-            double created = r.flops == null ? Double.NaN : r.flops.get("denoiser").get("created_bytes").asDouble();
+            double created = r.flops == null
+                    ? Double.NaN
+                    : r.flops.get("denoiser").get("created_bytes").asDouble();
             double g1 = denFlops / (r.callMsB1 / 1e3) / 1e9;
             double gb = denFlops * r.batch / (r.callMsBatch / 1e3) / 1e9;
-            String memory = m.memory().kind().equals("none") ? "none" : m.memory().kind() + " w_m=" + m.memory()
-                    .frames() + (m.memory().tokens() != null ? " k=" + m.memory().tokens() : "");
-            s.append("| ").append(r.id).append(" | ").append(m.memory().architecture()).append(" | ")
-                    .append(m.frame().channels()).append('×').append(m.frame().height()).append('×')
-                    .append(m.frame().width()).append(" | ").append(m.window().frames()).append(" | ").append(memory)
-                    .append(" | ").append(f(pct(r.iterationMs, 50))).append(" / ").append(f(pct(r.iterationMs, 95)))
-                    .append(" | ").append(f(pct(r.stepMs, 50))).append(" / ").append(f(pct(r.stepMs, 95)))
-                    .append(" | ").append(f(r.framesPerSecond))
-                    .append(" | ").append(human(denFlops)).append(" | ").append(Double.isNaN(encFlops) ? "–"
-                            : human(encFlops))
-                    .append(" | ").append(f(r.callMsB1)).append(" | ").append(f(g1))
-                    .append(" | ").append(f(r.callMsBatch)).append(" (").append(f(r.callMsBatch / r.batch)).append(")")
-                    .append(" | ").append(f(gb)).append(" | ").append(f(100 * gb / peak)).append(" %")
-                    .append(" | ").append(human(r.nativeIoBytes + (Double.isNaN(created) ? 0 : created))).append("B (")
-                    .append(human(r.nativeIoBytes)).append("B in/out + ").append(Double.isNaN(created) ? "n/a"
-                            : human(created) + "B").append(" intermediates) |\n");
+            String memory = m.memory().kind().equals("none")
+                    ? "none"
+                    : m.memory().kind() + " w_m=" + m.memory().frames()
+                            + (m.memory().tokens() != null ? " k=" + m.memory().tokens() : "");
+            s.append("| ")
+                    .append(r.id)
+                    .append(" | ")
+                    .append(m.memory().architecture())
+                    .append(" | ")
+                    .append(m.frame().channels())
+                    .append('×')
+                    .append(m.frame().height())
+                    .append('×')
+                    .append(m.frame().width())
+                    .append(" | ")
+                    .append(m.window().frames())
+                    .append(" | ")
+                    .append(memory)
+                    .append(" | ")
+                    .append(f(pct(r.iterationMs, 50)))
+                    .append(" / ")
+                    .append(f(pct(r.iterationMs, 95)))
+                    .append(" | ")
+                    .append(f(pct(r.stepMs, 50)))
+                    .append(" / ")
+                    .append(f(pct(r.stepMs, 95)))
+                    .append(" | ")
+                    .append(f(r.framesPerSecond))
+                    .append(" | ")
+                    .append(human(denFlops))
+                    .append(" | ")
+                    .append(Double.isNaN(encFlops) ? "–" : human(encFlops))
+                    .append(" | ")
+                    .append(f(r.callMsB1))
+                    .append(" | ")
+                    .append(f(g1))
+                    .append(" | ")
+                    .append(f(r.callMsBatch))
+                    .append(" (")
+                    .append(f(r.callMsBatch / r.batch))
+                    .append(")")
+                    .append(" | ")
+                    .append(f(gb))
+                    .append(" | ")
+                    .append(f(100 * gb / peak))
+                    .append(" %")
+                    .append(" | ")
+                    .append(human(r.nativeIoBytes + (Double.isNaN(created) ? 0 : created)))
+                    .append("B (")
+                    .append(human(r.nativeIoBytes))
+                    .append("B in/out + ")
+                    .append(Double.isNaN(created) ? "n/a" : human(created) + "B")
+                    .append(" intermediates) |\n");
         }
         s.append('\n');
         s.append("### Denoiser call time by batch size (median ms; per sample in brackets)\n\n| model |");
         for (int b : results.get(0).callMsByBatch.keySet()) {
             s.append(" B=").append(b).append(" |");
         }
-        s.append("\n| --- |").append(" --- |".repeat(results.get(0).callMsByBatch.size())).append('\n');
+        s.append("\n| --- |")
+                .append(" --- |".repeat(results.get(0).callMsByBatch.size()))
+                .append('\n');
         for (ModelResult r : results) {
             s.append("| ").append(r.id).append(" |");
-            r.callMsByBatch.forEach((b, ms) -> s.append(' ').append(f(ms)).append(" (").append(f(ms / b)).append(") |"));
+            r.callMsByBatch.forEach((b, ms) ->
+                    s.append(' ').append(f(ms)).append(" (").append(f(ms / b)).append(") |"));
             s.append('\n');
         }
         s.append('\n');
 
         if (!levels.isEmpty()) {
-            s.append("## Concurrent clients: ").append(models.get(0)).append(", SSE over HTTP vs the engine directly\n\n");
-            s.append("| clients | HTTP frames/s (aggregate) | direct frames/s | HTTP / direct | HTTP TTFF p50 / p95 ms | ")
+            s.append("## Concurrent clients: ")
+                    .append(models.get(0))
+                    .append(", SSE over HTTP vs the engine directly\n\n");
+            s.append(
+                            "| clients | HTTP frames/s (aggregate) | direct frames/s | HTTP / direct | HTTP TTFF p50 / p95 ms | ")
                     .append("direct TTFF p50 / p95 ms | mean denoiser batch (HTTP) | HTTP frames/s vs 1 client |\n");
             s.append("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
             double base = levels.get(0).httpFrames / levels.get(0).httpSeconds;
             for (Level l : levels) {
                 double http = l.httpFrames / l.httpSeconds;
                 double direct = l.directFrames / l.directSeconds;
-                s.append("| ").append(l.clients).append(" | ").append(f(http)).append(" | ").append(f(direct))
-                        .append(" | ").append(f(http / direct)).append(" | ").append(f(pct(l.httpTtff, 50)))
-                        .append(" / ").append(f(pct(l.httpTtff, 95))).append(" | ").append(f(pct(l.directTtff, 50)))
-                        .append(" / ").append(f(pct(l.directTtff, 95))).append(" | ")
-                        .append(l.batchCalls == 0 ? "n/a" : f(l.batchSamples / l.batchCalls)).append(" | ")
-                        .append(f(http / base)).append("× |\n");
+                s.append("| ")
+                        .append(l.clients)
+                        .append(" | ")
+                        .append(f(http))
+                        .append(" | ")
+                        .append(f(direct))
+                        .append(" | ")
+                        .append(f(http / direct))
+                        .append(" | ")
+                        .append(f(pct(l.httpTtff, 50)))
+                        .append(" / ")
+                        .append(f(pct(l.httpTtff, 95)))
+                        .append(" | ")
+                        .append(f(pct(l.directTtff, 50)))
+                        .append(" / ")
+                        .append(f(pct(l.directTtff, 95)))
+                        .append(" | ")
+                        .append(l.batchCalls == 0 ? "n/a" : f(l.batchSamples / l.batchCalls))
+                        .append(" | ")
+                        .append(f(http / base))
+                        .append("× |\n");
             }
             s.append('\n');
         }
@@ -775,24 +954,36 @@ class ServiceBenchmarkTest {
         Level four = levels.stream().filter(l -> l.clients == 4).findFirst().orElse(null);
         if (one != null) {
             double ratio = (one.httpFrames / one.httpSeconds) / (one.directFrames / one.directSeconds);
-            s.append("| HTTP ≥ 0.95× direct engine (1 client) | ").append(f(ratio)).append("× | ")
-                    .append(ratio >= 0.95 ? "yes" : "no").append(" |\n");
+            s.append("| HTTP ≥ 0.95× direct engine (1 client) | ")
+                    .append(f(ratio))
+                    .append("× | ")
+                    .append(ratio >= 0.95 ? "yes" : "no")
+                    .append(" |\n");
         }
         if (!levels.isEmpty()) {
             double http = levels.stream().mapToDouble(l -> l.httpFrames).sum()
                     / levels.stream().mapToDouble(l -> l.httpSeconds).sum();
             double direct = levels.stream().mapToDouble(l -> l.directFrames).sum()
                     / levels.stream().mapToDouble(l -> l.directSeconds).sum();
-            s.append("| HTTP ≥ 0.97× direct, all concurrency levels pooled | ").append(f(http / direct)).append("× | ")
-                    .append(http / direct >= 0.97 ? "yes" : "no").append(" |\n");
+            s.append("| HTTP ≥ 0.97× direct, all concurrency levels pooled | ")
+                    .append(f(http / direct))
+                    .append("× | ")
+                    .append(http / direct >= 0.97 ? "yes" : "no")
+                    .append(" |\n");
         }
         if (four != null) {
             double ratio = (four.httpFrames / four.httpSeconds) / (one.httpFrames / one.httpSeconds);
             double ttff = pct(four.httpTtff, 50) / pct(one.httpTtff, 50);
-            s.append("| 4 clients ≥ 1.5× aggregate frames/s of 1 client | ").append(f(ratio)).append("× | ")
-                    .append(ratio >= 1.5 ? "yes" : "no").append(" |\n");
-            s.append("| TTFF p50 at 4 clients ≤ 2× 1 client | ").append(f(ttff)).append("× | ")
-                    .append(ttff <= 2 ? "yes" : "no").append(" |\n");
+            s.append("| 4 clients ≥ 1.5× aggregate frames/s of 1 client | ")
+                    .append(f(ratio))
+                    .append("× | ")
+                    .append(ratio >= 1.5 ? "yes" : "no")
+                    .append(" |\n");
+            s.append("| TTFF p50 at 4 clients ≤ 2× 1 client | ")
+                    .append(f(ttff))
+                    .append("× | ")
+                    .append(ttff <= 2 ? "yes" : "no")
+                    .append(" |\n");
         }
         String compression = "";
         for (ModelResult c : results) {
@@ -804,20 +995,36 @@ class ServiceBenchmarkTest {
                         && p.manifest.memory().frames() == c.manifest.memory().frames()) {
                     double step = pct(p.stepMs, 50) / pct(c.stepMs, 50);
                     double it = pct(p.iterationMs, 50) / pct(c.iterationMs, 50);
-                    s.append("| ").append(c.id).append(" per step ≥ 1.5× faster than ").append(p.id)
-                            .append(" | ").append(f(step)).append("× per AR step (").append(f(it))
-                            .append("× per iteration) | ").append(step >= 1.5 ? "yes" : "no").append(" |\n");
-                    compression = String.format(Locale.ROOT, "- Compression (%s against %s, both w_m = %d): a "
-                            + "denoiser iteration is %s× faster, because the denoiser attends to %d tokens instead of "
-                            + "%d frames; but the memory encoder runs once per AR step over all %d memory frames, so "
-                            + "per AR step (M_ar iterations plus the encoder) it is only %s× faster. The encoder's "
-                            + "cost is paid again every step although the memory changes by one frame per step: "
-                            + "compression pays when that work is not redone, i.e. with an encoder that updates its "
-                            + "tokens incrementally from the frame that entered memory (recurrent or cached per-frame "
-                            + "tokens), with more denoising iterations per step (larger M_ar), or with a memory long "
-                            + "enough that the denoiser's cost over frames outgrows one encoder pass.%n", c.id, p.id,
-                            c.manifest.memory().frames(), f(it), c.manifest.memory().tokens(),
-                            p.manifest.memory().frames(), c.manifest.memory().frames(), f(step));
+                    s.append("| ")
+                            .append(c.id)
+                            .append(" per step ≥ 1.5× faster than ")
+                            .append(p.id)
+                            .append(" | ")
+                            .append(f(step))
+                            .append("× per AR step (")
+                            .append(f(it))
+                            .append("× per iteration) | ")
+                            .append(step >= 1.5 ? "yes" : "no")
+                            .append(" |\n");
+                    compression = String.format(
+                            Locale.ROOT,
+                            "- Compression (%s against %s, both w_m = %d): a "
+                                    + "denoiser iteration is %s× faster, because the denoiser attends to %d tokens instead of "
+                                    + "%d frames; but the memory encoder runs once per AR step over all %d memory frames, so "
+                                    + "per AR step (M_ar iterations plus the encoder) it is only %s× faster. The encoder's "
+                                    + "cost is paid again every step although the memory changes by one frame per step: "
+                                    + "compression pays when that work is not redone, i.e. with an encoder that updates its "
+                                    + "tokens incrementally from the frame that entered memory (recurrent or cached per-frame "
+                                    + "tokens), with more denoising iterations per step (larger M_ar), or with a memory long "
+                                    + "enough that the denoiser's cost over frames outgrows one encoder pass.%n",
+                            c.id,
+                            p.id,
+                            c.manifest.memory().frames(),
+                            f(it),
+                            c.manifest.memory().tokens(),
+                            p.manifest.memory().frames(),
+                            c.manifest.memory().frames(),
+                            f(step));
                 }
             }
         }

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -46,22 +45,34 @@ final class ServiceProcess implements AutoCloseable {
             port = s.getLocalPort();
         }
         Path log = Files.createTempFile("arvdm-service", ".log");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), "org.arvdm.ArvdmApplication",
-                "--server.port=" + port, "--spring.main.banner-mode=off",
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "org.arvdm.ArvdmApplication",
+                "--server.port=" + port,
+                "--spring.main.banner-mode=off",
                 "--spring.config.location=classpath:/application.yaml"));
         cmd.addAll(args);
         long t0 = System.nanoTime();
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         String base = "http://localhost:" + port;
         try {
             long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
             while (true) {
                 assertThat(p.isAlive()).as("service alive (log %s)", log).isTrue();
-                assertThat(System.nanoTime()).as("ready within 10 minutes (log %s)", log).isLessThan(deadline);
+                assertThat(System.nanoTime())
+                        .as("ready within 10 minutes (log %s)", log)
+                        .isLessThan(deadline);
                 try {
-                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base
-                            + "/actuator/health/readiness")).build(), HttpResponse.BodyHandlers.ofString());
+                    HttpResponse<String> r = http.send(
+                            HttpRequest.newBuilder(URI.create(base + "/actuator/health/readiness"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
                     if (r.statusCode() == 200) {
                         break;
                     }
@@ -83,8 +94,10 @@ final class ServiceProcess implements AutoCloseable {
      */
     static double[] generate(HttpClient http, String base, String body) throws Exception {
         HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/v1/generations"))
-                .header("Content-Type", "application/json").header("Accept", "text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                .header("Content-Type", "application/json")
+                .header("Accept", "text/event-stream")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
         long t0 = System.nanoTime();
         HttpResponse<java.util.stream.Stream<String>> r = http.send(req, HttpResponse.BodyHandlers.ofLines());
         assertThat(r.statusCode()).isEqualTo(200);
@@ -101,8 +114,13 @@ final class ServiceProcess implements AutoCloseable {
                 double total = (System.nanoTime() - t0) / 1e6;
                 JsonNode done = JSON.readTree(lines.next().substring("data:".length()));
                 r.body().close();
-                return new double[] {ttff, total, done.get("timeToFirstFrameMs").asDouble(),
-                        done.get("totalMs").asDouble(), frames};
+                return new double[] {
+                    ttff,
+                    total,
+                    done.get("timeToFirstFrameMs").asDouble(),
+                    done.get("totalMs").asDouble(),
+                    frames
+                };
             } else if (line.equals("event:error")) {
                 throw new AssertionError("generation failed: " + (lines.hasNext() ? lines.next() : ""));
             }
@@ -115,8 +133,8 @@ final class ServiceProcess implements AutoCloseable {
      * JVM) against a stub server of the same shape, so a cold client is not counted as a cold service.
      */
     static void warmClient(HttpClient http, String body) throws Exception {
-        com.sun.net.httpserver.HttpServer stub = com.sun.net.httpserver.HttpServer.create(
-                new java.net.InetSocketAddress("localhost", 0), 0);
+        com.sun.net.httpserver.HttpServer stub =
+                com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("localhost", 0), 0);
         stub.createContext("/v1/generations", ex -> {
             ex.getRequestBody().readAllBytes();
             byte[] b = ("event:frame\ndata:{}\n\nevent:done\ndata:{\"timeToFirstFrameMs\":1,\"totalMs\":1}\n\n")
@@ -150,8 +168,9 @@ final class ServiceProcess implements AutoCloseable {
             actions.add(names.get(i % names.size()));
         }
         java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
-        body.put("context", java.util.Map.of("frames", images, "actions", JSON.treeToValue(clip.get("actions"),
-                List.class)));
+        body.put(
+                "context",
+                java.util.Map.of("frames", images, "actions", JSON.treeToValue(clip.get("actions"), List.class)));
         body.put("actions", actions);
         body.put("seed", 7);
         return body;

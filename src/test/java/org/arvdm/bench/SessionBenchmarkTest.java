@@ -1,10 +1,12 @@
 package org.arvdm.bench;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.arvdm.bench.ServiceBenchmarkTest.f;
 import static org.arvdm.bench.ServiceBenchmarkTest.pct;
 import static org.arvdm.bench.ServiceBenchmarkTest.prop;
+import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
@@ -27,9 +29,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
-
-import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.MeterRegistry;
 import org.arvdm.ArvdmApplication;
 import org.arvdm.generation.GenerationService;
 import org.arvdm.model.LoadedModel;
@@ -66,9 +65,11 @@ class SessionBenchmarkTest {
     final String model = prop("model", "maze-prepend-16-pose");
     /** The context clip sessions and generations start from (8 frames and their actions). */
     final String clip = prop("clip", "accumulation/accumulation-00");
+
     final int fps = Integer.parseInt(prop("fps", "10"));
     /** Seconds each realtime trial is measured for, after its warm-up. */
     final int seconds = Integer.parseInt(prop("seconds", "15"));
+
     final int idleSessions = Integer.parseInt(prop("idle", "200"));
     final HttpClient http = HttpClient.newHttpClient();
     String base;
@@ -95,10 +96,12 @@ class SessionBenchmarkTest {
         props.put("logging.level.root", "WARN");
         props.put("logging.level.org.arvdm", "WARN");
         props.put("spring.main.banner-mode", "off");
-        String[] args = props.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue())
+        String[] args = props.entrySet().stream()
+                .map(e -> "--" + e.getKey() + "=" + e.getValue())
                 .toArray(String[]::new);
         ctx = new SpringApplicationBuilder(ArvdmApplication.class).run(args);
-        assertThat(ctx.getBean(ModelRegistry.class).awaitLoaded(Duration.ofMinutes(5))).isTrue();
+        assertThat(ctx.getBean(ModelRegistry.class).awaitLoaded(Duration.ofMinutes(5)))
+                .isTrue();
         base = "http://localhost:" + ctx.getEnvironment().getProperty("local.server.port");
         String[] c = clip.split("/");
         context = get("/v1/evaluation-sets/" + c[0] + "/trajectories/" + c[1] + "/context");
@@ -106,11 +109,13 @@ class SessionBenchmarkTest {
     }
 
     JsonNode send(String method, String path, Object body, int expect) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(5))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+                .timeout(Duration.ofMinutes(5))
                 .header("Accept", "application/json");
-        b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
+        b = body == null
+                ? b.method(method, HttpRequest.BodyPublishers.noBody())
                 : b.header("Content-Type", "application/json")
-                .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
+                        .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
         HttpResponse<String> res = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
         if (res.statusCode() != expect) {
             throw new IllegalStateException(method + " " + path + ": " + res.statusCode() + " " + res.body());
@@ -151,15 +156,15 @@ class SessionBenchmarkTest {
         return "Measured by `" + command + "` (`src/test/java/org/arvdm/bench/SessionBenchmarkTest.java`) on "
                 + Instant.now() + ", " + Runtime.getRuntime().availableProcessors() + " cores visible to the JVM ("
                 + ServiceBenchmarkTest.cpuModel() + "), PyTorch intra-op threads 1, device cpu, the machine's other"
-                + " jobs paused or at the lowest CPU share; load average at the end " + ServiceBenchmarkTest.loadAverage()
+                + " jobs paused or at the lowest CPU share; load average at the end "
+                + ServiceBenchmarkTest.loadAverage()
                 + ".\n\n";
     }
 
     // ------------------------------------------------------------------ schedules
 
     /** A schedule to measure: its name and the request's schedule override (null: the bundle's default). */
-    record Candidate(String name, Map<String, Object> schedule) {
-    }
+    record Candidate(String name, Map<String, Object> schedule) {}
 
     static Map<String, Object> schedule(int stride, List<Integer> levels, int arSteps) {
         Map<String, Object> s = new LinkedHashMap<>();
@@ -193,17 +198,21 @@ class SessionBenchmarkTest {
                 int reported = created.get("lagFrames").asInt();
                 int measured = measuredLag(id, reported);
                 send("DELETE", "/v1/sessions/" + id, null, 204);
-                double steadyCalls = s.get("arSteps").asDouble() / s.get("stride").asInt(); // ArLoop.callsPerFrame
+                double steadyCalls =
+                        s.get("arSteps").asDouble() / s.get("stride").asInt(); // ArLoop.callsPerFrame
                 List<Double> msPerFrame = new ArrayList<>();
                 double callsPerFrame = 0;
                 for (int r = 0; r < 3; r++) {
                     JsonNode done = generate(c.schedule(), 7 + r);
-                    msPerFrame.add(done.get("totalMs").asDouble() / done.get("frames").asInt());
-                    callsPerFrame = done.get("networkCalls").asDouble() / done.get("frames").asInt();
+                    msPerFrame.add(
+                            done.get("totalMs").asDouble() / done.get("frames").asInt());
+                    callsPerFrame = done.get("networkCalls").asDouble()
+                            / done.get("frames").asInt();
                 }
                 JsonNode report = evaluate(c.schedule());
                 JsonNode intervals = report.get("scores").get("intervals");
-                lastInterval = intervals.get(intervals.size() - 1).get("interval").asString();
+                lastInterval =
+                        intervals.get(intervals.size() - 1).get("interval").asString();
                 double allPsnr = 0;
                 double allSsim = 0;
                 for (JsonNode t : report.get("trajectoryResults")) {
@@ -212,30 +221,48 @@ class SessionBenchmarkTest {
                 }
                 allPsnr /= report.get("trajectoryResults").size();
                 allSsim /= report.get("trajectoryResults").size();
-                rows.add(String.format(Locale.ROOT, "| %s | %d, %s, %d | %s | %d | %d | %s (%s) | %s | %s | %s | %s | %.3f |",
-                        c.name(), s.get("stride").asInt(), s.get("inputLevels"), s.get("arSteps").asInt(),
-                        c.schedule() == null ? "yes" : "", reported, measured, f(steadyCalls), f(callsPerFrame),
-                        f(pct(msPerFrame, 50)), f(intervals.get(0).get("psnrMean").asDouble()),
-                        f(intervals.get(intervals.size() - 1).get("psnrMean").asDouble()), f(allPsnr), allSsim));
-                System.out.printf("%s: %s (%.0f s)%n", c.name(), rows.get(rows.size() - 1),
-                        (System.nanoTime() - t0) / 1e9);
+                rows.add(String.format(
+                        Locale.ROOT,
+                        "| %s | %d, %s, %d | %s | %d | %d | %s (%s) | %s | %s | %s | %s | %.3f |",
+                        c.name(),
+                        s.get("stride").asInt(),
+                        s.get("inputLevels"),
+                        s.get("arSteps").asInt(),
+                        c.schedule() == null ? "yes" : "",
+                        reported,
+                        measured,
+                        f(steadyCalls),
+                        f(callsPerFrame),
+                        f(pct(msPerFrame, 50)),
+                        f(intervals.get(0).get("psnrMean").asDouble()),
+                        f(intervals.get(intervals.size() - 1).get("psnrMean").asDouble()),
+                        f(allPsnr),
+                        allSsim));
+                System.out.printf(
+                        "%s: %s (%.0f s)%n", c.name(), rows.get(rows.size() - 1), (System.nanoTime() - t0) / 1e9);
             }
             StringBuilder b = new StringBuilder();
             b.append(header("mvn -q test -Pbenchmark -Dtest='SessionBenchmarkTest#schedules'"
                     + " -Dsurefire.failIfNoSpecifiedTests=false"));
-            b.append("Model `").append(model).append("` (w=").append(m.get("window").asInt())
-                    .append(", its defaults M_init=").append(m.get("sampling").get("initSteps").asInt())
-                    .append(", η=").append(m.get("sampling").get("eta").asDouble())
+            b.append("Model `")
+                    .append(model)
+                    .append("` (w=")
+                    .append(m.get("window").asInt())
+                    .append(", its defaults M_init=")
+                    .append(m.get("sampling").get("initSteps").asInt())
+                    .append(", η=")
+                    .append(m.get("sampling").get("eta").asDouble())
                     .append(" in every row). Lag: `lagFrames` of a step session with the schedule (`ArLoop.lag`), and"
-                    + " measured: actions sent minus frames out once the session stops emitting (lag + 8 actions"
-                    + " sent). Calls per frame: steady state (M_ar / Δ), and in brackets measured over a whole"
-                    + " 64-frame generation (init stage included). ms per frame: total time of a 64-frame"
-                    + " generation (`POST /v1/generations`, JSON, 8 context frames, one at a time) / 64, median"
-                    + " of 3. PSNR: `POST /v1/evaluations` on the `accumulation` set (8 trajectories, 72 generated"
-                    + " frames each, seed 1), mean over trajectories of the first and last 16-frame intervals and"
-                    + " of all frames; SSIM: mean over trajectories of their frames' mean SSIM.\n\n");
+                            + " measured: actions sent minus frames out once the session stops emitting (lag + 8 actions"
+                            + " sent). Calls per frame: steady state (M_ar / Δ), and in brackets measured over a whole"
+                            + " 64-frame generation (init stage included). ms per frame: total time of a 64-frame"
+                            + " generation (`POST /v1/generations`, JSON, 8 context frames, one at a time) / 64, median"
+                            + " of 3. PSNR: `POST /v1/evaluations` on the `accumulation` set (8 trajectories, 72 generated"
+                            + " frames each, seed 1), mean over trajectories of the first and last 16-frame intervals and"
+                            + " of all frames; SSIM: mean over trajectories of their frames' mean SSIM.\n\n");
             b.append("| schedule | Δ, input levels, M_ar | default | lag reported | lag measured | calls/frame"
-                    + " (measured) | ms/frame | PSNR 0–16 dB | PSNR " + lastInterval + " dB | PSNR all dB | SSIM all |\n");
+                    + " (measured) | ms/frame | PSNR 0–16 dB | PSNR " + lastInterval
+                    + " dB | PSNR all dB | SSIM all |\n");
             b.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
             for (String r : rows) {
                 b.append(r).append('\n');
@@ -309,8 +336,14 @@ class SessionBenchmarkTest {
     }
 
     /** What a trial of n realtime sessions measured. */
-    record Trial(int sessions, long frames, long late, double seconds, List<Double> serverMs, List<Double> clientMs,
-                 double meanBatch) {
+    record Trial(
+            int sessions,
+            long frames,
+            long late,
+            double seconds,
+            List<Double> serverMs,
+            List<Double> clientMs,
+            double meanBatch) {
         double lateShare() {
             return frames == 0 ? 1 : (double) late / frames;
         }
@@ -335,36 +368,50 @@ class SessionBenchmarkTest {
                 players.add(new Player(created.get("id").asString()));
             }
             for (Player p : players) {
-                p.viewer = client.get().uri("/v1/sessions/{id}/events", p.id).accept(MediaType.TEXT_EVENT_STREAM)
-                        .retrieve().bodyToFlux(ServiceBenchmarkTest.SSE).subscribe(e -> {
-                            if (!"frame".equals(e.event()) || !p.measuring) {
-                                return;
-                            }
-                            long now = System.nanoTime();
-                            p.frames.incrementAndGet();
-                            JsonNode d = JSON.readTree(e.data());
-                            if (d.hasNonNull("actionSeq")) {
-                                p.serverMs.add(d.get("latencyMs").asDouble());
-                                Long sent = p.sentAt.remove(d.get("actionSeq").asLong());
-                                if (sent != null) {
-                                    p.clientMs.add((now - sent) / 1e6);
-                                }
-                            }
-                        }, err -> { });
+                p.viewer = client.get()
+                        .uri("/v1/sessions/{id}/events", p.id)
+                        .accept(MediaType.TEXT_EVENT_STREAM)
+                        .retrieve()
+                        .bodyToFlux(ServiceBenchmarkTest.SSE)
+                        .subscribe(
+                                e -> {
+                                    if (!"frame".equals(e.event()) || !p.measuring) {
+                                        return;
+                                    }
+                                    long now = System.nanoTime();
+                                    p.frames.incrementAndGet();
+                                    JsonNode d = JSON.readTree(e.data());
+                                    if (d.hasNonNull("actionSeq")) {
+                                        p.serverMs.add(d.get("latencyMs").asDouble());
+                                        Long sent = p.sentAt.remove(
+                                                d.get("actionSeq").asLong());
+                                        if (sent != null) {
+                                            p.clientMs.add((now - sent) / 1e6);
+                                        }
+                                    }
+                                },
+                                err -> {});
             }
             long period = 5_000 / fps;
             for (int i = 0; i < n; i++) {
                 Player p = players.get(i);
-                senders.scheduleAtFixedRate(() -> {
-                    try {
-                        long t = System.nanoTime();
-                        JsonNode r = send("POST", "/v1/sessions/" + p.id + "/actions",
-                                Map.of("actions", List.of("forward")), 202);
-                        p.sentAt.put(r.get("sequences").get(0).asLong(), t);
-                    } catch (Exception e) {
-                        // a refused action is counted by its frame's absence
-                    }
-                }, 3000 + i * period / n, period, TimeUnit.MILLISECONDS);
+                senders.scheduleAtFixedRate(
+                        () -> {
+                            try {
+                                long t = System.nanoTime();
+                                JsonNode r = send(
+                                        "POST",
+                                        "/v1/sessions/" + p.id + "/actions",
+                                        Map.of("actions", List.of("forward")),
+                                        202);
+                                p.sentAt.put(r.get("sequences").get(0).asLong(), t);
+                            } catch (Exception e) {
+                                // a refused action is counted by its frame's absence
+                            }
+                        },
+                        3000 + i * period / n,
+                        period,
+                        TimeUnit.MILLISECONDS);
             }
             Thread.sleep(3000);
             long[] before = states(players);
@@ -382,7 +429,13 @@ class SessionBenchmarkTest {
                 server.addAll(p.serverMs);
                 clientLat.addAll(p.clientMs);
             });
-            return new Trial(n, after[0] - before[0], after[1] - before[1], s, server, clientLat,
+            return new Trial(
+                    n,
+                    after[0] - before[0],
+                    after[1] - before[1],
+                    s,
+                    server,
+                    clientLat,
                     (batch1[0] - batch0[0]) / Math.max(1, batch1[1] - batch0[1]));
         } finally {
             senders.shutdownNow();
@@ -397,7 +450,9 @@ class SessionBenchmarkTest {
 
     /** {samples, calls} of the model's denoiser batches so far (the arvdm.batch.size distribution). */
     double[] batches(MeterRegistry meters) {
-        DistributionSummary d = meters.find("arvdm.batch.size").tag("model", model).tag("network", "denoiser")
+        DistributionSummary d = meters.find("arvdm.batch.size")
+                .tag("model", model)
+                .tag("network", "denoiser")
                 .summary();
         return d == null ? new double[2] : new double[] {d.totalAmount(), d.count()};
     }
@@ -422,8 +477,11 @@ class SessionBenchmarkTest {
     }
 
     static long rss() throws IOException {
-        return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("VmRSS:"))
-                .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", "")) * 1024).findFirst().orElse(-1);
+        return Files.readAllLines(Path.of("/proc/self/status")).stream()
+                .filter(l -> l.startsWith("VmRSS:"))
+                .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", "")) * 1024)
+                .findFirst()
+                .orElse(-1);
     }
 
     @Test
@@ -431,8 +489,10 @@ class SessionBenchmarkTest {
         StringBuilder b = new StringBuilder();
         try (ConfigurableApplicationContext service = service()) {
             LoadedModel loaded = ctx.getBean(ModelRegistry.class).get(model).orElseThrow();
-            WebClient client = WebClient.builder().baseUrl(base)
-                    .codecs(c -> c.defaultCodecs().maxInMemorySize(16 << 20)).build();
+            WebClient client = WebClient.builder()
+                    .baseUrl(base)
+                    .codecs(c -> c.defaultCodecs().maxInMemorySize(16 << 20))
+                    .build();
             // The ceiling: the engine's best batched frames/s, generations run directly on the model's gateway.
             ServiceBenchmarkTest engine = new ServiceBenchmarkTest();
             List<float[]> ctxFrames = engine.context(loaded.manifest());
@@ -454,8 +514,8 @@ class SessionBenchmarkTest {
                 }
             }
             double ceiling = best / fps;
-            System.out.printf("engine best %.1f frames/s at %d generations: ceiling %.1f sessions%n", best,
-                    bestClients, ceiling);
+            System.out.printf(
+                    "engine best %.1f frames/s at %d generations: ceiling %.1f sessions%n", best, bestClients, ceiling);
 
             // Realtime sessions: the largest n with < 1 % late frames (binary search).
             trial(client, 2, 5); // warm-up: the sessions' code paths, not measured
@@ -488,7 +548,9 @@ class SessionBenchmarkTest {
             int threads0 = ManagementFactory.getThreadMXBean().getThreadCount();
             List<String> idle = new ArrayList<>();
             for (int i = 0; i < idleSessions; i++) {
-                idle.add(send("POST", "/v1/sessions", session("step", null, 5000 + i), 201).get("id").asString());
+                idle.add(send("POST", "/v1/sessions", session("step", null, 5000 + i), 201)
+                        .get("id")
+                        .asString());
             }
             Thread.sleep(1000);
             long heap1 = heapUsed();
@@ -505,42 +567,85 @@ class SessionBenchmarkTest {
             b.append("## Sessions\n\n");
             b.append(header("mvn -q test -Pbenchmark -Dtest='SessionBenchmarkTest#sessions'"
                     + " -Dsurefire.failIfNoSpecifiedTests=false"));
-            b.append("The service in-process on a random port with `").append(model).append("` alone, its default")
-                    .append(" schedule (lag ").append(realtimeLag)
+            b.append("The service in-process on a random port with `")
+                    .append(model)
+                    .append("` alone, its default")
+                    .append(" schedule (lag ")
+                    .append(realtimeLag)
                     .append(" frames), workers 8, max-batch-size 8, max-delay 2ms (application.yaml's). Clients in")
                     .append(" the same JVM: one SSE viewer per session (WebClient), one action per session every 5")
                     .append(" frame intervals, staggered.\n\n");
             b.append("| what | measured |\n| --- | --- |\n");
-            b.append(String.format(Locale.ROOT, "| engine's best batched frames/s (64-frame generations directly on the"
-                    + " model's batching gateway, best of 8 and 16 at once, 2 rounds each) | %s (at %d; mean denoiser"
-                    + " batch %s) |%n", f(best), bestClients, f(bestBatch)));
+            b.append(String.format(
+                    Locale.ROOT,
+                    "| engine's best batched frames/s (64-frame generations directly on the"
+                            + " model's batching gateway, best of 8 and 16 at once, 2 rounds each) | %s (at %d; mean denoiser"
+                            + " batch %s) |%n",
+                    f(best),
+                    bestClients,
+                    f(bestBatch)));
             b.append(String.format(Locale.ROOT, "| ceiling: that / %d fps | %s sessions |%n", fps, f(ceiling)));
             int heldSessions = held == null ? 0 : held.sessions();
-            b.append(String.format(Locale.ROOT, "| realtime sessions at %d fps held with < 1 %% late frames | %d"
-                    + " (%s of the ceiling; target ≥ 0.8) |%n", fps, heldSessions, f(heldSessions / ceiling)));
-            b.append(String.format(Locale.ROOT, "| action-to-frame latency p50 / p95 at 1 session, server (client) |"
-                    + " %s / %s ms (%s / %s ms), %d actions |%n", f(pct(one.serverMs(), 50)), f(pct(one.serverMs(), 95)),
-                    f(pct(one.clientMs(), 50)), f(pct(one.clientMs(), 95)), one.serverMs().size()));
+            b.append(String.format(
+                    Locale.ROOT,
+                    "| realtime sessions at %d fps held with < 1 %% late frames | %d"
+                            + " (%s of the ceiling; target ≥ 0.8) |%n",
+                    fps,
+                    heldSessions,
+                    f(heldSessions / ceiling)));
+            b.append(String.format(
+                    Locale.ROOT,
+                    "| action-to-frame latency p50 / p95 at 1 session, server (client) |"
+                            + " %s / %s ms (%s / %s ms), %d actions |%n",
+                    f(pct(one.serverMs(), 50)),
+                    f(pct(one.serverMs(), 95)),
+                    f(pct(one.clientMs(), 50)),
+                    f(pct(one.clientMs(), 95)),
+                    one.serverMs().size()));
             if (held != null && held != one) {
-                b.append(String.format(Locale.ROOT, "| action-to-frame latency p50 / p95 at %d sessions, server"
-                        + " (client) | %s / %s ms (%s / %s ms), %d actions |%n", held.sessions(),
-                        f(pct(held.serverMs(), 50)), f(pct(held.serverMs(), 95)), f(pct(held.clientMs(), 50)),
-                        f(pct(held.clientMs(), 95)), held.serverMs().size()));
+                b.append(String.format(
+                        Locale.ROOT,
+                        "| action-to-frame latency p50 / p95 at %d sessions, server"
+                                + " (client) | %s / %s ms (%s / %s ms), %d actions |%n",
+                        held.sessions(),
+                        f(pct(held.serverMs(), 50)),
+                        f(pct(held.serverMs(), 95)),
+                        f(pct(held.clientMs(), 50)),
+                        f(pct(held.clientMs(), 95)),
+                        held.serverMs().size()));
             }
             int lag = realtimeLag;
-            b.append(String.format(Locale.ROOT, "| lag × frame interval | %d × %s ms = %s ms |%n", lag, f(1000.0 / fps),
+            b.append(String.format(
+                    Locale.ROOT,
+                    "| lag × frame interval | %d × %s ms = %s ms |%n",
+                    lag,
+                    f(1000.0 / fps),
                     f(lag * 1000.0 / fps)));
-            b.append(String.format(Locale.ROOT, "| %d idle sessions (step, 8 context frames, no action, no viewer):"
-                    + " heap per session | %s kB (heap after GC %s → %s MB; %s MB after deleting them) |%n",
-                    idleSessions, f((heap1 - heap0) / 1024.0 / idleSessions), f(heap0 / 1048576.0), f(heap1 / 1048576.0),
+            b.append(String.format(
+                    Locale.ROOT,
+                    "| %d idle sessions (step, 8 context frames, no action, no viewer):"
+                            + " heap per session | %s kB (heap after GC %s → %s MB; %s MB after deleting them) |%n",
+                    idleSessions,
+                    f((heap1 - heap0) / 1024.0 / idleSessions),
+                    f(heap0 / 1048576.0),
+                    f(heap1 / 1048576.0),
                     f(heap2 / 1048576.0)));
-            b.append(String.format(Locale.ROOT, "| … RSS of the JVM before → with them (difference per session) |"
-                    + " %s → %s MB (%s kB) |%n", f(rss0 / 1048576.0), f(rss1 / 1048576.0),
+            b.append(String.format(
+                    Locale.ROOT,
+                    "| … RSS of the JVM before → with them (difference per session) |" + " %s → %s MB (%s kB) |%n",
+                    f(rss0 / 1048576.0),
+                    f(rss1 / 1048576.0),
                     f((rss1 - rss0) / 1024.0 / idleSessions)));
-            b.append(String.format(Locale.ROOT, "| … `bytesHeld` per session, as the service counts it | %s kB |%n",
+            b.append(String.format(
+                    Locale.ROOT,
+                    "| … `bytesHeld` per session, as the service counts it | %s kB |%n",
                     f(bytesHeld / 1024.0 / open)));
-            b.append(String.format(Locale.ROOT, "| … worker threads busy; JVM threads before → with them | %d; %d → %d"
-                    + " |%n", busy, threads0, threads1));
+            b.append(String.format(
+                    Locale.ROOT,
+                    "| … worker threads busy; JVM threads before → with them | %d; %d → %d" + " |%n",
+                    busy,
+                    threads0,
+                    threads1));
             b.append("\nEvery realtime trial (1 session for its latency, then a binary search for the largest n with")
                     .append(" < 1 % late frames, after an unmeasured 5 s warm-up trial of 2 sessions):\n\n");
             b.append("| sessions | frames | late | late % | frames/s per session | latency p50 / p95 ms (server) |"
@@ -549,13 +654,22 @@ class SessionBenchmarkTest {
             List<Trial> all = new ArrayList<>(List.of(one));
             all.addAll(trials);
             for (Trial t : all) {
-                b.append(String.format(Locale.ROOT, "| %d | %d | %d | %s | %s | %s / %s | %s |%n", t.sessions(),
-                        t.frames(), t.late(), f(100 * t.lateShare()), f(t.fpsPerSession()), f(pct(t.serverMs(), 50)),
-                        f(pct(t.serverMs(), 95)), f(t.meanBatch())));
+                b.append(String.format(
+                        Locale.ROOT,
+                        "| %d | %d | %d | %s | %s | %s / %s | %s |%n",
+                        t.sessions(),
+                        t.frames(),
+                        t.late(),
+                        f(100 * t.lateShare()),
+                        f(t.fpsPerSession()),
+                        f(pct(t.serverMs(), 50)),
+                        f(pct(t.serverMs(), 95)),
+                        f(t.meanBatch())));
             }
             b.append("\nHow: a trial opens n realtime sessions (POST /v1/sessions), connects a viewer to each, waits")
                     .append(" 3 s, then counts `framesEmitted` and `lateFrames` (GET /v1/sessions/{id}) over ")
-                    .append(seconds).append(" s; a frame is late when it is emitted after its pacing slot ends. Latency")
+                    .append(seconds)
+                    .append(" s; a frame is late when it is emitted after its pacing slot ends. Latency")
                     .append(" is the frame event's `latencyMs` (action arrival → frame emitted) of the frames that")
                     .append(" carried an action; client latency is from sending the POST to reading the frame event.")
                     .append(" Heap: used heap after three System.gc(); RSS: VmRSS of the JVM, after the same GC. RSS")
@@ -568,7 +682,13 @@ class SessionBenchmarkTest {
     }
 
     static String describe(Trial t) {
-        return String.format(Locale.ROOT, "%d frames, %d late (%.2f %%), %.2f frames/s per session, latency p50 %s ms",
-                t.frames(), t.late(), 100 * t.lateShare(), t.fpsPerSession(), f(pct(t.serverMs(), 50)));
+        return String.format(
+                Locale.ROOT,
+                "%d frames, %d late (%.2f %%), %.2f frames/s per session, latency p50 %s ms",
+                t.frames(),
+                t.late(),
+                100 * t.lateShare(),
+                t.fpsPerSession(),
+                f(pct(t.serverMs(), 50)));
     }
 }

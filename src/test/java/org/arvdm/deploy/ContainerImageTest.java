@@ -19,9 +19,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
 import javax.imageio.ImageIO;
-
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.testcontainers.containers.GenericContainer;
@@ -51,16 +49,20 @@ class ContainerImageTest {
     static void buildImage() throws Exception {
         Path root = RenderedManifests.repoRoot();
         Path log = Files.createTempFile("docker-build", ".log");
-        ProcessBuilder pb = new ProcessBuilder("docker", "build", "--build-arg", "FLAVOR=cpu",
-                "--build-arg", "MODELS=test", "-t", IMAGE, ".")
-                .directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder pb = new ProcessBuilder(
+                        "docker", "build", "--build-arg", "FLAVOR=cpu", "--build-arg", "MODELS=test", "-t", IMAGE, ".")
+                .directory(root.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
         pb.environment().put("DOCKER_BUILDKIT", "1");
         Process p = pb.start();
         boolean done = p.waitFor(40, TimeUnit.MINUTES);
         if (!done) {
             p.destroyForcibly();
         }
-        assertThat(done && p.exitValue() == 0).as("docker build (log: " + log + ")\n" + tail(log)).isTrue();
+        assertThat(done && p.exitValue() == 0)
+                .as("docker build (log: " + log + ")\n" + tail(log))
+                .isTrue();
     }
 
     @Test
@@ -74,13 +76,20 @@ class ContainerImageTest {
                 .withEnv("ARVDM_DEVICE", "cpu")
                 .withTmpFs(Map.of("/tmp", "rw,size=512m", djlCache, "rw,exec,size=2g"))
                 .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withReadonlyRootfs(true))
-                .waitingFor(Wait.forHttp(readiness).forPort(8080).forStatusCode(200)
+                .waitingFor(Wait.forHttp(readiness)
+                        .forPort(8080)
+                        .forStatusCode(200)
                         .withStartupTimeout(Duration.ofMinutes(5)))) {
             app.start();
             String base = "http://" + app.getHost() + ":" + app.getMappedPort(8080);
-            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+            HttpClient http = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(10))
+                    .build();
 
-            HttpResponse<String> models = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/models")).GET().build(),
+            HttpResponse<String> models = http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/v1/models"))
+                            .GET()
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(models.statusCode()).isEqualTo(200);
             assertThat(models.body()).contains(MODEL);
@@ -88,9 +97,13 @@ class ContainerImageTest {
             int frames = 3;
             String body = request(frames);
 
-            HttpResponse<String> sse = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/generations"))
-                    .header("Content-Type", "application/json").header("Accept", "text/event-stream")
-                    .timeout(Duration.ofMinutes(2)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+            HttpResponse<String> sse = http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/v1/generations"))
+                            .header("Content-Type", "application/json")
+                            .header("Accept", "text/event-stream")
+                            .timeout(Duration.ofMinutes(2))
+                            .POST(HttpRequest.BodyPublishers.ofString(body))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(sse.statusCode()).as(sse.body()).isEqualTo(200);
             List<String> events = new ArrayList<>();
@@ -102,14 +115,21 @@ class ContainerImageTest {
             assertThat(events).last().isEqualTo("done");
             assertThat(events.stream().filter("frame"::equals).count()).isEqualTo(frames);
 
-            HttpResponse<String> json = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/generations"))
-                    .header("Content-Type", "application/json").header("Accept", "application/json")
-                    .timeout(Duration.ofMinutes(2)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+            HttpResponse<String> json = http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/v1/generations"))
+                            .header("Content-Type", "application/json")
+                            .header("Accept", "application/json")
+                            .timeout(Duration.ofMinutes(2))
+                            .POST(HttpRequest.BodyPublishers.ofString(body))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(json.statusCode()).as(json.body()).isEqualTo(200);
             assertThat(countImages(new Yaml().load(json.body()))).isEqualTo(frames);
 
-            HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/actuator/prometheus")).GET().build(),
+            HttpResponse<String> metrics = http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/actuator/prometheus"))
+                            .GET()
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(metrics.body()).contains("arvdm_frames_generated_total", "arvdm_step_latency_seconds");
         }

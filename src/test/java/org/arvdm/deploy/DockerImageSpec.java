@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
 import org.yaml.snakeyaml.Yaml;
 
 /**
@@ -27,13 +26,15 @@ import org.yaml.snakeyaml.Yaml;
 public final class DockerImageSpec {
 
     /** One line of the Dockerfile after joining continuations: keyword (upper case) and the rest. */
-    public record Instruction(String keyword, String arguments) {
-    }
+    public record Instruction(String keyword, String arguments) {}
 
     /** A build stage: FROM image, optional AS name, and its instructions after FROM. */
     public record Stage(String from, String name, List<Instruction> instructions) {
         public List<String> all(String keyword) {
-            return instructions.stream().filter(i -> i.keyword().equals(keyword)).map(Instruction::arguments).toList();
+            return instructions.stream()
+                    .filter(i -> i.keyword().equals(keyword))
+                    .map(Instruction::arguments)
+                    .toList();
         }
     }
 
@@ -72,8 +73,12 @@ public final class DockerImageSpec {
                 continue;
             }
             int sp = joined.indexOf(' ');
-            lines.add(sp < 0 ? new Instruction(joined.toUpperCase(), "")
-                    : new Instruction(joined.substring(0, sp).toUpperCase(), joined.substring(sp + 1).strip()));
+            lines.add(
+                    sp < 0
+                            ? new Instruction(joined.toUpperCase(), "")
+                            : new Instruction(
+                                    joined.substring(0, sp).toUpperCase(),
+                                    joined.substring(sp + 1).strip()));
         }
         List<Instruction> global = new ArrayList<>();
         List<Stage> stages = new ArrayList<>();
@@ -163,8 +168,7 @@ public final class DockerImageSpec {
     }
 
     /** HEALTHCHECK options (--interval=... as a map) and its CMD in exec form. */
-    public record Healthcheck(Map<String, String> options, List<String> command) {
-    }
+    public record Healthcheck(Map<String, String> options, List<String> command) {}
 
     public Healthcheck healthcheck() {
         List<String> hcs = runtime().all("HEALTHCHECK");
@@ -249,7 +253,10 @@ public final class DockerImageSpec {
         List<String> words = shellWords(args);
         if (!words.isEmpty() && !words.get(0).contains("=")) {
             // legacy form: ENV KEY value with spaces
-            env.put(words.get(0), args.substring(args.indexOf(words.get(0)) + words.get(0).length()).strip());
+            env.put(
+                    words.get(0),
+                    args.substring(args.indexOf(words.get(0)) + words.get(0).length())
+                            .strip());
             return env;
         }
         for (String w : words) {

@@ -7,9 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
 import javax.xml.parsers.DocumentBuilderFactory;
-
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
@@ -31,7 +29,8 @@ class DockerImageTest {
         assertThat(image.stage("build")).isPresent();
         assertThat(image.globalArg("FLAVOR")).contains("cpu");
         assertThat(image.globalArg("JRE_IMAGE")).contains("eclipse-temurin:17-jre");
-        assertThat(image.globalArg("CUDA_IMAGE")).hasValueSatisfying(v -> assertThat(v).startsWith("nvidia/cuda:12.8"));
+        assertThat(image.globalArg("CUDA_IMAGE"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("nvidia/cuda:12.8"));
         assertThat(image.stage("base-cpu").orElseThrow().from()).isEqualTo("${JRE_IMAGE}");
         assertThat(image.stage("base-gpu").orElseThrow().from()).isEqualTo("${CUDA_IMAGE}");
         assertThat(image.runtime().from()).isEqualTo("base-${FLAVOR}");
@@ -46,7 +45,8 @@ class DockerImageTest {
         assertThat(image.exposedPorts()).containsExactly(8080);
 
         Map<String, String> env = image.environment();
-        assertThat(env).containsEntry("ARVDM_MODEL_DIR", "/app/models")
+        assertThat(env)
+                .containsEntry("ARVDM_MODEL_DIR", "/app/models")
                 .containsEntry("DJL_CACHE_DIR", "/var/cache/djl")
                 .containsEntry("ENGINE_CACHE_DIR", "/var/cache/djl");
         assertThat(env.get("JAVA_OPTS")).contains("-XX:MaxRAMPercentage=", "-XX:+ExitOnOutOfMemoryError");
@@ -64,13 +64,17 @@ class DockerImageTest {
         assertThat(hc.options()).containsKeys("interval", "timeout", "start-period");
         String script = RenderedManifests.read("deploy/docker/healthcheck.sh");
         // The image's health check asks the same endpoint as the Kubernetes readiness probe.
-        assertThat(script).contains(RenderedManifests.of("cpu").probe("readiness").path());
+        assertThat(script)
+                .contains(RenderedManifests.of("cpu").probe("readiness").path());
     }
 
     @Test
     void dockerignoreKeepsTheContextSmall() {
-        List<String> lines = RenderedManifests.read(".dockerignore").lines()
-                .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+        List<String> lines = RenderedManifests.read(".dockerignore")
+                .lines()
+                .map(String::strip)
+                .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                .toList();
         assertThat(lines.get(0)).isEqualTo("*");
         assertThat(lines).contains("!pom.xml", "!src/main/", "!deploy/docker/", "!models/*/model.json");
         assertThat(lines).noneMatch(l -> l.startsWith("!target") || l.startsWith("!.git"));
@@ -84,18 +88,33 @@ class DockerImageTest {
      */
     @Test
     void gpuImageFetchesTheCudaNativesOfThePinnedVersionsAtBuildTime() throws Exception {
-        Document pom = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(
-                new ByteArrayInputStream(RenderedManifests.read("pom.xml").getBytes(StandardCharsets.UTF_8)));
+        Document pom = DocumentBuilderFactory.newInstance()
+                .newDocumentBuilder()
+                .parse(new ByteArrayInputStream(
+                        RenderedManifests.read("pom.xml").getBytes(StandardCharsets.UTF_8)));
         Element props = (Element) pom.getElementsByTagName("properties").item(0);
-        String pytorch = props.getElementsByTagName("pytorch.version").item(0).getTextContent().strip();
-        String djl = props.getElementsByTagName("djl.version").item(0).getTextContent().strip();
+        String pytorch = props.getElementsByTagName("pytorch.version")
+                .item(0)
+                .getTextContent()
+                .strip();
+        String djl = props.getElementsByTagName("djl.version")
+                .item(0)
+                .getTextContent()
+                .strip();
 
         List<String> djlArtifacts = new java.util.ArrayList<>();
         NodeList deps = pom.getElementsByTagName("dependency");
         for (int i = 0; i < deps.getLength(); i++) {
             Element d = (Element) deps.item(i);
-            if (d.getElementsByTagName("groupId").item(0).getTextContent().strip().equals("ai.djl.pytorch")) {
-                djlArtifacts.add(d.getElementsByTagName("artifactId").item(0).getTextContent().strip());
+            if (d.getElementsByTagName("groupId")
+                    .item(0)
+                    .getTextContent()
+                    .strip()
+                    .equals("ai.djl.pytorch")) {
+                djlArtifacts.add(d.getElementsByTagName("artifactId")
+                        .item(0)
+                        .getTextContent()
+                        .strip());
             }
         }
         assertThat(djlArtifacts).containsExactlyInAnyOrder("pytorch-engine", "pytorch-jni", "pytorch-native-cpu");
@@ -104,17 +123,22 @@ class DockerImageTest {
         assertThat(image.globalArg("PYTORCH_VERSION")).contains(pytorch);
         assertThat(image.globalArg("DJL_VERSION")).contains(djl);
         assertThat(image.globalArg("TORCH_FLAVOR")).contains("cu128");
-        assertThat(image.globalArg("CUDA_IMAGE")).hasValueSatisfying(v -> assertThat(v).contains(":12.8"));
+        assertThat(image.globalArg("CUDA_IMAGE"))
+                .hasValueSatisfying(v -> assertThat(v).contains(":12.8"));
 
         DockerImageSpec.Stage natives = image.stage("natives-gpu").orElseThrow();
         assertThat(natives.all("COPY")).containsExactly("deploy/docker/fetch-libtorch.sh /fetch-libtorch.sh");
-        assertThat(natives.all("RUN")).anySatisfy(run -> assertThat(run).contains(
-                "sh /fetch-libtorch.sh \"${PYTORCH_VERSION}\" \"${TORCH_FLAVOR}\" \"${DJL_VERSION}\" /opt/libtorch"));
+        assertThat(natives.all("RUN"))
+                .anySatisfy(
+                        run -> assertThat(run)
+                                .contains(
+                                        "sh /fetch-libtorch.sh \"${PYTORCH_VERSION}\" \"${TORCH_FLAVOR}\" \"${DJL_VERSION}\" /opt/libtorch"));
 
         DockerImageSpec.Stage gpu = image.stage("base-gpu").orElseThrow();
         assertThat(gpu.all("COPY")).contains("--from=natives-gpu /opt/libtorch /opt/libtorch");
         Map<String, String> env = DockerImageSpec.parseEnv(String.join(" ", gpu.all("ENV")));
-        assertThat(env).containsEntry("PYTORCH_LIBRARY_PATH", "/opt/libtorch")
+        assertThat(env)
+                .containsEntry("PYTORCH_LIBRARY_PATH", "/opt/libtorch")
                 .containsEntry("PYTORCH_VERSION", "${PYTORCH_VERSION}")
                 .containsEntry("PYTORCH_FLAVOR", "${TORCH_FLAVOR}");
         // Nothing downloads at run time: the entrypoint keeps DJL offline for both flavours.
@@ -143,18 +167,25 @@ class DockerImageTest {
                 Map.entry("MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED", "management.endpoint.health.probes.enabled"),
                 Map.entry("MANAGEMENT_SERVER_PORT", "management.server.port"));
 
-        Map<String, String> env = new LinkedHashMap<>(RenderedManifests.of("gpu").environment());
+        Map<String, String> env =
+                new LinkedHashMap<>(RenderedManifests.of("gpu").environment());
         env.putAll(image.environment());
         @SuppressWarnings("unchecked")
         Map<String, Object> composeEnv = (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>)
-                ((Map<String, Object>) new Yaml().load(RenderedManifests.read("docker-compose.yml"))).get("services"))
-                .get("arvdm")).get("environment");
+                                ((Map<String, Object>) new Yaml().load(RenderedManifests.read("docker-compose.yml")))
+                                        .get("services"))
+                        .get("arvdm"))
+                .get("environment");
         composeEnv.forEach((k, v) -> env.put(k, String.valueOf(v)));
 
         Map<String, Object> source = new LinkedHashMap<>(env);
         StandardEnvironment environment = new StandardEnvironment();
-        environment.getPropertySources().replace(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
-                new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, source));
+        environment
+                .getPropertySources()
+                .replace(
+                        StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                        new SystemEnvironmentPropertySource(
+                                StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, source));
         environment.getPropertySources().remove(StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME);
         Binder binder = new Binder(ConfigurationPropertySources.from(environment.getPropertySources()));
 
@@ -165,20 +196,27 @@ class DockerImageTest {
         }
         expected.forEach((var, property) -> {
             if (env.containsKey(var)) {
-                assertThat(binder.bind(property, String.class).orElse(null)).as(var + " -> " + property)
+                assertThat(binder.bind(property, String.class).orElse(null))
+                        .as(var + " -> " + property)
                         .isEqualTo(env.get(var));
             }
         });
-        assertThat(env).containsKeys("ARVDM_MODEL_DIR", "ARVDM_DEVICE", "ARVDM_LIMITS_MAX_GENERATION_SECONDS",
-                "ARVDM_BATCHING_MAX_BATCH_SIZE");
+        assertThat(env)
+                .containsKeys(
+                        "ARVDM_MODEL_DIR",
+                        "ARVDM_DEVICE",
+                        "ARVDM_LIMITS_MAX_GENERATION_SECONDS",
+                        "ARVDM_BATCHING_MAX_BATCH_SIZE");
         // The names reach real fields: the whole environment binds to the service's properties record.
         org.arvdm.config.ArvdmProperties props = binder.bind("arvdm", org.arvdm.config.ArvdmProperties.class)
                 .orElseThrow(() -> new AssertionError("arvdm.* does not bind"));
         assertThat(props.workers()).isEqualTo(Integer.parseInt(env.get("ARVDM_WORKERS")));
-        assertThat(props.batching().maxBatchSize()).isEqualTo(Integer.parseInt(env.get("ARVDM_BATCHING_MAX_BATCH_SIZE")));
+        assertThat(props.batching().maxBatchSize())
+                .isEqualTo(Integer.parseInt(env.get("ARVDM_BATCHING_MAX_BATCH_SIZE")));
         if (env.containsKey("ARVDM_BATCHING_MAX_DELAY")) {
-            assertThat(props.batching().maxDelay()).isEqualTo(org.springframework.boot.convert.DurationStyle
-                    .detectAndParse(env.get("ARVDM_BATCHING_MAX_DELAY")));
+            assertThat(props.batching().maxDelay())
+                    .isEqualTo(org.springframework.boot.convert.DurationStyle.detectAndParse(
+                            env.get("ARVDM_BATCHING_MAX_DELAY")));
         }
     }
 }

@@ -2,6 +2,7 @@ package org.arvdm.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -14,8 +15,6 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPOutputStream;
-
-import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,19 +37,22 @@ class FetchLibtorchScriptTest {
 
     @BeforeEach
     void cdn() throws IOException {
-        String listing = String.join("\n",
-                "cpu/linux-x86_64/native/lib/libtorch.so.gz",
-                "cpu/linux-x86_64/native/lib/libc10.so.gz",
-                "cu126/linux-x86_64/native/lib/libtorch.so.gz",
-                "cu128/linux-x86_64/native/lib/libtorch.so.gz",
-                "cu128/linux-x86_64/native/lib/libtorch_cuda.so.gz",
-                "cu128/linux-x86_64/native/lib/libc10_cuda.so.gz",
-                "cu128/linux-aarch64/native/lib/libtorch.so.gz") + "\n";
+        String listing = String.join(
+                        "\n",
+                        "cpu/linux-x86_64/native/lib/libtorch.so.gz",
+                        "cpu/linux-x86_64/native/lib/libc10.so.gz",
+                        "cu126/linux-x86_64/native/lib/libtorch.so.gz",
+                        "cu128/linux-x86_64/native/lib/libtorch.so.gz",
+                        "cu128/linux-x86_64/native/lib/libtorch_cuda.so.gz",
+                        "cu128/linux-x86_64/native/lib/libc10_cuda.so.gz",
+                        "cu128/linux-aarch64/native/lib/libtorch.so.gz")
+                + "\n";
         files.put("/pytorch/2.7.1/files.txt", listing.getBytes(StandardCharsets.UTF_8));
         for (String line : listing.strip().split("\n")) {
             files.put("/pytorch/2.7.1/" + line, gzip("content of " + line));
         }
-        files.put("/pytorch/2.7.1/jnilib/0.36.0/linux-x86_64/cu128/libdjl_torch.so",
+        files.put(
+                "/pytorch/2.7.1/jnilib/0.36.0/linux-x86_64/cu128/libdjl_torch.so",
                 "jni cu128".getBytes(StandardCharsets.UTF_8));
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", exchange -> {
@@ -79,8 +81,8 @@ class FetchLibtorchScriptTest {
         assertThat(r.exit).as(r.output).isZero();
         try (var listing = Files.list(dest)) {
             assertThat(listing.map(p -> p.getFileName().toString()))
-                    .containsExactlyInAnyOrder("libtorch.so", "libtorch_cuda.so", "libc10_cuda.so",
-                            "0.36.0-libdjl_torch.so", "FETCHED");
+                    .containsExactlyInAnyOrder(
+                            "libtorch.so", "libtorch_cuda.so", "libc10_cuda.so", "0.36.0-libdjl_torch.so", "FETCHED");
         }
         assertThat(Files.readString(dest.resolve("libtorch.so")))
                 .isEqualTo("content of cu128/linux-x86_64/native/lib/libtorch.so.gz");
@@ -106,13 +108,22 @@ class FetchLibtorchScriptTest {
         assertThat(dir.resolve("nojni").resolve("FETCHED")).doesNotExist();
     }
 
-    private record Result(int exit, String output) {
-    }
+    private record Result(int exit, String output) {}
 
     private Result run(String version, String flavor, String djl, Path dest) throws Exception {
         String base = "http://127.0.0.1:" + server.getAddress().getPort() + "/pytorch";
-        Process p = new ProcessBuilder("sh", RenderedManifests.repoRoot().resolve("deploy/docker/fetch-libtorch.sh")
-                .toString(), version, flavor, djl, dest.toString(), base).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        "sh",
+                        RenderedManifests.repoRoot()
+                                .resolve("deploy/docker/fetch-libtorch.sh")
+                                .toString(),
+                        version,
+                        flavor,
+                        djl,
+                        dest.toString(),
+                        base)
+                .redirectErrorStream(true)
+                .start();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("script finished").isTrue();
         return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
     }

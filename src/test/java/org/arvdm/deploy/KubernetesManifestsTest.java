@@ -2,17 +2,6 @@ package org.arvdm.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.stream.Collectors;
-
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -30,6 +19,16 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
 import io.fabric8.kubernetes.api.model.networking.v1.HTTPIngressPath;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -41,6 +40,7 @@ class KubernetesManifestsTest {
     private static final String GPU = "nvidia.com/gpu";
     /** Health groups the service serves (issue 2): the probes must point at exactly these. */
     private static final Set<String> HEALTH_PATHS = Set.of("/actuator/health/readiness", "/actuator/health/liveness");
+
     private static final int SERVICE_PORT = 8080;
     /** The actuator's own port (MANAGEMENT_SERVER_PORT): probes and scraping, never the Ingress. */
     private static final int MANAGEMENT_PORT = 9091;
@@ -55,7 +55,9 @@ class KubernetesManifestsTest {
             assertThat(r.getMetadata().getName()).isNotBlank();
             assertThat(r.getApiVersion()).isNotBlank();
         });
-        assertThat(m.unknownFields()).as("fields the typed model does not know (misspelt or misplaced)").isEmpty();
+        assertThat(m.unknownFields())
+                .as("fields the typed model does not know (misspelt or misplaced)")
+                .isEmpty();
     }
 
     @ParameterizedTest
@@ -64,12 +66,21 @@ class KubernetesManifestsTest {
         RenderedManifests m = RenderedManifests.of(overlay);
         Set<String> kinds = m.resources().stream().map(HasMetadata::getKind).collect(Collectors.toSet());
 
-        assertThat(kinds).contains("Namespace", "Deployment", "Service", "ConfigMap", "HorizontalPodAutoscaler",
-                "PodDisruptionBudget", "ServiceMonitor", "Ingress");
+        assertThat(kinds)
+                .contains(
+                        "Namespace",
+                        "Deployment",
+                        "Service",
+                        "ConfigMap",
+                        "HorizontalPodAutoscaler",
+                        "PodDisruptionBudget",
+                        "ServiceMonitor",
+                        "Ingress");
         assertThat(m.one(HorizontalPodAutoscaler.class).getApiVersion()).isEqualTo("autoscaling/v2");
         assertThat(m.one(ServiceMonitor.class).getApiVersion()).isEqualTo("monitoring.coreos.com/v1");
         String ns = m.one(Namespace.class).getMetadata().getName();
-        assertThat(m.resources()).filteredOn(r -> !(r instanceof Namespace))
+        assertThat(m.resources())
+                .filteredOn(r -> !(r instanceof Namespace))
                 .allSatisfy(r -> assertThat(r.getMetadata().getNamespace()).isEqualTo(ns));
     }
 
@@ -94,7 +105,8 @@ class KubernetesManifestsTest {
         Container cc = cpu.container();
         assertThat(cc.getResources().getLimits()).doesNotContainKey(GPU);
         assertThat(cc.getResources().getRequests()).doesNotContainKey(GPU);
-        assertThat(cpu.deployment().getSpec().getTemplate().getSpec().getTolerations()).isEmpty();
+        assertThat(cpu.deployment().getSpec().getTemplate().getSpec().getTolerations())
+                .isEmpty();
         assertThat(cpu.yaml()).doesNotContain("nvidia");
         assertThat(cpu.environment()).containsEntry("ARVDM_DEVICE", "cpu");
         assertThat(cc.getImage()).endsWith("-cpu");
@@ -105,7 +117,8 @@ class KubernetesManifestsTest {
     void probesPointAtTheActuatorHealthGroupsOnTheManagementPort(String overlay) {
         List<RenderedManifests.ProbeEndpoint> probes = RenderedManifests.probes(overlay);
 
-        assertThat(probes).extracting(RenderedManifests.ProbeEndpoint::probe)
+        assertThat(probes)
+                .extracting(RenderedManifests.ProbeEndpoint::probe)
                 .containsExactly("startup", "readiness", "liveness");
         assertThat(probes).allSatisfy(p -> {
             assertThat(p.port()).isEqualTo(MANAGEMENT_PORT);
@@ -126,7 +139,8 @@ class KubernetesManifestsTest {
     @Test
     void gpuStartupAllowsAtLeastAsLongAsCpu() {
         assertThat(RenderedManifests.of("gpu").probe("startup").budgetSeconds())
-                .isGreaterThanOrEqualTo(RenderedManifests.of("cpu").probe("startup").budgetSeconds());
+                .isGreaterThanOrEqualTo(
+                        RenderedManifests.of("cpu").probe("startup").budgetSeconds());
     }
 
     @ParameterizedTest
@@ -152,27 +166,36 @@ class KubernetesManifestsTest {
         assertThat(m.environment()).containsEntry("ENGINE_CACHE_DIR", djlCache);
         for (String path : List.of("/tmp", djlCache)) {
             assertThat(mounts).as("writable mount at " + path).containsKey(path);
-            assertThat(volumes.get(mounts.get(path)).getEmptyDir()).as(path + " is an emptyDir").isNotNull();
+            assertThat(volumes.get(mounts.get(path)).getEmptyDir())
+                    .as(path + " is an emptyDir")
+                    .isNotNull();
         }
         // The image's user and paths agree with the pod's.
         DockerImageSpec image = DockerImageSpec.load();
-        assertThat(image.user()).startsWith(String.valueOf(pod.getSecurityContext().getRunAsUser()));
+        assertThat(image.user())
+                .startsWith(String.valueOf(pod.getSecurityContext().getRunAsUser()));
         assertThat(image.environment()).containsEntry("DJL_CACHE_DIR", djlCache);
-        assertThat(image.exposedPorts()).contains(m.containerPort(
-                new io.fabric8.kubernetes.api.model.IntOrString("http")));
+        assertThat(image.exposedPorts())
+                .contains(m.containerPort(new io.fabric8.kubernetes.api.model.IntOrString("http")));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"cpu", "gpu"})
     void apiKeysAreOnAndReadFromASecret(String overlay) {
         RenderedManifests m = RenderedManifests.of(overlay);
-        assertThat(m.container().getEnv()).filteredOn(e -> e.getName().equals("ARVDM_SECURITY_API_KEYS"))
-                .singleElement().satisfies(e -> {
-                    assertThat(e.getValue()).as("never a literal key in the manifests").isNull();
+        assertThat(m.container().getEnv())
+                .filteredOn(e -> e.getName().equals("ARVDM_SECURITY_API_KEYS"))
+                .singleElement()
+                .satisfies(e -> {
+                    assertThat(e.getValue())
+                            .as("never a literal key in the manifests")
+                            .isNull();
                     var ref = e.getValueFrom().getSecretKeyRef();
                     assertThat(ref.getName()).isEqualTo("arvdm-api-keys");
                     assertThat(ref.getKey()).isEqualTo("api-keys");
-                    assertThat(ref.getOptional()).as("a missing Secret must not start an open service").isNotEqualTo(true);
+                    assertThat(ref.getOptional())
+                            .as("a missing Secret must not start an open service")
+                            .isNotEqualTo(true);
                 });
         assertThat(m.environment()).doesNotContainKey("ARVDM_SECURITY_API_KEYS");
     }
@@ -185,14 +208,17 @@ class KubernetesManifestsTest {
         Map<String, String> env = m.environment();
 
         long maxGeneration = Long.parseLong(env.get("ARVDM_LIMITS_MAX_GENERATION_SECONDS"));
-        List<String> preStop = m.container().getLifecycle().getPreStop().getExec().getCommand();
+        List<String> preStop =
+                m.container().getLifecycle().getPreStop().getExec().getCommand();
         assertThat(preStop).first().isEqualTo("sleep");
         long preStopSleep = Long.parseLong(preStop.get(1));
-        long shutdownPhase = Long.parseLong(env.get("SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE").replace("s", ""));
+        long shutdownPhase = Long.parseLong(
+                env.get("SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE").replace("s", ""));
 
         assertThat(env).containsEntry("SERVER_SHUTDOWN", "graceful");
         assertThat(shutdownPhase).as("Spring waits for running streams").isGreaterThan(maxGeneration);
-        assertThat(pod.getTerminationGracePeriodSeconds()).as("kubelet waits for preStop + Spring")
+        assertThat(pod.getTerminationGracePeriodSeconds())
+                .as("kubelet waits for preStop + Spring")
                 .isGreaterThan(preStopSleep + shutdownPhase);
     }
 
@@ -206,19 +232,27 @@ class KubernetesManifestsTest {
 
         assertThat(podLabels).containsAllEntriesOf(d.getSpec().getSelector().getMatchLabels());
         assertThat(podLabels).containsAllEntriesOf(svc.getSpec().getSelector());
-        ServicePort http = svc.getSpec().getPorts().stream().filter(p -> "http".equals(p.getName())).findFirst().orElseThrow();
+        ServicePort http = svc.getSpec().getPorts().stream()
+                .filter(p -> "http".equals(p.getName()))
+                .findFirst()
+                .orElseThrow();
         assertThat(m.containerPort(http.getTargetPort())).isEqualTo(SERVICE_PORT);
 
         // envFrom names the generated (hash-suffixed) ConfigMap.
         String cmName = m.container().getEnvFrom().get(0).getConfigMapRef().getName();
-        assertThat(m.all(ConfigMap.class)).extracting(c -> c.getMetadata().getName()).contains(cmName);
+        assertThat(m.all(ConfigMap.class))
+                .extracting(c -> c.getMetadata().getName())
+                .contains(cmName);
         assertThat(cmName).startsWith("arvdm-config-");
 
         ServiceMonitor sm = m.one(ServiceMonitor.class);
-        assertThat(svc.getMetadata().getLabels()).containsAllEntriesOf(sm.getSpec().getSelector().getMatchLabels());
+        assertThat(svc.getMetadata().getLabels())
+                .containsAllEntriesOf(sm.getSpec().getSelector().getMatchLabels());
         assertThat(sm.getSpec().getSelector().getMatchLabels()).isNotEmpty();
-        ServicePort management = svc.getSpec().getPorts().stream().filter(p -> "management".equals(p.getName()))
-                .findFirst().orElseThrow();
+        ServicePort management = svc.getSpec().getPorts().stream()
+                .filter(p -> "management".equals(p.getName()))
+                .findFirst()
+                .orElseThrow();
         assertThat(m.containerPort(management.getTargetPort())).isEqualTo(MANAGEMENT_PORT);
         assertThat(m.environment()).containsEntry("MANAGEMENT_SERVER_PORT", String.valueOf(MANAGEMENT_PORT));
         assertThat(sm.getSpec().getEndpoints()).singleElement().satisfies(e -> {
@@ -232,21 +266,26 @@ class KubernetesManifestsTest {
 
         HorizontalPodAutoscaler hpa = m.one(HorizontalPodAutoscaler.class);
         assertThat(hpa.getSpec().getScaleTargetRef().getKind()).isEqualTo("Deployment");
-        assertThat(hpa.getSpec().getScaleTargetRef().getName()).isEqualTo(d.getMetadata().getName());
+        assertThat(hpa.getSpec().getScaleTargetRef().getName())
+                .isEqualTo(d.getMetadata().getName());
         assertThat(d.getSpec().getReplicas()).as("the HPA owns replicas").isNull();
         assertThat(hpa.getSpec().getMetrics()).extracting(MetricSpec::getType).containsOnly("Pods");
-        assertThat(hpa.getSpec().getMetrics()).extracting(ms -> ms.getPods().getMetric().getName())
+        assertThat(hpa.getSpec().getMetrics())
+                .extracting(ms -> ms.getPods().getMetric().getName())
                 .contains("arvdm_load");
 
         Ingress ing = m.named(Ingress.class, "arvdm");
         Map<String, String> ann = ing.getMetadata().getAnnotations();
         long maxGeneration = Long.parseLong(m.environment().get("ARVDM_LIMITS_MAX_GENERATION_SECONDS"));
         assertThat(ann).containsEntry("nginx.ingress.kubernetes.io/proxy-buffering", "off");
-        assertThat(Long.parseLong(ann.get("nginx.ingress.kubernetes.io/proxy-read-timeout"))).isGreaterThan(maxGeneration);
-        assertThat(Long.parseLong(ann.get("nginx.ingress.kubernetes.io/proxy-send-timeout"))).isGreaterThan(maxGeneration);
+        assertThat(Long.parseLong(ann.get("nginx.ingress.kubernetes.io/proxy-read-timeout")))
+                .isGreaterThan(maxGeneration);
+        assertThat(Long.parseLong(ann.get("nginx.ingress.kubernetes.io/proxy-send-timeout")))
+                .isGreaterThan(maxGeneration);
         List<HTTPIngressPath> paths = ing.getSpec().getRules().get(0).getHttp().getPaths();
         assertThat(paths).allSatisfy(p -> {
-            assertThat(p.getBackend().getService().getName()).isEqualTo(svc.getMetadata().getName());
+            assertThat(p.getBackend().getService().getName())
+                    .isEqualTo(svc.getMetadata().getName());
             assertThat(p.getBackend().getService().getPort().getName()).isEqualTo(http.getName());
         });
     }
@@ -262,13 +301,15 @@ class KubernetesManifestsTest {
         RenderedManifests m = RenderedManifests.of(overlay);
         Service main = m.named(Service.class, "arvdm");
         Ingress mainIngress = m.named(Ingress.class, "arvdm");
-        assertThat(mainIngress.getMetadata().getAnnotations()).as("generations keep the default balancing")
+        assertThat(mainIngress.getMetadata().getAnnotations())
+                .as("generations keep the default balancing")
                 .doesNotContainKey("nginx.ingress.kubernetes.io/upstream-hash-by");
         long maxGeneration = Long.parseLong(m.environment().get("ARVDM_LIMITS_MAX_GENERATION_SECONDS"));
 
         String route = "0123456789abcdef0123456789abcdef";
         assertThat(org.arvdm.session.SessionService.ROUTE_KEY.matcher(route).matches())
-                .as("the route key the service accepts has the form of ingress-nginx's $req_id").isTrue();
+                .as("the route key the service accepts has the form of ingress-nginx's $req_id")
+                .isTrue();
         String id = route + "AbCdEfGhIjKlMnOpQr_-12";
 
         Ingress open = m.named(Ingress.class, "arvdm-session-open");
@@ -277,20 +318,27 @@ class KubernetesManifestsTest {
         services.add(main.getMetadata().getName());
         for (Ingress ing : List.of(open, byId)) {
             Map<String, String> ann = ing.getMetadata().getAnnotations();
-            assertThat(ann).containsEntry("nginx.ingress.kubernetes.io/use-regex", "true")
+            assertThat(ann)
+                    .containsEntry("nginx.ingress.kubernetes.io/use-regex", "true")
                     .containsEntry("nginx.ingress.kubernetes.io/proxy-buffering", "off")
                     .containsEntry("nginx.ingress.kubernetes.io/proxy-http-version", "1.1");
             assertThat(Long.parseLong(ann.get("nginx.ingress.kubernetes.io/proxy-read-timeout")))
                     .isGreaterThan(maxGeneration);
-            assertThat(ing.getSpec().getRules()).singleElement()
-                    .satisfies(r -> assertThat(r.getHost()).isEqualTo(mainIngress.getSpec().getRules().get(0).getHost()));
-            HTTPIngressPath path = ing.getSpec().getRules().get(0).getHttp().getPaths().get(0);
+            assertThat(ing.getSpec().getRules())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.getHost())
+                            .isEqualTo(mainIngress.getSpec().getRules().get(0).getHost()));
+            HTTPIngressPath path =
+                    ing.getSpec().getRules().get(0).getHttp().getPaths().get(0);
             assertThat(path.getPathType()).isEqualTo("ImplementationSpecific");
             Service svc = m.named(Service.class, path.getBackend().getService().getName());
-            assertThat(services.add(svc.getMetadata().getName())).as("a Service (upstream) of its own").isTrue();
+            assertThat(services.add(svc.getMetadata().getName()))
+                    .as("a Service (upstream) of its own")
+                    .isTrue();
             assertThat(svc.getSpec().getSelector()).isEqualTo(main.getSpec().getSelector());
             assertThat(svc.getSpec().getPorts()).singleElement().satisfies(p -> {
-                assertThat(p.getName()).isEqualTo(path.getBackend().getService().getPort().getName());
+                assertThat(p.getName())
+                        .isEqualTo(path.getBackend().getService().getPort().getName());
                 assertThat(m.containerPort(p.getTargetPort())).isEqualTo(SERVICE_PORT);
             });
         }
@@ -313,7 +361,8 @@ class KubernetesManifestsTest {
         }
         assertThat(session.matcher("/v1/sessions").find()).isFalse();
         assertThat(session.matcher("/v1/sessions/AbCdEfGhIjKlMnOpQr_-12/events").find())
-                .as("an id without a route key is not hashed (it came in without the ingress)").isFalse();
+                .as("an id without a route key is not hashed (it came in without the ingress)")
+                .isFalse();
         assertThat(session.matcher("/v1/generations").find()).isFalse();
     }
 
@@ -327,18 +376,29 @@ class KubernetesManifestsTest {
     /** The HPA's load signal counts open sessions with running generations (a session holds its pod). */
     @Test
     void theHpaLoadCountsRunningGenerationsPlusOpenSessions() {
-        Map<String, Object> config = new Yaml().load(RenderedManifests.of("monitoring").one(ConfigMap.class)
-                .getData().get("config.yaml"));
+        Map<String, Object> config = new Yaml()
+                .load(RenderedManifests.of("monitoring")
+                        .one(ConfigMap.class)
+                        .getData()
+                        .get("config.yaml"));
         Map<String, Object> load = rules(config.get("rules")).stream()
-                .filter(r -> "arvdm_load".equals(((Map<?, ?>) r.get("name")).get("as"))).findFirst().orElseThrow();
+                .filter(r -> "arvdm_load".equals(((Map<?, ?>) r.get("name")).get("as")))
+                .findFirst()
+                .orElseThrow();
         String query = (String) load.get("metricsQuery");
         // Micrometer's Prometheus names for arvdm.generation.active and arvdm.sessions.open (all modes summed).
-        assertThat(query).contains("arvdm_generation_active_seconds_count", "arvdm_sessions_open", "<<.LabelMatchers>>")
-                .startsWith("sum(").endsWith("by (<<.GroupBy>>)");
+        assertThat(query)
+                .contains("arvdm_generation_active_seconds_count", "arvdm_sessions_open", "<<.LabelMatchers>>")
+                .startsWith("sum(")
+                .endsWith("by (<<.GroupBy>>)");
         assertThat((String) load.get("seriesQuery")).startsWith("arvdm_sessions_open{");
         for (String overlay : List.of("cpu", "gpu")) {
-            assertThat(RenderedManifests.of(overlay).one(HorizontalPodAutoscaler.class).getSpec().getMetrics())
-                    .extracting(ms -> ms.getPods().getMetric().getName()).contains("arvdm_load")
+            assertThat(RenderedManifests.of(overlay)
+                            .one(HorizontalPodAutoscaler.class)
+                            .getSpec()
+                            .getMetrics())
+                    .extracting(ms -> ms.getPods().getMetric().getName())
+                    .contains("arvdm_load")
                     .doesNotContain("arvdm_generation_active");
         }
     }
@@ -361,12 +421,16 @@ class KubernetesManifestsTest {
         assertThat(asToSeries.get("arvdm_generation_active")).startsWith("arvdm_generation_active_seconds_count{");
         assertThat(asToSeries.get("arvdm_generation_queue")).startsWith("arvdm_generation_queue{");
         for (String overlay : RenderedManifests.OVERLAYS) {
-            assertThat(RenderedManifests.of(overlay).one(HorizontalPodAutoscaler.class).getSpec().getMetrics())
+            assertThat(RenderedManifests.of(overlay)
+                            .one(HorizontalPodAutoscaler.class)
+                            .getSpec()
+                            .getMetrics())
                     .extracting(ms -> ms.getPods().getMetric().getName())
                     .allSatisfy(metric -> assertThat(asToSeries).containsKey(metric));
         }
         // The Helm values carry the same rules.
-        Map<String, Object> values = new Yaml().load(RenderedManifests.read("k8s/monitoring/prometheus-adapter-values.yaml"));
+        Map<String, Object> values =
+                new Yaml().load(RenderedManifests.read("k8s/monitoring/prometheus-adapter-values.yaml"));
         @SuppressWarnings("unchecked")
         Object custom = ((Map<String, Object>) values.get("rules")).get("custom");
         assertThat(rules(custom)).isEqualTo(rules);
@@ -395,7 +459,8 @@ class KubernetesManifestsTest {
             assertThat(vm.getReadOnly()).isTrue();
         });
         assertThat(m.deployment().getSpec().getTemplate().getSpec().getVolumes())
-                .anySatisfy(v -> assertThat(v.getPersistentVolumeClaim().getClaimName()).isEqualTo(pvc.getMetadata().getName()));
+                .anySatisfy(v -> assertThat(v.getPersistentVolumeClaim().getClaimName())
+                        .isEqualTo(pvc.getMetadata().getName()));
     }
 
     /** docs/deployment.md has a table of what each overlay requests; the rendered Deployments match it. */
@@ -407,9 +472,15 @@ class KubernetesManifestsTest {
         assertThat(begin).as("resources table markers in docs/deployment.md").isNotNegative();
         List<String[]> rows = new ArrayList<>();
         for (String line : doc.substring(begin, end).split("\n")) {
-            if (line.startsWith("| ") && !line.startsWith("| overlay") && !line.startsWith("|--") && !line.startsWith("| ---")) {
+            if (line.startsWith("| ")
+                    && !line.startsWith("| overlay")
+                    && !line.startsWith("|--")
+                    && !line.startsWith("| ---")) {
                 String[] cells = line.substring(1, line.lastIndexOf('|')).split("\\|");
-                rows.add(java.util.Arrays.stream(cells).map(String::strip).map(s -> s.replace("`", "")).toArray(String[]::new));
+                rows.add(java.util.Arrays.stream(cells)
+                        .map(String::strip)
+                        .map(s -> s.replace("`", ""))
+                        .toArray(String[]::new));
             }
         }
         assertThat(rows).extracting(r -> r[0]).containsExactlyInAnyOrderElementsOf(RenderedManifests.OVERLAYS);
@@ -430,8 +501,8 @@ class KubernetesManifestsTest {
     @Test
     void everyAvailableKustomizeRendersTheSameObjects() {
         List<Kustomize.Renderer> renderers = Kustomize.available();
-        org.junit.jupiter.api.Assumptions.assumeTrue(renderers.size() >= 2,
-                "only one kustomize here (" + renderers + "): nothing to compare");
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                renderers.size() >= 2, "only one kustomize here (" + renderers + "): nothing to compare");
         for (String overlay : List.of("cpu", "gpu", "monitoring")) {
             Path dir = RenderedManifests.directory(overlay);
             List<Object> first = new ArrayList<>();
@@ -439,7 +510,9 @@ class KubernetesManifestsTest {
             for (Kustomize.Renderer other : renderers.subList(1, renderers.size())) {
                 List<Object> docs = new ArrayList<>();
                 new Yaml().loadAll(other.render(dir)).forEach(docs::add);
-                assertThat(docs).as(overlay + ": " + other.name() + " vs " + renderers.get(0).name())
+                assertThat(docs)
+                        .as(overlay + ": " + other.name() + " vs "
+                                + renderers.get(0).name())
                         .containsExactlyInAnyOrderElementsOf(first);
             }
         }

@@ -10,7 +10,6 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
@@ -35,7 +34,8 @@ public final class Kustomize {
             cmd.add(dir.toString());
             ProcessResult r = run(cmd, 60);
             if (r.exitCode != 0) {
-                throw new IllegalStateException(name + " failed on " + dir + " (exit " + r.exitCode + "):\n" + r.stderr);
+                throw new IllegalStateException(
+                        name + " failed on " + dir + " (exit " + r.exitCode + "):\n" + r.stderr);
             }
             return r.stdout;
         }
@@ -43,8 +43,7 @@ public final class Kustomize {
 
     private static volatile List<Renderer> available;
 
-    private Kustomize() {
-    }
+    private Kustomize() {}
 
     /** Every working kustomize found on this machine, preferred first. */
     public static synchronized List<Renderer> available() {
@@ -75,13 +74,15 @@ public final class Kustomize {
 
     private static List<Renderer> discover() {
         List<Renderer> found = new ArrayList<>();
-        String explicit = Optional.ofNullable(System.getProperty("kustomize.bin"))
-                .orElse(System.getenv("KUSTOMIZE_BIN"));
+        String explicit =
+                Optional.ofNullable(System.getProperty("kustomize.bin")).orElse(System.getenv("KUSTOMIZE_BIN"));
         if (explicit != null && !explicit.isBlank() && works(List.of(explicit, "version"))) {
             found.add(new Renderer(explicit, List.of(explicit, "build")));
         }
-        onPath("kustomize").filter(p -> works(List.of(p.toString(), "version")))
-                .filter(p -> found.stream().noneMatch(r -> r.commandPrefix().get(0).equals(p.toString())))
+        onPath("kustomize")
+                .filter(p -> works(List.of(p.toString(), "version")))
+                .filter(p ->
+                        found.stream().noneMatch(r -> r.commandPrefix().get(0).equals(p.toString())))
                 .ifPresent(p -> found.add(new Renderer("kustomize (" + p + ")", List.of(p.toString(), "build"))));
         onPath("kubectl").ifPresent(p -> {
             ProcessResult v = run(List.of(p.toString(), "version", "--client"), 30);
@@ -118,20 +119,24 @@ public final class Kustomize {
         return Optional.empty();
     }
 
-    record ProcessResult(int exitCode, String stdout, String stderr) {
-    }
+    record ProcessResult(int exitCode, String stdout, String stderr) {}
 
     static ProcessResult run(List<String> cmd, int timeoutSeconds) {
         try {
             Path out = Files.createTempFile("kustomize", ".out");
             Path err = Files.createTempFile("kustomize", ".err");
             try {
-                Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                Process p = new ProcessBuilder(cmd)
+                        .redirectOutput(out.toFile())
+                        .redirectError(err.toFile())
+                        .start();
                 if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                     p.destroyForcibly();
                     throw new IllegalStateException("timed out after " + timeoutSeconds + " s: " + cmd);
                 }
-                return new ProcessResult(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                return new ProcessResult(
+                        p.exitValue(),
+                        Files.readString(out, StandardCharsets.UTF_8),
                         Files.readString(err, StandardCharsets.UTF_8));
             } finally {
                 Files.deleteIfExists(out);

@@ -42,16 +42,20 @@ final class PackagedJar implements AutoCloseable {
             port = s.getLocalPort();
         }
         Map<String, String> env = new HashMap<>(spec.environment());
-        env.put("ARVDM_MODEL_DIR", Path.of("src/test/resources/bundles").toAbsolutePath().toString());
+        env.put(
+                "ARVDM_MODEL_DIR",
+                Path.of("src/test/resources/bundles").toAbsolutePath().toString());
         env.put("ARVDM_DEFAULT_MODEL", "tiny-frames");
         env.put("DJL_CACHE_DIR", tmp.resolve("djl").toString());
         env.put("ENGINE_CACHE_DIR", tmp.resolve("djl").toString());
         env.put("SERVER_PORT", Integer.toString(port));
-        env.put("JAVA_OPTS", env.getOrDefault("JAVA_OPTS", "").replace("-Djava.io.tmpdir=/tmp",
-                "-Djava.io.tmpdir=" + tmp));
+        env.put(
+                "JAVA_OPTS",
+                env.getOrDefault("JAVA_OPTS", "").replace("-Djava.io.tmpdir=/tmp", "-Djava.io.tmpdir=" + tmp));
         env.putAll(extraEnv);
         List<String> command = DockerImageSpec.replaceJar(spec.javaCommand(env), jar);
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+        ProcessBuilder pb = new ProcessBuilder(command)
+                .redirectErrorStream(true)
                 .redirectOutput(tmp.resolve("service.log").toFile());
         pb.environment().putAll(env);
         return new PackagedJar(pb.start(), "http://localhost:" + port, tmp);
@@ -72,8 +76,10 @@ final class PackagedJar implements AutoCloseable {
                 throw new AssertionError("service exited early:\n" + log());
             }
             try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base
-                        + "/actuator/health/readiness")).build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = http.send(
+                        HttpRequest.newBuilder(URI.create(base + "/actuator/health/readiness"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) {
                     return;
                 }
@@ -109,8 +115,8 @@ final class PackagedJar implements AutoCloseable {
 
     /** A base64 16×16 PNG, the tiny bundles' frame size. */
     static String png() throws Exception {
-        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(16, 16,
-                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.awt.image.BufferedImage img =
+                new java.awt.image.BufferedImage(16, 16, java.awt.image.BufferedImage.TYPE_INT_RGB);
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         javax.imageio.ImageIO.write(img, "png", out);
         return java.util.Base64.getEncoder().encodeToString(out.toByteArray());

@@ -9,7 +9,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -31,16 +30,24 @@ class PackagedJarIT {
                     "context", Map.of("frames", List.of(PackagedJar.png())),
                     "actions", List.of("forward", "left", "forward", "right", "forward"),
                     "seed", 1);
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(jar.base + "/v1/generations"))
-                    .header("Content-Type", "application/json").header("Accept", "text/event-stream")
-                    .POST(HttpRequest.BodyPublishers.ofString(JsonMapper.builder().build().writeValueAsString(body)))
-                    .timeout(Duration.ofSeconds(120)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = http.send(
+                    HttpRequest.newBuilder(URI.create(jar.base + "/v1/generations"))
+                            .header("Content-Type", "application/json")
+                            .header("Accept", "text/event-stream")
+                            .POST(HttpRequest.BodyPublishers.ofString(
+                                    JsonMapper.builder().build().writeValueAsString(body)))
+                            .timeout(Duration.ofSeconds(120))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).isEqualTo(200);
-            assertThat(r.body().lines().filter(l -> l.equals("event:frame")).count()).isEqualTo(5);
+            assertThat(r.body().lines().filter(l -> l.equals("event:frame")).count())
+                    .isEqualTo(5);
             assertThat(r.body()).contains("event:started").contains("event:done");
         } finally {
             jar.sigterm();
-            assertThat(jar.awaitExit(Duration.ofSeconds(60))).as("service exits on SIGTERM").isTrue();
+            assertThat(jar.awaitExit(Duration.ofSeconds(60)))
+                    .as("service exits on SIGTERM")
+                    .isTrue();
         }
     }
 }

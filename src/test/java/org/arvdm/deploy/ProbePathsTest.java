@@ -1,11 +1,10 @@
 package org.arvdm.deploy;
 
-import org.arvdm.TinyBundleServiceTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.List;
-
+import org.arvdm.TinyBundleServiceTest;
 import org.arvdm.model.ModelRegistry;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -23,6 +22,7 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 class ProbePathsTest {
     @LocalServerPort
     int port;
+
     @Autowired
     ModelRegistry registry;
 
@@ -31,7 +31,8 @@ class ProbePathsTest {
     void renderedProbesHitPathsTheServiceAnswers(String overlay) throws Exception {
         assertThat(registry.awaitLoaded(Duration.ofSeconds(60))).isTrue();
         List<RenderedManifests.ProbeEndpoint> probes = RenderedManifests.probes(overlay);
-        assertThat(probes).extracting(RenderedManifests.ProbeEndpoint::probe)
+        assertThat(probes)
+                .extracting(RenderedManifests.ProbeEndpoint::probe)
                 .containsExactly("startup", "readiness", "liveness");
         YamlPropertiesFactoryBean yaml = new YamlPropertiesFactoryBean();
         yaml.setResources(new FileSystemResource("src/main/resources/application.yaml"));
@@ -39,12 +40,19 @@ class ProbePathsTest {
         // the actuator listens on MANAGEMENT_SERVER_PORT when the manifests set one, else on the service port
         String management = RenderedManifests.of(overlay).environment().get("MANAGEMENT_SERVER_PORT");
         int actuatorPort = management != null ? Integer.parseInt(management) : servicePort;
-        WebTestClient http = WebTestClient.bindToServer().baseUrl("http://localhost:" + port).build();
+        WebTestClient http =
+                WebTestClient.bindToServer().baseUrl("http://localhost:" + port).build();
         for (RenderedManifests.ProbeEndpoint p : probes) {
             assertThat(p.port()).as(p.probe() + " port").isEqualTo(actuatorPort);
             assertThat(p.scheme()).isEqualToIgnoringCase("HTTP");
-            http.get().uri(p.path()).exchange().expectStatus().isOk()
-                    .expectBody().jsonPath("$.status").isEqualTo("UP");
+            http.get()
+                    .uri(p.path())
+                    .exchange()
+                    .expectStatus()
+                    .isOk()
+                    .expectBody()
+                    .jsonPath("$.status")
+                    .isEqualTo("UP");
         }
     }
 }

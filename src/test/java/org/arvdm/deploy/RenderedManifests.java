@@ -1,5 +1,17 @@
 package org.arvdm.deploy;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvFromSource;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HTTPGetAction;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
@@ -14,19 +26,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
-
-import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.ContainerPort;
-import io.fabric8.kubernetes.api.model.EnvFromSource;
-import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.HTTPGetAction;
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.IntOrString;
-import io.fabric8.kubernetes.api.model.Probe;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 
 /**
  * The Kubernetes manifests of {@code k8s/} as kustomize renders them, parsed into typed fabric8
@@ -59,8 +58,15 @@ public final class RenderedManifests {
      * @param port the container port number, e.g. 8080
      * @param scheme HTTP or HTTPS
      */
-    public record ProbeEndpoint(String probe, String path, int port, String scheme,
-                                int initialDelaySeconds, int periodSeconds, int timeoutSeconds, int failureThreshold) {
+    public record ProbeEndpoint(
+            String probe,
+            String path,
+            int port,
+            String scheme,
+            int initialDelaySeconds,
+            int periodSeconds,
+            int timeoutSeconds,
+            int failureThreshold) {
         /** Longest time this probe tolerates failures before acting: delay + period × threshold. */
         public int budgetSeconds() {
             return initialDelaySeconds + periodSeconds * failureThreshold;
@@ -111,7 +117,8 @@ public final class RenderedManifests {
             }
             p = p.getParent();
         }
-        throw new IllegalStateException("no pom.xml with a k8s/ folder above " + Path.of("").toAbsolutePath());
+        throw new IllegalStateException(
+                "no pom.xml with a k8s/ folder above " + Path.of("").toAbsolutePath());
     }
 
     /** The folder kustomize renders for a name given to {@link #of(String)}. */
@@ -189,7 +196,9 @@ public final class RenderedManifests {
 
     /** The rendered object of a type with this name (fails if there is none). */
     public <T extends HasMetadata> T named(Class<T> type, String objectName) {
-        return all(type).stream().filter(r -> objectName.equals(r.getMetadata().getName())).findFirst()
+        return all(type).stream()
+                .filter(r -> objectName.equals(r.getMetadata().getName()))
+                .findFirst()
                 .orElseThrow(() -> new IllegalStateException(name + ": no " + type.getSimpleName() + " " + objectName));
     }
 
@@ -200,7 +209,8 @@ public final class RenderedManifests {
     /** The app container ({@value #CONTAINER}) of the Deployment. */
     public Container container() {
         return deployment().getSpec().getTemplate().getSpec().getContainers().stream()
-                .filter(c -> CONTAINER.equals(c.getName())).findFirst()
+                .filter(c -> CONTAINER.equals(c.getName()))
+                .findFirst()
                 .orElseThrow(() -> new IllegalStateException(name + ": no container " + CONTAINER));
     }
 
@@ -216,7 +226,9 @@ public final class RenderedManifests {
 
     /** The named probe endpoint ("startup", "readiness", "liveness"). */
     public ProbeEndpoint probe(String which) {
-        return probes().stream().filter(p -> p.probe().equals(which)).findFirst()
+        return probes().stream()
+                .filter(p -> p.probe().equals(which))
+                .findFirst()
                 .orElseThrow(() -> new IllegalStateException(name + ": no " + which + " probe"));
     }
 
@@ -226,8 +238,10 @@ public final class RenderedManifests {
         if (port.getIntVal() != null) {
             return port.getIntVal();
         }
-        return container().getPorts().stream().filter(p -> port.getStrVal().equals(p.getName()))
-                .map(ContainerPort::getContainerPort).findFirst()
+        return container().getPorts().stream()
+                .filter(p -> port.getStrVal().equals(p.getName()))
+                .map(ContainerPort::getContainerPort)
+                .findFirst()
                 .orElseThrow(() -> new IllegalStateException(name + ": no container port named " + port.getStrVal()));
     }
 
@@ -253,7 +267,9 @@ public final class RenderedManifests {
 
     /** The rendered ConfigMap with this (hash-suffixed) name. */
     public ConfigMap configMap(String renderedName) {
-        return all(ConfigMap.class).stream().filter(m -> m.getMetadata().getName().equals(renderedName)).findFirst()
+        return all(ConfigMap.class).stream()
+                .filter(m -> m.getMetadata().getName().equals(renderedName))
+                .findFirst()
                 .orElseThrow(() -> new IllegalStateException(name + ": no ConfigMap " + renderedName));
     }
 
@@ -277,10 +293,15 @@ public final class RenderedManifests {
         if (get == null) {
             throw new IllegalStateException(name + ": " + which + " probe is not an HTTP GET");
         }
-        out.add(new ProbeEndpoint(which, get.getPath(), containerPort(get.getPort()),
+        out.add(new ProbeEndpoint(
+                which,
+                get.getPath(),
+                containerPort(get.getPort()),
                 get.getScheme() == null ? "HTTP" : get.getScheme(),
-                orDefault(p.getInitialDelaySeconds(), 0), orDefault(p.getPeriodSeconds(), 10),
-                orDefault(p.getTimeoutSeconds(), 1), orDefault(p.getFailureThreshold(), 3)));
+                orDefault(p.getInitialDelaySeconds(), 0),
+                orDefault(p.getPeriodSeconds(), 10),
+                orDefault(p.getTimeoutSeconds(), 1),
+                orDefault(p.getFailureThreshold(), 3)));
     }
 
     private static int orDefault(Integer v, int d) {
@@ -303,11 +324,14 @@ public final class RenderedManifests {
             return;
         }
         String pkg = o.getClass().getPackageName();
-        if (!(pkg.startsWith("io.fabric8.") || pkg.startsWith("org.arvdm.")) || o.getClass().isEnum()) {
+        if (!(pkg.startsWith("io.fabric8.") || pkg.startsWith("org.arvdm."))
+                || o.getClass().isEnum()) {
             return;
         }
         for (Method m : o.getClass().getMethods()) {
-            if (m.getParameterCount() != 0 || Modifier.isStatic(m.getModifiers()) || !m.getName().startsWith("get")
+            if (m.getParameterCount() != 0
+                    || Modifier.isStatic(m.getModifiers())
+                    || !m.getName().startsWith("get")
                     || m.getDeclaringClass() == Object.class) {
                 continue;
             }
@@ -323,7 +347,8 @@ public final class RenderedManifests {
                 }
                 continue;
             }
-            String field = Character.toLowerCase(m.getName().charAt(3)) + m.getName().substring(4);
+            String field =
+                    Character.toLowerCase(m.getName().charAt(3)) + m.getName().substring(4);
             collectUnknown(v, path + "." + field, out, depth + 1);
         }
     }

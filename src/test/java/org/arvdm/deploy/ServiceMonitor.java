@@ -1,20 +1,18 @@
 package org.arvdm.deploy;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-
 import com.fasterxml.jackson.annotation.JsonAnyGetter;
 import com.fasterxml.jackson.annotation.JsonAnySetter;
 import com.fasterxml.jackson.annotation.JsonInclude;
-
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Kind;
 import io.fabric8.kubernetes.model.annotation.Version;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Typed Prometheus Operator ServiceMonitor (monitoring.coreos.com/v1), the fields this project
@@ -31,10 +29,14 @@ public class ServiceMonitor extends CustomResource<ServiceMonitor.Spec, Void> im
         private final Map<String, Object> additionalProperties = new LinkedHashMap<>();
 
         @JsonAnyGetter
-        public Map<String, Object> getAdditionalProperties() { return additionalProperties; }
+        public Map<String, Object> getAdditionalProperties() {
+            return additionalProperties;
+        }
 
         @JsonAnySetter
-        public void setAdditionalProperty(String name, Object value) { additionalProperties.put(name, value); }
+        public void setAdditionalProperty(String name, Object value) {
+            additionalProperties.put(name, value);
+        }
     }
 
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
@@ -44,14 +46,37 @@ public class ServiceMonitor extends CustomResource<ServiceMonitor.Spec, Void> im
         private String jobLabel;
         private List<Endpoint> endpoints = new ArrayList<>();
 
-        public LabelSelector getSelector() { return selector; }
-        public void setSelector(LabelSelector selector) { this.selector = selector; }
-        public NamespaceSelector getNamespaceSelector() { return namespaceSelector; }
-        public void setNamespaceSelector(NamespaceSelector namespaceSelector) { this.namespaceSelector = namespaceSelector; }
-        public String getJobLabel() { return jobLabel; }
-        public void setJobLabel(String jobLabel) { this.jobLabel = jobLabel; }
-        public List<Endpoint> getEndpoints() { return endpoints; }
-        public void setEndpoints(List<Endpoint> endpoints) { this.endpoints = endpoints; }
+        public LabelSelector getSelector() {
+            return selector;
+        }
+
+        public void setSelector(LabelSelector selector) {
+            this.selector = selector;
+        }
+
+        public NamespaceSelector getNamespaceSelector() {
+            return namespaceSelector;
+        }
+
+        public void setNamespaceSelector(NamespaceSelector namespaceSelector) {
+            this.namespaceSelector = namespaceSelector;
+        }
+
+        public String getJobLabel() {
+            return jobLabel;
+        }
+
+        public void setJobLabel(String jobLabel) {
+            this.jobLabel = jobLabel;
+        }
+
+        public List<Endpoint> getEndpoints() {
+            return endpoints;
+        }
+
+        public void setEndpoints(List<Endpoint> endpoints) {
+            this.endpoints = endpoints;
+        }
     }
 
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
@@ -59,10 +84,21 @@ public class ServiceMonitor extends CustomResource<ServiceMonitor.Spec, Void> im
         private Boolean any;
         private List<String> matchNames = new ArrayList<>();
 
-        public Boolean getAny() { return any; }
-        public void setAny(Boolean any) { this.any = any; }
-        public List<String> getMatchNames() { return matchNames; }
-        public void setMatchNames(List<String> matchNames) { this.matchNames = matchNames; }
+        public Boolean getAny() {
+            return any;
+        }
+
+        public void setAny(Boolean any) {
+            this.any = any;
+        }
+
+        public List<String> getMatchNames() {
+            return matchNames;
+        }
+
+        public void setMatchNames(List<String> matchNames) {
+            this.matchNames = matchNames;
+        }
     }
 
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
@@ -74,17 +110,52 @@ public class ServiceMonitor extends CustomResource<ServiceMonitor.Spec, Void> im
         private String scrapeTimeout;
         private Boolean honorLabels;
 
-        public String getPort() { return port; }
-        public void setPort(String port) { this.port = port; }
-        public String getPath() { return path; }
-        public void setPath(String path) { this.path = path; }
-        public String getScheme() { return scheme; }
-        public void setScheme(String scheme) { this.scheme = scheme; }
-        public String getInterval() { return interval; }
-        public void setInterval(String interval) { this.interval = interval; }
-        public String getScrapeTimeout() { return scrapeTimeout; }
-        public void setScrapeTimeout(String scrapeTimeout) { this.scrapeTimeout = scrapeTimeout; }
-        public Boolean getHonorLabels() { return honorLabels; }
-        public void setHonorLabels(Boolean honorLabels) { this.honorLabels = honorLabels; }
+        public String getPort() {
+            return port;
+        }
+
+        public void setPort(String port) {
+            this.port = port;
+        }
+
+        public String getPath() {
+            return path;
+        }
+
+        public void setPath(String path) {
+            this.path = path;
+        }
+
+        public String getScheme() {
+            return scheme;
+        }
+
+        public void setScheme(String scheme) {
+            this.scheme = scheme;
+        }
+
+        public String getInterval() {
+            return interval;
+        }
+
+        public void setInterval(String interval) {
+            this.interval = interval;
+        }
+
+        public String getScrapeTimeout() {
+            return scrapeTimeout;
+        }
+
+        public void setScrapeTimeout(String scrapeTimeout) {
+            this.scrapeTimeout = scrapeTimeout;
+        }
+
+        public Boolean getHonorLabels() {
+            return honorLabels;
+        }
+
+        public void setHonorLabels(Boolean honorLabels) {
+            this.honorLabels = honorLabels;
+        }
     }
 }

@@ -13,7 +13,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -36,27 +35,29 @@ class ShutdownIT {
         volatile int status;
 
         Stream(HttpClient http, HttpRequest request) {
-            http.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).thenAccept(r -> {
-                status = r.statusCode();
-                Thread t = new Thread(() -> {
-                    try {
-                        r.body().forEach(l -> {
-                            lines.add(l);
-                            if (l.equals("event:started")) {
-                                started.countDown();
+            http.sendAsync(request, HttpResponse.BodyHandlers.ofLines())
+                    .thenAccept(r -> {
+                        status = r.statusCode();
+                        Thread t = new Thread(() -> {
+                            try {
+                                r.body().forEach(l -> {
+                                    lines.add(l);
+                                    if (l.equals("event:started")) {
+                                        started.countDown();
+                                    }
+                                });
+                                ended.complete(System.nanoTime());
+                            } catch (RuntimeException e) {
+                                ended.completeExceptionally(e);
                             }
                         });
-                        ended.complete(System.nanoTime());
-                    } catch (RuntimeException e) {
+                        t.setDaemon(true);
+                        t.start();
+                    })
+                    .exceptionally(e -> {
                         ended.completeExceptionally(e);
-                    }
-                });
-                t.setDaemon(true);
-                t.start();
-            }).exceptionally(e -> {
-                ended.completeExceptionally(e);
-                return null;
-            });
+                        return null;
+                    });
         }
 
         List<String> events() {
@@ -67,7 +68,9 @@ class ShutdownIT {
         JsonNode data(String name) {
             int at = lines.lastIndexOf("event:" + name);
             assertThat(at).as("an %s event in %s", name, events()).isNotNegative();
-            String data = lines.subList(at, lines.size()).stream().filter(l -> l.startsWith("data:")).findFirst()
+            String data = lines.subList(at, lines.size()).stream()
+                    .filter(l -> l.startsWith("data:"))
+                    .findFirst()
                     .orElseThrow();
             return JSON.readTree(data.substring(5));
         }
@@ -82,20 +85,38 @@ class ShutdownIT {
             HttpClient http = HttpClient.newHttpClient();
             jar.awaitReady(http);
             String slow = JSON.writeValueAsString(Map.of(
-                    "context", Map.of("frames", List.of(PackagedJar.png())),
-                    "frames", 256, "seed", 3, "schedule", Map.of("arSteps", 20000)));
+                    "context",
+                    Map.of("frames", List.of(PackagedJar.png())),
+                    "frames",
+                    256,
+                    "seed",
+                    3,
+                    "schedule",
+                    Map.of("arSteps", 20000)));
             Stream generation = new Stream(http, post(jar, "/v1/generations", slow, "text/event-stream"));
             CompletableFuture<HttpResponse<String>> once = http.sendAsync(
                     post(jar, "/v1/generations", slow, "application/json"), HttpResponse.BodyHandlers.ofString());
-            HttpResponse<String> created = http.send(post(jar, "/v1/sessions", JSON.writeValueAsString(Map.of(
-                    "context", Map.of("frames", List.of(PackagedJar.png())), "mode", "realtime")),
-                    "application/json"), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> created = http.send(
+                    post(
+                            jar,
+                            "/v1/sessions",
+                            JSON.writeValueAsString(Map.of(
+                                    "context", Map.of("frames", List.of(PackagedJar.png())), "mode", "realtime")),
+                            "application/json"),
+                    HttpResponse.BodyHandlers.ofString());
             assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
             String session = JSON.readTree(created.body()).get("id").asString();
-            Stream events = new Stream(http, HttpRequest.newBuilder(URI.create(jar.base + "/v1/sessions/" + session
-                    + "/events")).header("Accept", "text/event-stream").build());
-            assertThat(generation.started.await(60, TimeUnit.SECONDS)).as("generation started").isTrue();
-            assertThat(events.started.await(60, TimeUnit.SECONDS)).as("session stream started").isTrue();
+            Stream events = new Stream(
+                    http,
+                    HttpRequest.newBuilder(URI.create(jar.base + "/v1/sessions/" + session + "/events"))
+                            .header("Accept", "text/event-stream")
+                            .build());
+            assertThat(generation.started.await(60, TimeUnit.SECONDS))
+                    .as("generation started")
+                    .isTrue();
+            assertThat(events.started.await(60, TimeUnit.SECONDS))
+                    .as("session stream started")
+                    .isTrue();
 
             jar.sigterm();
             long sigterm = System.nanoTime();
@@ -103,27 +124,37 @@ class ShutdownIT {
             // until the drain begins the service answers as usual; from then on 503, never a refused connection
             HttpResponse<String> refused = null;
             while (System.nanoTime() - sigterm < Duration.ofSeconds(5).toNanos()) {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(jar.base + "/v1/models"))
-                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = http.send(
+                        HttpRequest.newBuilder(URI.create(jar.base + "/v1/models"))
+                                .timeout(Duration.ofSeconds(5))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() != 200) {
                     refused = r;
                     break;
                 }
                 Thread.sleep(20);
             }
-            assertThat(refused).as("a request during the grace period is answered, not refused").isNotNull();
+            assertThat(refused)
+                    .as("a request during the grace period is answered, not refused")
+                    .isNotNull();
             assertShutdownProblem(refused);
-            HttpResponse<String> generate = http.send(post(jar, "/v1/generations", slow, "text/event-stream"),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> generate = http.send(
+                    post(jar, "/v1/generations", slow, "text/event-stream"), HttpResponse.BodyHandlers.ofString());
             assertShutdownProblem(generate);
             long answered = System.nanoTime();
-            assertThat(generation.ended).as("the running stream is still open while new requests get 503")
+            assertThat(generation.ended)
+                    .as("the running stream is still open while new requests get 503")
                     .isNotDone();
 
             long ended = generation.ended.get(60, TimeUnit.SECONDS);
             assertThat(ended).isGreaterThan(answered);
             List<String> names = generation.events();
-            assertThat(names).as("the stream's events").doesNotContain("event:done").last().isEqualTo("event:error");
+            assertThat(names)
+                    .as("the stream's events")
+                    .doesNotContain("event:done")
+                    .last()
+                    .isEqualTo("event:error");
             JsonNode error = generation.data("error");
             assertThat(error.get("type").asString()).isEqualTo("urn:arvdm:shutdown");
             assertThat(error.get("status").asInt()).isEqualTo(503);
@@ -142,7 +173,9 @@ class ShutdownIT {
             throw new AssertionError(e + "\n--- service log ---\n" + jar.log(), e);
         } finally {
             jar.sigterm(); // again, harmless, in case a failure came before the first
-            assertThat(jar.awaitExit(Duration.ofSeconds(60))).as("service exits after SIGTERM").isTrue();
+            assertThat(jar.awaitExit(Duration.ofSeconds(60)))
+                    .as("service exits after SIGTERM")
+                    .isTrue();
         }
     }
 
@@ -156,8 +189,11 @@ class ShutdownIT {
     }
 
     private static HttpRequest post(PackagedJar jar, String path, String body, String accept) {
-        return HttpRequest.newBuilder(URI.create(jar.base + path)).header("Content-Type", "application/json")
-                .header("Accept", accept).POST(HttpRequest.BodyPublishers.ofString(body))
-                .timeout(Duration.ofSeconds(120)).build();
+        return HttpRequest.newBuilder(URI.create(jar.base + path))
+                .header("Content-Type", "application/json")
+                .header("Accept", accept)
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .timeout(Duration.ofSeconds(120))
+                .build();
     }
 }

@@ -30,7 +30,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
@@ -78,11 +77,9 @@ class SoakBenchmarkIT {
     HttpClient http;
 
     /** One reading of the metrics. */
-    record Sample(double atSeconds, double rss, double threads, double nativeArrays, double active, double queued) {
-    }
+    record Sample(double atSeconds, double rss, double threads, double nativeArrays, double active, double queued) {}
 
-    record Heap(double atSeconds, double bytes) {
-    }
+    record Heap(double atSeconds, double bytes) {}
 
     /** The sum of a Prometheus series' values over all its label sets (NaN where absent). */
     static double metric(String text, String name) {
@@ -98,8 +95,8 @@ class SoakBenchmarkIT {
     }
 
     static double metric(String text, String name, String label) {
-        Pattern p = Pattern.compile("^" + Pattern.quote(name) + "\\{[^}]*" + Pattern.quote(label) + "[^}]*} ([^ ]+)$",
-                Pattern.MULTILINE);
+        Pattern p = Pattern.compile(
+                "^" + Pattern.quote(name) + "\\{[^}]*" + Pattern.quote(label) + "[^}]*} ([^ ]+)$", Pattern.MULTILINE);
         Matcher m = p.matcher(text);
         double sum = 0;
         while (m.find()) {
@@ -109,21 +106,30 @@ class SoakBenchmarkIT {
     }
 
     String prometheus() throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(jar.base + "/actuator/prometheus"))
-                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        return http.send(
+                        HttpRequest.newBuilder(URI.create(jar.base + "/actuator/prometheus"))
+                                .timeout(Duration.ofSeconds(30))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     Sample sample(long t0) throws Exception {
         String m = prometheus();
-        return new Sample((System.nanoTime() - t0) / 1e9, metric(m, "process_resident_memory_bytes"),
-                metric(m, "jvm_threads_live_threads"), metric(m, "arvdm_native_arrays"),
-                metric(m, "arvdm_generation_active_seconds_count"), metric(m, "arvdm_generation_queue"));
+        return new Sample(
+                (System.nanoTime() - t0) / 1e9,
+                metric(m, "process_resident_memory_bytes"),
+                metric(m, "jvm_threads_live_threads"),
+                metric(m, "arvdm_native_arrays"),
+                metric(m, "arvdm_generation_active_seconds_count"),
+                metric(m, "arvdm_generation_queue"));
     }
 
     /** Heap used right after a full GC in the service. */
     double heapAfterGc() throws Exception {
         Process gc = new ProcessBuilder("jcmd", Long.toString(jar.process.pid()), "GC.run")
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         gc.getInputStream().readAllBytes();
         assertThat(gc.waitFor(60, TimeUnit.SECONDS)).as("jcmd GC.run").isTrue();
         return metric(prometheus(), "jvm_memory_used_bytes", "area=\"heap\"");
@@ -147,7 +153,9 @@ class SoakBenchmarkIT {
     void soakAndStorm() throws Exception {
         jar = PackagedJar.start(Map.of());
         try {
-            http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+            http = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(10))
+                    .build();
             jar.awaitReady(http);
             String report = run();
             System.out.println(report);
@@ -168,9 +176,14 @@ class SoakBenchmarkIT {
         List<Sample> samples = new CopyOnWriteArrayList<>();
         List<Heap> heaps = new ArrayList<>();
         Sample idleBefore = awaitIdle(t0);
-        assertThat(List.of(idleBefore.rss(), idleBefore.threads(), idleBefore.nativeArrays(), idleBefore.active(),
-                idleBefore.queued())).as("the metrics read (RSS, threads, native arrays, active, queued): %s",
-                prometheus()).noneMatch(v -> Double.isNaN(v));
+        assertThat(List.of(
+                        idleBefore.rss(),
+                        idleBefore.threads(),
+                        idleBefore.nativeArrays(),
+                        idleBefore.active(),
+                        idleBefore.queued()))
+                .as("the metrics read (RSS, threads, native arrays, active, queued): %s", prometheus())
+                .noneMatch(v -> Double.isNaN(v));
         heaps.add(new Heap(0, heapAfterGc()));
 
         // ---- soak
@@ -193,20 +206,27 @@ class SoakBenchmarkIT {
                     long start = System.nanoTime();
                     HttpResponse<String> r;
                     try {
-                        r = http.send(post(body(seed, seed % 4 == 1, 0, frames),
-                                sse ? "text/event-stream" : "application/json"), HttpResponse.BodyHandlers.ofString());
+                        r = http.send(
+                                post(
+                                        body(seed, seed % 4 == 1, 0, frames),
+                                        sse ? "text/event-stream" : "application/json"),
+                                HttpResponse.BodyHandlers.ofString());
                     } catch (java.io.IOException e) {
                         failures.add(e.toString());
                         continue;
                     }
-                    statuses.computeIfAbsent(r.statusCode(), k -> new LongAdder()).increment();
+                    statuses.computeIfAbsent(r.statusCode(), k -> new LongAdder())
+                            .increment();
                     if (r.statusCode() == 429) {
                         tooManyMs.add((System.nanoTime() - start) / 1e6);
                         String ct = r.headers().firstValue("Content-Type").orElse("");
                         if (!ct.startsWith("application/problem+json")) {
                             tooManyNotProblem.incrementAndGet();
                         }
-                        long wait = r.headers().firstValue("Retry-After").map(Long::parseLong).orElse(-1L);
+                        long wait = r.headers()
+                                .firstValue("Retry-After")
+                                .map(Long::parseLong)
+                                .orElse(-1L);
                         if (wait < 0) {
                             tooManyWithoutRetryAfter.incrementAndGet();
                             wait = 1;
@@ -256,21 +276,39 @@ class SoakBenchmarkIT {
         }
         Sample idleAfterStorm = awaitIdle(t0); // at most 60 s: what is still running then shows in the table
         double heapAfterStorm = heapAfterGc();
-        return report(samples, heaps, idleBefore, idleAfterSoak, idleAfterStorm, heapAfterStorm, statuses,
-                framesReceived.sum(), streamsWithoutEnd.sum(), failures, tooManyMs, tooManyWithoutRetryAfter.get(),
-                tooManyNotProblem.get(), soakSeconds, stormRows, missed);
+        return report(
+                samples,
+                heaps,
+                idleBefore,
+                idleAfterSoak,
+                idleAfterStorm,
+                heapAfterStorm,
+                statuses,
+                framesReceived.sum(),
+                streamsWithoutEnd.sum(),
+                failures,
+                tooManyMs,
+                tooManyWithoutRetryAfter.get(),
+                tooManyNotProblem.get(),
+                soakSeconds,
+                stormRows,
+                missed);
     }
 
     void generate(long seed, boolean sse, boolean deterministic) throws Exception {
-        HttpResponse<String> r = http.send(post(body(seed, deterministic, 0, frames),
-                sse ? "text/event-stream" : "application/json"), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(
+                post(body(seed, deterministic, 0, frames), sse ? "text/event-stream" : "application/json"),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     }
 
     HttpRequest post(String body, String accept) {
-        return HttpRequest.newBuilder(URI.create(jar.base + "/v1/generations")).timeout(Duration.ofMinutes(5))
-                .header("Content-Type", "application/json").header("Accept", accept)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        return HttpRequest.newBuilder(URI.create(jar.base + "/v1/generations"))
+                .timeout(Duration.ofMinutes(5))
+                .header("Content-Type", "application/json")
+                .header("Accept", accept)
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
     }
 
     /** Waits until nothing runs or waits (at most 60 s), then reads the metrics. */
@@ -285,7 +323,8 @@ class SoakBenchmarkIT {
     }
 
     Socket send(String body, String accept) throws Exception {
-        Socket s = new Socket(URI.create(jar.base).getHost(), URI.create(jar.base).getPort());
+        Socket s =
+                new Socket(URI.create(jar.base).getHost(), URI.create(jar.base).getPort());
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
         String head = "POST /v1/generations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                 + "Accept: " + accept + "\r\nContent-Length: " + b.length + "\r\n\r\n";
@@ -344,8 +383,9 @@ class SoakBenchmarkIT {
         for (int done = 0; done < storm; done += wave) {
             List<Socket> sockets = new ArrayList<>();
             for (int i = 0; i < Math.min(wave, storm - done); i++) {
-                sockets.add(send(slow, phase.equals("before the headers") && i % 2 == 1 ? "application/json"
-                        : "text/event-stream"));
+                sockets.add(send(
+                        slow,
+                        phase.equals("before the headers") && i % 2 == 1 ? "application/json" : "text/event-stream"));
             }
             for (Socket s : sockets) {
                 try {
@@ -353,8 +393,7 @@ class SoakBenchmarkIT {
                         case "while queued" -> readUntil(s, "event:queued", 1);
                         case "while running" -> readUntil(s, "event:started", 1);
                         case "between frames" -> readUntil(s, "event:frame", 2);
-                        default -> {
-                        }
+                        default -> {}
                     }
                 } catch (IllegalStateException e) {
                     if (e.getMessage().contains(" 429 ")) {
@@ -406,8 +445,14 @@ class SoakBenchmarkIT {
             Thread.sleep(10);
             s = sample(t0);
         }
-        return new String[]{phase, Integer.toString(closed), Integer.toString(refused), Integer.toString(unanswered),
-                fmt(runningAfter1s, 0), fmt(idleMs, 0)};
+        return new String[] {
+            phase,
+            Integer.toString(closed),
+            Integer.toString(refused),
+            Integer.toString(unanswered),
+            fmt(runningAfter1s, 0),
+            fmt(idleMs, 0)
+        };
     }
 
     static String fmt(double v, int decimals) {
@@ -418,12 +463,27 @@ class SoakBenchmarkIT {
         return fmt(bytes / (1 << 20), 1) + " MiB";
     }
 
-    String report(List<Sample> samples, List<Heap> heaps, Sample idleBefore, Sample idleAfterSoak,
-                  Sample idleAfterStorm, double heapAfterStorm, Map<Integer, LongAdder> statuses, long framesReceived,
-                  long streamsWithoutEnd, List<String> failures, List<Double> tooManyMs, int noRetryAfter, int notProblem,
-                  double soakSeconds, List<String[]> stormRows, int missed) {
+    String report(
+            List<Sample> samples,
+            List<Heap> heaps,
+            Sample idleBefore,
+            Sample idleAfterSoak,
+            Sample idleAfterStorm,
+            double heapAfterStorm,
+            Map<Integer, LongAdder> statuses,
+            long framesReceived,
+            long streamsWithoutEnd,
+            List<String> failures,
+            List<Double> tooManyMs,
+            int noRetryAfter,
+            int notProblem,
+            double soakSeconds,
+            List<String[]> stormRows,
+            int missed) {
         // RSS after the first minute (the heap and the native allocator settle in it)
-        List<Sample> settled = samples.stream().filter(s -> s.atSeconds() >= Math.min(60, soakSeconds / 4)).toList();
+        List<Sample> settled = samples.stream()
+                .filter(s -> s.atSeconds() >= Math.min(60, soakSeconds / 4))
+                .toList();
         double rssMin = settled.stream().mapToDouble(Sample::rss).min().orElse(Double.NaN);
         double rssMax = settled.stream().mapToDouble(Sample::rss).max().orElse(Double.NaN);
         double rssAllMin = samples.stream().mapToDouble(Sample::rss).min().orElse(Double.NaN);
@@ -441,64 +501,119 @@ class SoakBenchmarkIT {
                 + "8 queue places). Command: `mvn -q verify -Psoak` (default 10-minute soak;\n"
                 + "`-Darvdm.soak.minutes=N` for another length). Generated by that command; numbers are what it\n"
                 + "measured, nothing else.\n\n");
-        r.append(String.format(Locale.ROOT, "Run: %s, %d cores, soak %.1f min, %d clients, %d frames per generation.%n%n",
-                Instant.now(), Runtime.getRuntime().availableProcessors(), soakSeconds / 60, clients, frames));
+        r.append(String.format(
+                Locale.ROOT,
+                "Run: %s, %d cores, soak %.1f min, %d clients, %d frames per generation.%n%n",
+                Instant.now(),
+                Runtime.getRuntime().availableProcessors(),
+                soakSeconds / 60,
+                clients,
+                frames));
         if (!note.isEmpty()) {
             r.append(note).append("\n\n");
         }
         r.append("## Soak\n\nThe clients loop generations (SSE and JSON alternately, every fourth `deterministic`), "
                 + "each a seed of its own; a 429 is answered by waiting its `Retry-After`.\n\n");
-        r.append("| requests | by status | frames received | SSE streams without `done` |\n| --- | --- | --- | --- |\n");
+        r.append(
+                "| requests | by status | frames received | SSE streams without `done` |\n| --- | --- | --- | --- |\n");
         StringBuilder by = new StringBuilder();
-        new TreeMap<>(statuses).forEach((k, v) -> by.append(by.isEmpty() ? "" : ", ").append(k).append(": ")
-                .append(v.sum()));
+        new TreeMap<>(statuses)
+                .forEach((k, v) -> by.append(by.isEmpty() ? "" : ", ")
+                        .append(k)
+                        .append(": ")
+                        .append(v.sum()));
         r.append(String.format(Locale.ROOT, "| %d | %s | %d | %d |%n%n", total, by, framesReceived, streamsWithoutEnd));
-        r.append("Requests that got no answer (I/O errors): ").append(failures.size())
-                .append(failures.isEmpty() ? "" : " (first: " + failures.get(0) + ")").append(".\n\n");
+        r.append("Requests that got no answer (I/O errors): ")
+                .append(failures.size())
+                .append(failures.isEmpty() ? "" : " (first: " + failures.get(0) + ")")
+                .append(".\n\n");
         r.append("429 behaviour: ").append(sorted.size()).append(" answers 429");
         if (!sorted.isEmpty()) {
-            r.append(String.format(Locale.ROOT, ", answered in p50 %.1f ms / p99 %.1f ms / max %.1f ms",
-                    sorted.get(sorted.size() / 2), sorted.get(Math.min(sorted.size() - 1, (int) (sorted.size() * 0.99))),
+            r.append(String.format(
+                    Locale.ROOT,
+                    ", answered in p50 %.1f ms / p99 %.1f ms / max %.1f ms",
+                    sorted.get(sorted.size() / 2),
+                    sorted.get(Math.min(sorted.size() - 1, (int) (sorted.size() * 0.99))),
                     sorted.get(sorted.size() - 1)));
         }
-        r.append(String.format(Locale.ROOT, "; without `Retry-After`: %d; not problem+json: %d.%n%n", noRetryAfter,
-                notProblem));
-        r.append("| leak check | start (idle, after warm-up) | end of soak (idle) | after the storm (idle) | bar | met |\n"
-                + "| --- | --- | --- | --- | --- | --- |\n");
-        r.append(String.format(Locale.ROOT, "| live threads | %s | %s | %s | constant | %s |%n",
-                fmt(idleBefore.threads(), 0), fmt(idleAfterSoak.threads(), 0), fmt(idleAfterStorm.threads(), 0),
+        r.append(String.format(
+                Locale.ROOT, "; without `Retry-After`: %d; not problem+json: %d.%n%n", noRetryAfter, notProblem));
+        r.append(
+                "| leak check | start (idle, after warm-up) | end of soak (idle) | after the storm (idle) | bar | met |\n"
+                        + "| --- | --- | --- | --- | --- | --- |\n");
+        r.append(String.format(
+                Locale.ROOT,
+                "| live threads | %s | %s | %s | constant | %s |%n",
+                fmt(idleBefore.threads(), 0),
+                fmt(idleAfterSoak.threads(), 0),
+                fmt(idleAfterStorm.threads(), 0),
                 idleBefore.threads() == idleAfterSoak.threads() && idleAfterSoak.threads() == idleAfterStorm.threads()
-                        ? "yes" : "no"));
-        r.append(String.format(Locale.ROOT, "| heap after full GC | %s | %s | %s | flat | see below |%n",
-                mib(heapFirst), mib(heapLast), mib(heapAfterStorm)));
-        r.append(String.format(Locale.ROOT, "| live native arrays | %s | %s | %s | constant | %s |%n",
-                fmt(idleBefore.nativeArrays(), 0), fmt(idleAfterSoak.nativeArrays(), 0),
-                fmt(idleAfterStorm.nativeArrays(), 0), idleBefore.nativeArrays() == idleAfterSoak.nativeArrays()
-                        && idleAfterSoak.nativeArrays() == idleAfterStorm.nativeArrays() ? "yes" : "no"));
-        r.append(String.format(Locale.ROOT, "| RSS | %s | %s | %s | | |%n%n", mib(idleBefore.rss()),
-                mib(idleAfterSoak.rss()), mib(idleAfterStorm.rss())));
-        r.append(String.format(Locale.ROOT, "RSS over the soak (sampled every 5 s, %d samples, %d scrapes timed out"
+                        ? "yes"
+                        : "no"));
+        r.append(String.format(
+                Locale.ROOT,
+                "| heap after full GC | %s | %s | %s | flat | see below |%n",
+                mib(heapFirst),
+                mib(heapLast),
+                mib(heapAfterStorm)));
+        r.append(String.format(
+                Locale.ROOT,
+                "| live native arrays | %s | %s | %s | constant | %s |%n",
+                fmt(idleBefore.nativeArrays(), 0),
+                fmt(idleAfterSoak.nativeArrays(), 0),
+                fmt(idleAfterStorm.nativeArrays(), 0),
+                idleBefore.nativeArrays() == idleAfterSoak.nativeArrays()
+                                && idleAfterSoak.nativeArrays() == idleAfterStorm.nativeArrays()
+                        ? "yes"
+                        : "no"));
+        r.append(String.format(
+                Locale.ROOT,
+                "| RSS | %s | %s | %s | | |%n%n",
+                mib(idleBefore.rss()),
+                mib(idleAfterSoak.rss()),
+                mib(idleAfterStorm.rss())));
+        r.append(String.format(
+                Locale.ROOT,
+                "RSS over the soak (sampled every 5 s, %d samples, %d scrapes timed out"
                         + " after 30 s): min %s, max %s; after "
-                        + "the first minute min %s, max %s, spread %.2f %% (bar: within 5 %%: %s).%n%n", samples.size(), missed,
-                mib(rssAllMin), mib(rssAllMax), mib(rssMin), mib(rssMax), rssSpread, rssSpread <= 5 ? "met" : "not met"));
+                        + "the first minute min %s, max %s, spread %.2f %% (bar: within 5 %%: %s).%n%n",
+                samples.size(),
+                missed,
+                mib(rssAllMin),
+                mib(rssAllMax),
+                mib(rssMin),
+                mib(rssMax),
+                rssSpread,
+                rssSpread <= 5 ? "met" : "not met"));
         r.append("Heap used after a full GC (`jcmd <pid> GC.run`, then `jvm_memory_used_bytes{area=\"heap\"}`):");
         for (Heap h : heaps) {
             r.append(String.format(Locale.ROOT, " %.0f s: %s;", h.atSeconds(), mib(h.bytes())));
         }
-        r.append(String.format(Locale.ROOT, " end − start %+.1f MiB, max %s (bar: flat).%n%n",
-                (heapLast - heapFirst) / (1 << 20), mib(heapMax)));
-        r.append("## Disconnect storm\n\n").append(storm).append(" fire-and-close requests per phase, each a slow "
-                + "generation (64 frames × 1000 steps, minutes if nobody stopped it) over a raw socket closed at that "
-                + "phase, in waves that fit the workers (closed while queued: with 8 streams holding every worker, "
-                + "8 queued at a time, then the holders closed too). Bars: 0 generations left running, idle within "
-                + "1 s of the last close.\n\n");
+        r.append(String.format(
+                Locale.ROOT,
+                " end − start %+.1f MiB, max %s (bar: flat).%n%n",
+                (heapLast - heapFirst) / (1 << 20),
+                mib(heapMax)));
+        r.append("## Disconnect storm\n\n")
+                .append(storm)
+                .append(" fire-and-close requests per phase, each a slow "
+                        + "generation (64 frames × 1000 steps, minutes if nobody stopped it) over a raw socket closed at that "
+                        + "phase, in waves that fit the workers (closed while queued: with 8 streams holding every worker, "
+                        + "8 queued at a time, then the holders closed too). Bars: 0 generations left running, idle within "
+                        + "1 s of the last close.\n\n");
         r.append("| closed | requests sent and closed | 429 | no event in 20 s (phase stopped there) |"
                 + " running or queued 1 s after the last close | last close → idle (ms) | met |\n"
                 + "| --- | --- | --- | --- | --- | --- | --- |\n");
         for (String[] row : stormRows) {
-            boolean met = row[3].equals("0") && row[4].equals("0") && !row[5].equals("n/a")
+            boolean met = row[3].equals("0")
+                    && row[4].equals("0")
+                    && !row[5].equals("n/a")
                     && Double.parseDouble(row[5]) <= 1000;
-            r.append("| ").append(String.join(" | ", row)).append(" | ").append(met ? "yes" : "no").append(" |\n");
+            r.append("| ")
+                    .append(String.join(" | ", row))
+                    .append(" | ")
+                    .append(met ? "yes" : "no")
+                    .append(" |\n");
         }
         return r.toString();
     }

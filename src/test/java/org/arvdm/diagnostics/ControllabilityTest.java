@@ -8,9 +8,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-
-import org.arvdm.image.FrameImages;
 import org.arvdm.generation.ArSchedule;
+import org.arvdm.image.FrameImages;
 import org.arvdm.memory.FrameMemory;
 import org.junit.jupiter.api.Test;
 
@@ -42,15 +41,16 @@ class ControllabilityTest {
 
     @Test
     void sharpnessIsZeroForFlatFramesAndCountsEveryNeighbourPair() {
-        assertThat(Controllability.sharpness(List.of(flat(2 * 3 * 3, 0.3f)), 2, 3, 3)).isZero();
+        assertThat(Controllability.sharpness(List.of(flat(2 * 3 * 3, 0.3f)), 2, 3, 3))
+                .isZero();
         // one channel, 2x2, columns -1 | 1: horizontal differences 2 (squared 4), vertical 0
         float[] stripes = {-1f, 1f, -1f, 1f};
         assertThat(Controllability.sharpness(List.of(stripes), 1, 2, 2)).isCloseTo(4.0, within(1e-12));
     }
 
     @Test
-    void theEvaluatorProbesEveryActionOfEveryStateAndTalliesChangeAgainstTheTruth() throws IOException,
-            InterruptedException {
+    void theEvaluatorProbesEveryActionOfEveryStateAndTalliesChangeAgainstTheTruth()
+            throws IOException, InterruptedException {
         EvaluationSet walk = EvaluationSet.read(Path.of("src/test/resources/eval/tiny-walk"));
         EvaluationSet.Trajectory t = walk.trajectories().get(0);
         int n = t.frames().get(0).length;
@@ -61,19 +61,34 @@ class ControllabilityTest {
             next.add(a == 3 ? made : flat(n, a % 2 == 0 ? -1f : 1f));
         }
         boolean[] newView = {false, true, true, true, false};
-        EvaluationSet.ControlState s = new EvaluationSet.ControlState("s0", t.frames().subList(0, 4),
-                t.actions().subList(0, 4), next, newView);
+        EvaluationSet.ControlState s = new EvaluationSet.ControlState(
+                "s0", t.frames().subList(0, 4), t.actions().subList(0, 4), next, newView);
         EvaluatorTest.ConstantNetwork net = new EvaluatorTest.ConstantNetwork(made);
-        Evaluation e = new Evaluation("fake", EvaluatorTest.manifest(), net, walk.name(), List.of(t),
-                walk.contextFrames(), 8, ArSchedule.defaultFamily(EvaluatorTest.T, 2, 1, 2, 2, 0.0),
-                new FrameMemory(2), 40, 0.5, Long.MAX_VALUE, List.of(s, s));
-        EvaluationReport r = new Evaluator().run(e, new Evaluator.Listener() {
-        });
+        Evaluation e = new Evaluation(
+                "fake",
+                EvaluatorTest.manifest(),
+                net,
+                walk.name(),
+                List.of(t),
+                walk.contextFrames(),
+                8,
+                ArSchedule.defaultFamily(EvaluatorTest.T, 2, 1, 2, 2, 0.0),
+                new FrameMemory(2),
+                40,
+                0.5,
+                Long.MAX_VALUE,
+                List.of(s, s));
+        EvaluationReport r = new Evaluator().run(e, new Evaluator.Listener() {});
         Controllability c = r.controllability();
         assertThat(c).isNotNull();
         assertThat(c.states()).isEqualTo(2);
-        assertThat(c.hits()).containsExactly(java.util.Map.entry("noop", 0.0), java.util.Map.entry("forward", 0.0),
-                java.util.Map.entry("back", 0.0), java.util.Map.entry("left", 1.0), java.util.Map.entry("right", 0.0));
+        assertThat(c.hits())
+                .containsExactly(
+                        java.util.Map.entry("noop", 0.0),
+                        java.util.Map.entry("forward", 0.0),
+                        java.util.Map.entry("back", 0.0),
+                        java.util.Map.entry("left", 1.0),
+                        java.util.Map.entry("right", 0.0));
         assertThat(c.hitsNewViews().get("left")).isEqualTo(1.0);
         assertThat(c.hitsSeenViews().get("left")).isNull();
         assertThat(c.hitsSeenViews().get("noop")).isEqualTo(0.0);
@@ -108,6 +123,7 @@ class ControllabilityTest {
         for (int a = 1; a < 5; a++) {
             assertThat(s.next().get(a)).isNotEqualTo(s.next().get(0));
         }
-        assertThat(EvaluationSet.read(Path.of("models/eval/accumulation")).world()).isEqualTo("maze-v1");
+        assertThat(EvaluationSet.read(Path.of("models/eval/accumulation")).world())
+                .isEqualTo("maze-v1");
     }
 }

@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-
 import org.arvdm.generation.Admission;
 import org.arvdm.generation.CallGateway;
 import org.arvdm.generation.DenoiseCall;
@@ -19,21 +18,27 @@ import reactor.test.StepVerifier;
 class EvaluationServiceTest {
 
     static EvaluationService service(List<EvaluationReport> reports) {
-        return new EvaluationService(1, new Admission(1, 0, Duration.ofSeconds(1), m -> new AtomicInteger()),
-                reports::add);
+        return new EvaluationService(
+                1, new Admission(1, 0, Duration.ofSeconds(1), m -> new AtomicInteger()), reports::add);
     }
 
     @Test
     void streamsStartedProgressPerTrajectoryThenTheReportAndHandsItToTheListener() throws Exception {
         List<EvaluationReport> reports = new ArrayList<>();
         EvaluationService service = service(reports);
-        Evaluation e = EvaluatorTest.evaluation(EvaluatorTest.set(),
-                new EvaluatorTest.ConstantNetwork(new float[768]), 3);
+        Evaluation e =
+                EvaluatorTest.evaluation(EvaluatorTest.set(), new EvaluatorTest.ConstantNetwork(new float[768]), 3);
         StepVerifier.create(service.evaluate(e))
                 .assertNext(ev -> assertThat(ev).isInstanceOf(EvaluationEvent.Started.class))
-                .assertNext(ev -> assertThat(((EvaluationEvent.Progressed) ev).progress().generated()).isEmpty())
-                .assertNext(ev -> assertThat(((EvaluationEvent.Progressed) ev).progress().index()).isEqualTo(1))
-                .assertNext(ev -> assertThat(((EvaluationEvent.Reported) ev).report().frames()).isEqualTo(3))
+                .assertNext(ev -> assertThat(
+                                ((EvaluationEvent.Progressed) ev).progress().generated())
+                        .isEmpty())
+                .assertNext(ev -> assertThat(
+                                ((EvaluationEvent.Progressed) ev).progress().index())
+                        .isEqualTo(1))
+                .assertNext(ev -> assertThat(
+                                ((EvaluationEvent.Reported) ev).report().frames())
+                        .isEqualTo(3))
                 .verifyComplete();
         assertThat(reports).hasSize(1);
         assertThat(service.admission().inFlight()).isZero();

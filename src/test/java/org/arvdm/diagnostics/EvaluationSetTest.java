@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -74,9 +73,11 @@ class EvaluationSetTest {
     @Test
     void aPngOfTheWrongWidthIsRejectedWithItsName(@TempDir Path dir) throws IOException {
         copy(FIXTURES.resolve("tiny-walk"), dir);
-        String manifest = Files.readString(dir.resolve("manifest.json")).replaceFirst("\"length\": 36", "\"length\": 35");
+        String manifest =
+                Files.readString(dir.resolve("manifest.json")).replaceFirst("\"length\": 36", "\"length\": 35");
         Files.writeString(dir.resolve("manifest.json"), manifest);
-        assertThatThrownBy(() -> EvaluationSet.read(dir)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> EvaluationSet.read(dir))
+                .isInstanceOf(IOException.class)
                 .hasMessageContaining("tiny-walk-00.png is 576x16, expected 35 frames of 16x16");
     }
 

@@ -8,14 +8,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
 import org.arvdm.generation.ArSchedule;
 import org.arvdm.generation.CallGateway;
 import org.arvdm.generation.DenoiseCall;
 import org.arvdm.generation.EncodeCall;
 import org.arvdm.generation.GenerationCancelledException;
-import org.arvdm.memory.FrameMemory;
 import org.arvdm.manifest.ModelManifest;
+import org.arvdm.memory.FrameMemory;
 import org.junit.jupiter.api.Test;
 
 /** The evaluation loop with a fake network, no DJL. */
@@ -53,17 +52,33 @@ class EvaluatorTest {
         for (int t = 0; t <= T; t++) {
             alphas[t] = 1.0 - 0.999 * t / T;
         }
-        return new ModelManifest("fake", "x0 network", new ModelManifest.Frame(3, 16, 16),
+        return new ModelManifest(
+                "fake",
+                "x0 network",
+                new ModelManifest.Frame(3, 16, 16),
                 new ModelManifest.Actions("discrete", List.of("noop", "forward", "back", "left", "right"), null),
-                new ModelManifest.Diffusion(T, alphas, "x0"), new ModelManifest.Window(2, 1),
-                new ModelManifest.Sampling(2, 2, 0.0), new ModelManifest.Memory("prepend", "frames", 2, null, null),
+                new ModelManifest.Diffusion(T, alphas, "x0"),
+                new ModelManifest.Window(2, 1),
+                new ModelManifest.Sampling(2, 2, 0.0),
+                new ModelManifest.Memory("prepend", "frames", 2, null, null),
                 Map.of());
     }
 
     static Evaluation evaluation(EvaluationSet set, CallGateway gateway, int frames) {
         ModelManifest m = manifest();
-        return new Evaluation("fake", m, gateway, set.name(), set.trajectories(), set.contextFrames(), frames,
-                ArSchedule.defaultFamily(T, 2, 1, 2, 2, 0.0), new FrameMemory(2), 40, 0.5, Long.MAX_VALUE);
+        return new Evaluation(
+                "fake",
+                m,
+                gateway,
+                set.name(),
+                set.trajectories(),
+                set.contextFrames(),
+                frames,
+                ArSchedule.defaultFamily(T, 2, 1, 2, 2, 0.0),
+                new FrameMemory(2),
+                40,
+                0.5,
+                Long.MAX_VALUE);
     }
 
     static EvaluationSet set() throws IOException {
@@ -74,12 +89,18 @@ class EvaluatorTest {
     void aNetworkThatRepeatsTheLastContextFrameScoresExactlyAsTheBaseline() throws Exception {
         EvaluationSet set = set();
         // both trajectories: predict trajectory 0's last context frame; only trajectory 0 then equals its baseline
-        EvaluationSet one = new EvaluationSet(set.name(), set.kind(), set.description(), set.frame(),
-                set.actionNames(), set.contextFrames(), set.trajectories().subList(0, 1));
+        EvaluationSet one = new EvaluationSet(
+                set.name(),
+                set.kind(),
+                set.description(),
+                set.frame(),
+                set.actionNames(),
+                set.contextFrames(),
+                set.trajectories().subList(0, 1));
         float[] last = one.trajectories().get(0).frames().get(one.contextFrames() - 1);
         List<Evaluator.Progress> progress = new ArrayList<>();
-        EvaluationReport r = new Evaluator().run(evaluation(one, new ConstantNetwork(last), 34),
-                new Evaluator.Listener() {
+        EvaluationReport r = new Evaluator()
+                .run(evaluation(one, new ConstantNetwork(last), 34), new Evaluator.Listener() {
                     @Override
                     public void trajectoryDone(Evaluator.Progress p) {
                         progress.add(p);
@@ -91,18 +112,24 @@ class EvaluatorTest {
         assertThat(r.scores().intervals().get(0).frames()).isEqualTo(16);
         assertThat(r.scores().intervals().get(2).frames()).isEqualTo(2);
         assertThat(progress).hasSize(1);
-        assertThat(progress.get(0).generated()).hasSize(34).allSatisfy(f -> assertThat(f).isEqualTo(last));
-        assertThat(r.trajectoryResults().get(0).psnr()).isEqualTo(r.trajectoryResults().get(0).baselinePsnr());
+        assertThat(progress.get(0).generated())
+                .hasSize(34)
+                .allSatisfy(f -> assertThat(f).isEqualTo(last));
+        assertThat(r.trajectoryResults().get(0).psnr())
+                .isEqualTo(r.trajectoryResults().get(0).baselinePsnr());
     }
 
     @Test
     void trajectoryIGetsSeedPlusIAndFramesAreCappedByMaxFrames() throws Exception {
         EvaluationSet set = set();
         ConstantNetwork net = new ConstantNetwork(new float[3 * 16 * 16]);
-        EvaluationReport r = new Evaluator().run(evaluation(set, net, 5), new Evaluator.Listener() {
-        });
-        assertThat(r.trajectoryResults()).extracting(EvaluationReport.TrajectoryResult::seed).containsExactly(40L, 41L);
-        assertThat(r.trajectoryResults()).extracting(EvaluationReport.TrajectoryResult::frames).containsExactly(5, 5);
+        EvaluationReport r = new Evaluator().run(evaluation(set, net, 5), new Evaluator.Listener() {});
+        assertThat(r.trajectoryResults())
+                .extracting(EvaluationReport.TrajectoryResult::seed)
+                .containsExactly(40L, 41L);
+        assertThat(r.trajectoryResults())
+                .extracting(EvaluationReport.TrajectoryResult::frames)
+                .containsExactly(5, 5);
         assertThat(r.scores().intervals().get(0).frames()).isEqualTo(10);
         assertThat(r.networkCalls()).isEqualTo(net.calls);
     }
@@ -113,21 +140,23 @@ class EvaluatorTest {
         ConstantNetwork net = new ConstantNetwork(new float[3 * 16 * 16]);
         List<Evaluator.Progress> progress = new ArrayList<>();
         assertThatThrownBy(() -> new Evaluator().run(evaluation(set, net, 34), new Evaluator.Listener() {
-            @Override
-            public void trajectoryDone(Evaluator.Progress p) {
-                progress.add(p);
-            }
+                    @Override
+                    public void trajectoryDone(Evaluator.Progress p) {
+                        progress.add(p);
+                    }
 
-            @Override
-            public boolean cancelled() {
-                return !progress.isEmpty();
-            }
-        })).isInstanceOf(GenerationCancelledException.class);
+                    @Override
+                    public boolean cancelled() {
+                        return !progress.isEmpty();
+                    }
+                }))
+                .isInstanceOf(GenerationCancelledException.class);
         assertThat(progress).hasSize(1);
         int callsForOne = net.calls;
         assertThat(callsForOne).isPositive();
-        assertThat(new Evaluator().run(evaluation(set, new ConstantNetwork(new float[768]), 34),
-                new Evaluator.Listener() {
-                }).networkCalls()).isEqualTo(2 * callsForOne);
+        assertThat(new Evaluator()
+                        .run(evaluation(set, new ConstantNetwork(new float[768]), 34), new Evaluator.Listener() {})
+                        .networkCalls())
+                .isEqualTo(2 * callsForOne);
     }
 }

@@ -12,11 +12,9 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -30,8 +28,8 @@ class ImageMetricsTest {
     private static final double PSNR_TOLERANCE_DB = 1e-4;
 
     /** One entry of {@code metrics/index.json}; {@code psnr} is null where skimage gives +inf. */
-    record Fixture(String name, String file, int channels, int height, int width, double dataRange,
-                   double ssim, Double psnr) {
+    record Fixture(
+            String name, String file, int channels, int height, int width, double dataRange, double ssim, Double psnr) {
 
         float[][] images() {
             String resource = "/metrics/" + file;
@@ -60,8 +58,7 @@ class ImageMetricsTest {
         }
     }
 
-    record Index(String generator, List<Fixture> cases) {
-    }
+    record Index(String generator, List<Fixture> cases) {}
 
     static List<Fixture> fixtures() {
         try (InputStream in = ImageMetricsTest.class.getResourceAsStream("/metrics/index.json")) {
@@ -115,7 +112,8 @@ class ImageMetricsTest {
         assertThat(ImageMetrics.psnr(image, copy, 1.0)).isEqualTo(Double.POSITIVE_INFINITY);
         float[] constant = new float[3 * 16 * 16];
         Arrays.fill(constant, 0.25f);
-        assertThat(ImageMetrics.ssim(constant, constant.clone(), 3, 16, 16, 1.0)).isCloseTo(1.0, within(1e-12));
+        assertThat(ImageMetrics.ssim(constant, constant.clone(), 3, 16, 16, 1.0))
+                .isCloseTo(1.0, within(1e-12));
     }
 
     @Test
@@ -164,8 +162,7 @@ class ImageMetricsTest {
         }
         assertThat(ImageMetrics.ssim(a255, b255, 2, 12, 13, 255.0))
                 .isCloseTo(ImageMetrics.ssim(a, b, 2, 12, 13, 1.0), within(1e-6));
-        assertThat(ImageMetrics.psnr(a255, b255, 255.0))
-                .isCloseTo(ImageMetrics.psnr(a, b, 1.0), within(1e-4));
+        assertThat(ImageMetrics.psnr(a255, b255, 255.0)).isCloseTo(ImageMetrics.psnr(a, b, 1.0), within(1e-4));
     }
 
     @Test
@@ -174,7 +171,9 @@ class ImageMetricsTest {
         float[] b = new float[a.length];
         Arrays.fill(b, 0.1f);
         double expected = 10.0 * Math.log10(1.0 / ((double) 0.1f * 0.1f));
-        assertThat(ImageMetrics.psnr(a, b, 1.0)).isCloseTo(expected, within(1e-9)).isCloseTo(20.0, within(1e-5));
+        assertThat(ImageMetrics.psnr(a, b, 1.0))
+                .isCloseTo(expected, within(1e-9))
+                .isCloseTo(20.0, within(1e-5));
         assertThat(ImageMetrics.mse(a, b)).isCloseTo((double) 0.1f * 0.1f, within(1e-15));
     }
 
@@ -184,9 +183,12 @@ class ImageMetricsTest {
         float[] b = new float[3 * 16 * 16 - 1];
         assertThatThrownBy(() -> ImageMetrics.ssim(a, b, 3, 16, 16, 1.0))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("lengths differ").hasMessageContaining("768").hasMessageContaining("767");
+                .hasMessageContaining("lengths differ")
+                .hasMessageContaining("768")
+                .hasMessageContaining("767");
         assertThatThrownBy(() -> ImageMetrics.psnr(a, b, 1.0))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lengths differ");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("lengths differ");
     }
 
     @Test
@@ -194,9 +196,11 @@ class ImageMetricsTest {
         float[] a = new float[3 * 16 * 16];
         assertThatThrownBy(() -> ImageMetrics.ssim(a, a.clone(), 3, 16, 17, 1.0))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("does not match shape").hasMessageContaining("816");
+                .hasMessageContaining("does not match shape")
+                .hasMessageContaining("816");
         assertThatThrownBy(() -> ImageMetrics.ssim(a, a.clone(), 0, 16, 16, 1.0))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("channels=0");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("channels=0");
     }
 
     @Test
@@ -204,21 +208,26 @@ class ImageMetricsTest {
         float[] a = new float[3 * 10 * 40];
         assertThatThrownBy(() -> ImageMetrics.ssim(a, a.clone(), 3, 10, 40, 1.0))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("height=10").hasMessageContaining("11x11");
+                .hasMessageContaining("height=10")
+                .hasMessageContaining("11x11");
     }
 
     @Test
     void rejectsMissingEmptyAndInvalidArguments() {
         float[] a = new float[16 * 16];
         assertThatThrownBy(() -> ImageMetrics.psnr(null, a, 1.0))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("a is null");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("a is null");
         assertThatThrownBy(() -> ImageMetrics.psnr(new float[0], new float[0], 1.0))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("empty");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("empty");
         for (double range : new double[] {0.0, -1.0, Double.NaN, Double.POSITIVE_INFINITY}) {
             assertThatThrownBy(() -> ImageMetrics.ssim(a, a.clone(), 16, 16, range))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dataRange");
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("dataRange");
             assertThatThrownBy(() -> ImageMetrics.psnr(a, a.clone(), range))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dataRange");
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("dataRange");
         }
     }
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 
 /** The aggregation maths on hand-computed values (frames in [-1, 1], so PSNR = 10·log10(4 / MSE)). */
@@ -58,14 +57,15 @@ class ScoringTest {
     void maximumDecayIsTheFirstIntervalMinusTheLowestLaterOne() {
         Scoring.Scores s = Scoring.summarize(FRAMES, 0.5);
         // 24.0309 - min(16.9897, 10.0) = 14.0309; the empty last interval is skipped
-        assertThat(s.maxPsnrDecay()).isCloseTo((10 * Math.log10(160) + 10 * Math.log10(400)) / 2 - 10.0,
-                within(EPS)).isCloseTo(14.0309, within(1e-4));
+        assertThat(s.maxPsnrDecay())
+                .isCloseTo((10 * Math.log10(160) + 10 * Math.log10(400)) / 2 - 10.0, within(EPS))
+                .isCloseTo(14.0309, within(1e-4));
     }
 
     @Test
     void decayIsNegativeWhenQualityRisesAndNullWithoutALaterInterval() {
-        List<Scoring.FrameScore> rising = List.of(new Scoring.FrameScore(0, 0, -1, 0.04, 0.5),
-                new Scoring.FrameScore(0, 20, -1, 0.01, 0.5));
+        List<Scoring.FrameScore> rising =
+                List.of(new Scoring.FrameScore(0, 0, -1, 0.04, 0.5), new Scoring.FrameScore(0, 20, -1, 0.01, 0.5));
         assertThat(Scoring.summarize(rising, 0.5).maxPsnrDecay()).isCloseTo(-10 * Math.log10(4), within(EPS));
         List<Scoring.FrameScore> short_ = List.of(new Scoring.FrameScore(0, 3, -1, 0.04, 0.5));
         assertThat(Scoring.summarize(short_, 0.5).maxPsnrDecay()).isNull();
@@ -111,20 +111,23 @@ class ScoringTest {
 
     @Test
     void aFrameExactlyAtTheThresholdIsNotRetrievedAndEmptyBucketsDoNotCountInTheMean() {
-        List<Scoring.FrameScore> frames = List.of(new Scoring.FrameScore(0, 0, 5, 0.1, 0.5),
-                new Scoring.FrameScore(0, 1, 6, 0.1, 0.51));
+        List<Scoring.FrameScore> frames =
+                List.of(new Scoring.FrameScore(0, 0, 5, 0.1, 0.5), new Scoring.FrameScore(0, 1, 6, 0.1, 0.51));
         Scoring.Scores s = Scoring.summarize(frames, 0.5);
         assertThat(s.buckets().get(0).retrievalRate()).isEqualTo(0.5);
         assertThat(s.buckets().get(1).retrievalRate()).isNull();
         assertThat(s.buckets().get(2).frames()).isZero();
         assertThat(s.meanRetrievalRate()).isEqualTo(0.5);
-        assertThat(Scoring.summarize(List.of(new Scoring.FrameScore(0, 0, -1, 0.1, 0.9)), 0.5).meanRetrievalRate())
+        assertThat(Scoring.summarize(List.of(new Scoring.FrameScore(0, 0, -1, 0.1, 0.9)), 0.5)
+                        .meanRetrievalRate())
                 .isNull();
     }
 
     @Test
     void anExactReproductionScoresAtTheMseFloorInsteadOfInfinity() {
-        assertThat(Scoring.psnrOfMse(0)).isCloseTo(10 * Math.log10(4e10), within(EPS)).isCloseTo(106.02, within(0.01));
+        assertThat(Scoring.psnrOfMse(0))
+                .isCloseTo(10 * Math.log10(4e10), within(EPS))
+                .isCloseTo(106.02, within(0.01));
         Scoring.FrameScore f = Scoring.score(0, 0, -1, new float[16 * 16], new float[16 * 16], 1, 16, 16);
         assertThat(f.mse()).isZero();
         assertThat(f.ssim()).isEqualTo(1.0);

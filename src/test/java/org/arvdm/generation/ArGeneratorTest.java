@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-
 import org.arvdm.memory.FrameMemory;
 import org.arvdm.memory.MemoryModule;
 import org.arvdm.memory.NoMemory;
@@ -22,8 +21,7 @@ class ArGeneratorTest {
     static final int T = 1000;
     static final int FS = 12;
 
-    record Emitted(int index, float[] frame, int arStep) {
-    }
+    record Emitted(int index, float[] frame, int arStep) {}
 
     static final class Recorder implements GenerationListener {
         final List<Emitted> frames = new ArrayList<>();
@@ -47,13 +45,36 @@ class ArGeneratorTest {
             ctx.add(OracleNetworks.cleanFrame(-100 - i, FS));
             ctxActions.add(new float[] {-i});
         }
-        return new GenerationPlan(FS, 1, OracleNetworks.cosineAlphas(T), DdimSampler.Prediction.EPS, schedule,
-                memory, ctx, ctxActions, new float[] {0}, frames, seed, false, System.nanoTime() + 3_600_000_000_000L);
+        return new GenerationPlan(
+                FS,
+                1,
+                OracleNetworks.cosineAlphas(T),
+                DdimSampler.Prediction.EPS,
+                schedule,
+                memory,
+                ctx,
+                ctxActions,
+                new float[] {0},
+                frames,
+                seed,
+                false,
+                System.nanoTime() + 3_600_000_000_000L);
     }
 
     static GenerationPlan withPrediction(GenerationPlan p, DdimSampler.Prediction prediction) {
-        return new GenerationPlan(p.frameSize(), p.actionSize(), p.alphasCumprod(), prediction, p.schedule(),
-                p.memory(), p.contextFrames(), p.contextActions(), p.padding(), p.frames(), p.seed(), p.previews(),
+        return new GenerationPlan(
+                p.frameSize(),
+                p.actionSize(),
+                p.alphasCumprod(),
+                prediction,
+                p.schedule(),
+                p.memory(),
+                p.contextFrames(),
+                p.contextActions(),
+                p.padding(),
+                p.frames(),
+                p.seed(),
+                p.previews(),
                 p.deadlineNanos());
     }
 
@@ -65,11 +86,11 @@ class ArGeneratorTest {
     static Stream<Arguments> families() {
         List<Arguments> args = new ArrayList<>();
         ArSchedule[] schedules = {
-                ArSchedule.defaultFamily(T, 1, 1, 6, 6, 0),
-                ArSchedule.defaultFamily(T, 4, 1, 5, 7, 0),
-                ArSchedule.defaultFamily(T, 4, 2, 3, 4, 0),
-                ArSchedule.defaultFamily(T, 4, 2, 3, 4, 1.0),
-                ArSchedule.explicit(T, 3, 1, new int[] {300, 800, T}, null, 4, 4, 0.5),
+            ArSchedule.defaultFamily(T, 1, 1, 6, 6, 0),
+            ArSchedule.defaultFamily(T, 4, 1, 5, 7, 0),
+            ArSchedule.defaultFamily(T, 4, 2, 3, 4, 0),
+            ArSchedule.defaultFamily(T, 4, 2, 3, 4, 1.0),
+            ArSchedule.explicit(T, 3, 1, new int[] {300, 800, T}, null, 4, 4, 0.5),
         };
         String[] names = {"frame-by-frame", "pyramid", "paper w4 s2", "paper w4 s2 eta=1", "explicit w3"};
         for (int i = 0; i < schedules.length; i++) {
@@ -82,14 +103,13 @@ class ArGeneratorTest {
 
     @ParameterizedTest(name = "{0} / {2}")
     @MethodSource("families")
-    void oracleDenoiserReproducesTheCleanClipForEveryScheduleFamily(String name, ArSchedule schedule,
-                                                                   DdimSampler.Prediction prediction)
-            throws Exception {
+    void oracleDenoiserReproducesTheCleanClipForEveryScheduleFamily(
+            String name, ArSchedule schedule, DdimSampler.Prediction prediction) throws Exception {
         OracleNetworks net = new OracleNetworks(FS, OracleNetworks.cosineAlphas(T), prediction);
         Recorder rec = new Recorder();
         GenerationPlan plan = withPrediction(plan(schedule, new NoMemory(), 2, 9, 42), prediction);
-        GenerationStats stats = new ArGenerator().run(plan, indexActions(), CallGateway.direct(net), rec,
-                EngineObserver.NONE);
+        GenerationStats stats =
+                new ArGenerator().run(plan, indexActions(), CallGateway.direct(net), rec, EngineObserver.NONE);
 
         assertThat(rec.frames).hasSize(9);
         for (int k = 0; k < 9; k++) {
@@ -111,8 +131,13 @@ class ArGeneratorTest {
     void everyCallSeesLevelsThatFollowTheSchedule() throws Exception {
         ArSchedule s = ArSchedule.defaultFamily(T, 4, 1, 2, 3, 0);
         OracleNetworks net = new OracleNetworks(FS, OracleNetworks.cosineAlphas(T), DdimSampler.Prediction.EPS);
-        new ArGenerator().run(plan(s, new NoMemory(), 1, 6, 1), indexActions(), CallGateway.direct(net),
-                new Recorder(), EngineObserver.NONE);
+        new ArGenerator()
+                .run(
+                        plan(s, new NoMemory(), 1, 6, 1),
+                        indexActions(),
+                        CallGateway.direct(net),
+                        new Recorder(),
+                        EngineObserver.NONE);
         // Init: slot 0 holds the context frame at level 0, slots 1..3 go 1000 -> 667 -> 333.
         assertThat(net.calls.get(0).levels()).containsExactly(0, 1000, 1000, 1000);
         assertThat(net.calls.get(1).levels()).containsExactly(0, 667, 667, 667);
@@ -150,8 +175,13 @@ class ArGeneratorTest {
 
     private static Recorder runOnce(Networks net, ArSchedule s, long seed) throws Exception {
         Recorder rec = new Recorder();
-        new ArGenerator().run(plan(s, new NoMemory(), 2, 6, seed), indexActions(), CallGateway.direct(net), rec,
-                EngineObserver.NONE);
+        new ArGenerator()
+                .run(
+                        plan(s, new NoMemory(), 2, 6, seed),
+                        indexActions(),
+                        CallGateway.direct(net),
+                        rec,
+                        EngineObserver.NONE);
         return rec;
     }
 
@@ -161,12 +191,17 @@ class ArGeneratorTest {
         ArSchedule s = ArSchedule.defaultFamily(T, 2, 1, 2, 2, 0);
         OracleNetworks net = new OracleNetworks(FS, OracleNetworks.cosineAlphas(T), DdimSampler.Prediction.EPS);
         Recorder rec = new Recorder();
-        new ArGenerator().run(plan(s, new FrameMemory(wm), 2, 5, 3), indexActions(), CallGateway.direct(net), rec,
-                EngineObserver.NONE);
+        new ArGenerator()
+                .run(
+                        plan(s, new FrameMemory(wm), 2, 5, 3),
+                        indexActions(),
+                        CallGateway.direct(net),
+                        rec,
+                        EngineObserver.NONE);
 
         // Replay the history as the engine saw it: context frames then emitted frames.
-        List<float[]> history = new ArrayList<>(List.of(OracleNetworks.cleanFrame(-100, FS),
-                OracleNetworks.cleanFrame(-101, FS)));
+        List<float[]> history =
+                new ArrayList<>(List.of(OracleNetworks.cleanFrame(-100, FS), OracleNetworks.cleanFrame(-101, FS)));
         List<Float> historyActions = new ArrayList<>(List.of(0f, -1f));
         int call = 0;
         // Init stage (w - stride = 1 frame, 2 iterations): the newest context frame sits clean in the
@@ -181,7 +216,8 @@ class ArGeneratorTest {
                 assertMemory(net.calls.get(call), history, historyActions, wm);
             }
             int stepNumber = step + 1;
-            int emittedNow = (int) rec.frames.stream().filter(e -> e.arStep() <= stepNumber).count();
+            int emittedNow = (int)
+                    rec.frames.stream().filter(e -> e.arStep() <= stepNumber).count();
             for (int k = emittedBefore; k < emittedNow; k++) {
                 history.add(rec.frames.get(k).frame());
                 historyActions.add((float) (k + 1));
@@ -217,8 +253,13 @@ class ArGeneratorTest {
         OracleNetworks net = new OracleNetworks(FS, OracleNetworks.cosineAlphas(T), DdimSampler.Prediction.EPS);
         net.tokenValues = 2 * 3;
         Recorder rec = new Recorder();
-        GenerationStats stats = new ArGenerator().run(plan(s, new TokenMemory(4, 2, 3), 3, 8, 5), indexActions(),
-                CallGateway.direct(net), rec, EngineObserver.NONE);
+        GenerationStats stats = new ArGenerator()
+                .run(
+                        plan(s, new TokenMemory(4, 2, 3), 3, 8, 5),
+                        indexActions(),
+                        CallGateway.direct(net),
+                        rec,
+                        EngineObserver.NONE);
 
         assertThat(net.encodes).hasSize(1 + stats.arSteps());
         // Init: the newest 2 (= stride) context frames are in the window, the encoder saw the one before.
@@ -259,8 +300,13 @@ class ArGeneratorTest {
         };
         Recorder rec = new Recorder();
         rec.cancelAfter = 2;
-        assertThatThrownBy(() -> new ArGenerator().run(plan(s, new NoMemory(), 1, 20, 1), indexActions(),
-                CallGateway.direct(counting), rec, EngineObserver.NONE))
+        assertThatThrownBy(() -> new ArGenerator()
+                        .run(
+                                plan(s, new NoMemory(), 1, 20, 1),
+                                indexActions(),
+                                CallGateway.direct(counting),
+                                rec,
+                                EngineObserver.NONE))
                 .isInstanceOf(GenerationCancelledException.class);
         assertThat(rec.frames).hasSize(2);
         // Init (3) + step 1 (3 calls, frame 0) + step 2 (3 calls, frame 1): nothing after the second frame.
@@ -272,9 +318,22 @@ class ArGeneratorTest {
         ArSchedule s = ArSchedule.defaultFamily(T, 1, 1, 2, 2, 0);
         OracleNetworks net = new OracleNetworks(FS, OracleNetworks.cosineAlphas(T), DdimSampler.Prediction.EPS);
         GenerationPlan p = plan(s, new NoMemory(), 1, 5, 1);
-        GenerationPlan expired = new GenerationPlan(p.frameSize(), p.actionSize(), p.alphasCumprod(), p.prediction(),
-                s, p.memory(), p.contextFrames(), p.contextActions(), p.padding(), 5, 1, false, System.nanoTime() - 1);
-        assertThatThrownBy(() -> new ArGenerator().run(expired, indexActions(), CallGateway.direct(net),
-                new Recorder(), EngineObserver.NONE)).isInstanceOf(GenerationDeadlineException.class);
+        GenerationPlan expired = new GenerationPlan(
+                p.frameSize(),
+                p.actionSize(),
+                p.alphasCumprod(),
+                p.prediction(),
+                s,
+                p.memory(),
+                p.contextFrames(),
+                p.contextActions(),
+                p.padding(),
+                5,
+                1,
+                false,
+                System.nanoTime() - 1);
+        assertThatThrownBy(() -> new ArGenerator()
+                        .run(expired, indexActions(), CallGateway.direct(net), new Recorder(), EngineObserver.NONE))
+                .isInstanceOf(GenerationDeadlineException.class);
     }
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-
 import org.arvdm.memory.FrameMemory;
 import org.junit.jupiter.api.Test;
 
@@ -43,7 +42,8 @@ class ArLoopTest {
     @Test
     void lagFollowsTheLeadingCleanInputLevels() {
         assertThat(ArLoop.lag(ArSchedule.defaultFamily(1000, 4, 1, 4, 4, 0))).isEqualTo(3);
-        assertThat(ArLoop.lag(ArSchedule.explicit(1000, 4, 1, new int[] {0, 0, 0, 1000}, null, 4, 4, 0))).isZero();
+        assertThat(ArLoop.lag(ArSchedule.explicit(1000, 4, 1, new int[] {0, 0, 0, 1000}, null, 4, 4, 0)))
+                .isZero();
         assertThat(ArLoop.lag(ArSchedule.explicit(1000, 4, 1, new int[] {0, 0, 500, 1000}, null, 4, 4, 0)))
                 .isEqualTo(1);
         assertThat(ArLoop.lag(ArSchedule.defaultFamily(1000, 4, 2, 4, 4, 0))).isEqualTo(3);
@@ -51,23 +51,30 @@ class ArLoopTest {
 
     @Test
     void eachUnitReadsExactlyTheActionsItSaysItNeeds() throws Exception {
-        for (ArSchedule s : List.of(ArSchedule.defaultFamily(1000, 4, 1, 3, 3, 0),
+        for (ArSchedule s : List.of(
+                ArSchedule.defaultFamily(1000, 4, 1, 3, 3, 0),
                 ArSchedule.defaultFamily(1000, 4, 2, 2, 2, 0),
                 ArSchedule.explicit(1000, 4, 1, new int[] {0, 0, 0, 1000}, null, 2, 2, 0),
                 ArSchedule.defaultFamily(1000, 2, 2, 2, 2, 0))) {
-            OracleNetworks net = new OracleNetworks(ArGeneratorTest.FS, OracleNetworks.cosineAlphas(1000),
-                    DdimSampler.Prediction.EPS);
+            OracleNetworks net = new OracleNetworks(
+                    ArGeneratorTest.FS, OracleNetworks.cosineAlphas(1000), DdimSampler.Prediction.EPS);
             ArLoop loop = new ArLoop(ArGeneratorTest.plan(s, new FrameMemory(3), 2, 12, 3));
             int[] maxRead = {-1};
             ArGeneratorTest.Recorder rec = new ArGeneratorTest.Recorder();
             while (!loop.finished()) {
                 int need = loop.actionsNeeded();
                 int firstNew = rec.frames.size();
-                loop.advance(i -> {
-                    assertThat(i).as("%s read action %d with only %d available", s, i, need).isLessThan(need);
-                    maxRead[0] = Math.max(maxRead[0], i);
-                    return new float[] {i + 1};
-                }, CallGateway.direct(net), rec, EngineObserver.NONE);
+                loop.advance(
+                        i -> {
+                            assertThat(i)
+                                    .as("%s read action %d with only %d available", s, i, need)
+                                    .isLessThan(need);
+                            maxRead[0] = Math.max(maxRead[0], i);
+                            return new float[] {i + 1};
+                        },
+                        CallGateway.direct(net),
+                        rec,
+                        EngineObserver.NONE);
                 assertThat(maxRead[0]).isEqualTo(need - 1);
                 if (firstNew > s.window() && need < 12) {
                     // Steady state: the step's first new frame needed actions up to its index + lag, no more.
@@ -83,13 +90,15 @@ class ArLoopTest {
         Networks blurry = new Networks() {
             @Override
             public List<float[]> denoise(List<DenoiseCall> batch) {
-                return batch.stream().map(c -> {
-                    float[] o = c.x().clone();
-                    for (int i = 0; i < o.length; i++) {
-                        o[i] = o[i] * 0.5f + c.actions()[i * c.actions().length / o.length] * 0.1f;
-                    }
-                    return o;
-                }).toList();
+                return batch.stream()
+                        .map(c -> {
+                            float[] o = c.x().clone();
+                            for (int i = 0; i < o.length; i++) {
+                                o[i] = o[i] * 0.5f + c.actions()[i * c.actions().length / o.length] * 0.1f;
+                            }
+                            return o;
+                        })
+                        .toList();
             }
 
             @Override

@@ -9,7 +9,8 @@ class ArScheduleTest {
 
     @Test
     void defaultFamilyMatchesThePapersTable() {
-        assertThat(ArSchedule.defaultFamily(1000, 1, 1, 10, 20, 0).inputLevels()).containsExactly(1000);
+        assertThat(ArSchedule.defaultFamily(1000, 1, 1, 10, 20, 0).inputLevels())
+                .containsExactly(1000);
         ArSchedule pyramid = ArSchedule.defaultFamily(1000, 4, 1, 10, 20, 0);
         assertThat(pyramid.inputLevels()).containsExactly(250, 500, 750, 1000);
         assertThat(pyramid.outputLevels()).containsExactly(0, 250, 500, 750);
@@ -63,17 +64,17 @@ class ArScheduleTest {
 
     @Test
     void outputNoisierThanInputBreaksMonotonicity() {
-        assertThatThrownBy(() -> ArSchedule.explicit(1000, 2, 1, new int[] {500, 1000},
-                new int[] {600, 500}, 5, 5, 0))
-                .isInstanceOfSatisfying(ScheduleException.class, e -> assertThat(e.rule()).isEqualTo("monotonicity"))
+        assertThatThrownBy(() -> ArSchedule.explicit(1000, 2, 1, new int[] {500, 1000}, new int[] {600, 500}, 5, 5, 0))
+                .isInstanceOfSatisfying(
+                        ScheduleException.class, e -> assertThat(e.rule()).isEqualTo("monotonicity"))
                 .hasMessageContaining("output[0]=600 > input[0]=500")
                 .hasMessageContaining("may not add noise");
     }
 
     @Test
     void circularityViolationIsNamed() {
-        assertThatThrownBy(() -> ArSchedule.explicit(1000, 4, 1, new int[] {250, 500, 750, 1000},
-                new int[] {0, 200, 500, 750}, 5, 5, 0))
+        assertThatThrownBy(() -> ArSchedule.explicit(
+                        1000, 4, 1, new int[] {250, 500, 750, 1000}, new int[] {0, 200, 500, 750}, 5, 5, 0))
                 .isInstanceOfSatisfying(ScheduleException.class, e -> {
                     assertThat(e.rule()).isEqualTo("circularity");
                     assertThat(e.field()).isEqualTo("schedule.outputLevels");
@@ -85,7 +86,8 @@ class ArScheduleTest {
     @Test
     void boundaryViolationAtTheNoisyEndIsNamed() {
         assertThatThrownBy(() -> ArSchedule.explicit(1000, 4, 1, new int[] {250, 500, 750, 900}, null, 5, 5, 0))
-                .isInstanceOfSatisfying(ScheduleException.class, e -> assertThat(e.rule()).isEqualTo("boundary"))
+                .isInstanceOfSatisfying(
+                        ScheduleException.class, e -> assertThat(e.rule()).isEqualTo("boundary"))
                 .hasMessageContaining("rule 3 (0-T boundary)")
                 .hasMessageContaining("must enter the window at level T=1000");
     }
@@ -93,15 +95,16 @@ class ArScheduleTest {
     @Test
     void boundaryViolationAtTheCleanEndIsNamed() {
         assertThatThrownBy(() -> ArSchedule.explicit(1000, 2, 1, new int[] {500, 1000}, new int[] {100, 500}, 5, 5, 0))
-                .isInstanceOfSatisfying(ScheduleException.class, e -> assertThat(e.rule()).isEqualTo("boundary"))
+                .isInstanceOfSatisfying(
+                        ScheduleException.class, e -> assertThat(e.rule()).isEqualTo("boundary"))
                 .hasMessageContaining("must leave the window at level 0");
     }
 
     @Test
     void strideThatDoesNotDivideTheWindowIsRejectedForTheDefaultFamily() {
         assertThatThrownBy(() -> ArSchedule.defaultFamily(1000, 4, 3, 5, 5, 0))
-                .isInstanceOfSatisfying(ScheduleException.class,
-                        e -> assertThat(e.field()).isEqualTo("schedule.stride"))
+                .isInstanceOfSatisfying(
+                        ScheduleException.class, e -> assertThat(e.field()).isEqualTo("schedule.stride"))
                 .hasMessageContaining("must divide the window");
         assertThatThrownBy(() -> ArSchedule.defaultFamily(1000, 4, 5, 5, 5, 0))
                 .hasMessageContaining("schedule.stride: must be in 1..4");
@@ -111,7 +114,8 @@ class ArScheduleTest {
     void boundsAreChecked() {
         assertThatThrownBy(() -> ArSchedule.defaultFamily(1000, 4, 1, 0, 5, 0)).hasMessageContaining("arSteps");
         assertThatThrownBy(() -> ArSchedule.defaultFamily(1000, 4, 1, 5, 0, 0)).hasMessageContaining("initSteps");
-        assertThatThrownBy(() -> ArSchedule.defaultFamily(1000, 4, 1, 5, 5, 1.5)).hasMessageContaining("eta");
+        assertThatThrownBy(() -> ArSchedule.defaultFamily(1000, 4, 1, 5, 5, 1.5))
+                .hasMessageContaining("eta");
         assertThatThrownBy(() -> ArSchedule.explicit(1000, 2, 1, new int[] {-1, 1000}, null, 5, 5, 0))
                 .hasMessageContaining("schedule.inputLevels[0]: must be in 0..1000");
     }

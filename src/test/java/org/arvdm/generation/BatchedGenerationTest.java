@@ -2,6 +2,7 @@ package org.arvdm.generation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.djl.Device;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,8 +13,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import ai.djl.Device;
 import org.arvdm.manifest.ModelManifest;
 import org.arvdm.model.ModelRegistry;
 import org.arvdm.model.TorchNetworks;
@@ -73,8 +72,7 @@ class BatchedGenerationTest {
     }
 
     /** {@code late}: starts only once generation 0 has emitted 3 frames (joins mid-flight). */
-    record Gen(int context, int frames, long seed, int memoryFrames, boolean late) {
-    }
+    record Gen(int context, int frames, long seed, int memoryFrames, boolean late) {}
 
     /**
      * Different context lengths (so different mask fill and phases), lengths (so they leave at
@@ -97,8 +95,13 @@ class BatchedGenerationTest {
             int aloneCalls = 0;
             for (Gen g : GENERATIONS) {
                 Frames f = new Frames();
-                GenerationStats stats = new ArGenerator().run(BundlePlans.plan(m, g.context(), g.frames(), g.seed(),
-                        g.memoryFrames()), BundlePlans.actions(m), CallGateway.direct(nets), f, EngineObserver.NONE);
+                GenerationStats stats = new ArGenerator()
+                        .run(
+                                BundlePlans.plan(m, g.context(), g.frames(), g.seed(), g.memoryFrames()),
+                                BundlePlans.actions(m),
+                                CallGateway.direct(nets),
+                                f,
+                                EngineObserver.NONE);
                 alone.add(f.frames);
                 aloneCalls += stats.networkCalls();
             }
@@ -126,13 +129,18 @@ class BatchedGenerationTest {
                                 }
                             }
                         };
-                        new ArGenerator().run(BundlePlans.plan(m, g.context(), g.frames(), g.seed(), g.memoryFrames()),
-                                BundlePlans.actions(m), gateway, f, new EngineObserver() {
-                                    @Override
-                                    public void iteration(String phase, long nanos, int batchSize) {
-                                        batchTags.add(batchSize);
-                                    }
-                                });
+                        new ArGenerator()
+                                .run(
+                                        BundlePlans.plan(m, g.context(), g.frames(), g.seed(), g.memoryFrames()),
+                                        BundlePlans.actions(m),
+                                        gateway,
+                                        f,
+                                        new EngineObserver() {
+                                            @Override
+                                            public void iteration(String phase, long nanos, int batchSize) {
+                                                batchTags.add(batchSize);
+                                            }
+                                        });
                         return f.frames;
                     }));
                 }
@@ -148,22 +156,28 @@ class BatchedGenerationTest {
                             worst = Math.max(worst, Math.abs(a[j] - b[j]));
                         }
                         worstSeen[0] = Math.max(worstSeen[0], worst);
-                        assertThat(worst).as("%s generation %d frame %d max |batched - alone|", bundle, i, k)
+                        assertThat(worst)
+                                .as("%s generation %d frame %d max |batched - alone|", bundle, i, k)
                                 .isLessThanOrEqualTo(TOLERANCE);
                     }
                 }
                 assertThat(gateway.liveGenerations()).isZero();
-                System.out.printf("%s: max |batched - alone| = %.3g over %d generations; batch sizes %s%n", bundle,
-                        worstSeen[0], GENERATIONS.size(), counting.sizes);
+                System.out.printf(
+                        "%s: max |batched - alone| = %.3g over %d generations; batch sizes %s%n",
+                        bundle, worstSeen[0], GENERATIONS.size(), counting.sizes);
             } finally {
                 pool.shutdownNow();
             }
             int batchedCalls = counting.denoiseCalls.get() + counting.encodeCalls.get();
             assertThat(batchedCalls).as("network calls really shared").isLessThan(aloneCalls);
-            assertThat(counting.sizes.stream().mapToInt(Integer::intValue).sum()).isEqualTo(aloneCalls);
+            assertThat(counting.sizes.stream().mapToInt(Integer::intValue).sum())
+                    .isEqualTo(aloneCalls);
             assertThat(counting.sizes).allSatisfy(s -> assertThat(s).isBetween(1, 4));
-            assertThat(counting.sizes.stream().mapToInt(Integer::intValue).max().orElse(0)).isGreaterThanOrEqualTo(3);
-            assertThat(batchTags).as("step metrics carry the batch size").anySatisfy(s -> assertThat(s).isGreaterThan(1));
+            assertThat(counting.sizes.stream().mapToInt(Integer::intValue).max().orElse(0))
+                    .isGreaterThanOrEqualTo(3);
+            assertThat(batchTags)
+                    .as("step metrics carry the batch size")
+                    .anySatisfy(s -> assertThat(s).isGreaterThan(1));
         }
     }
 }

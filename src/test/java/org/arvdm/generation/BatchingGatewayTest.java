@@ -15,7 +15,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -39,7 +38,8 @@ class BatchingGatewayTest {
 
         @Override
         public List<float[]> encodeMemory(List<EncodeCall> batch) {
-            return answer("memory_encoder", batch.stream().map(EncodeCall::frames).toList());
+            return answer(
+                    "memory_encoder", batch.stream().map(EncodeCall::frames).toList());
         }
 
         private List<float[]> answer(String network, List<float[]> inputs) {
@@ -69,8 +69,7 @@ class BatchingGatewayTest {
         }
     }
 
-    record Batch(String network, int size, long waitNanos) {
-    }
+    record Batch(String network, int size, long waitNanos) {}
 
     final FakeNetworks net = new FakeNetworks();
     final List<Batch> observed = Collections.synchronizedList(new ArrayList<>());
@@ -78,8 +77,8 @@ class BatchingGatewayTest {
     BatchingGateway gateway;
 
     BatchingGateway gateway(int maxBatch, Duration maxDelay) {
-        gateway = new BatchingGateway("test", net, maxBatch, maxDelay,
-                (network, size, wait) -> observed.add(new Batch(network, size, wait)));
+        gateway = new BatchingGateway(
+                "test", net, maxBatch, maxDelay, (network, size, wait) -> observed.add(new Batch(network, size, wait)));
         return gateway;
     }
 
@@ -94,8 +93,14 @@ class BatchingGatewayTest {
 
     /** A denoiser call whose sample id is {@code id}, with {@code slots} memory slots (its shape group). */
     static DenoiseCall call(float id, int slots) {
-        return new DenoiseCall(new float[] {id, id * 10}, new long[] {0, 0}, new float[2], new float[slots * 2], slots,
-                new float[0], new boolean[slots]);
+        return new DenoiseCall(
+                new float[] {id, id * 10},
+                new long[] {0, 0},
+                new float[2],
+                new float[slots * 2],
+                slots,
+                new float[0],
+                new boolean[slots]);
     }
 
     static float[] expected(float id) {
@@ -258,8 +263,9 @@ class BatchingGatewayTest {
         for (Future<float[]> x : f) {
             x.get();
         }
-        assertThat(net.batches).containsExactly(List.of(BLOCKER), List.of(0f), List.of(1f), List.of(2f), List.of(3f),
-                List.of(4f), List.of(5f));
+        assertThat(net.batches)
+                .containsExactly(
+                        List.of(BLOCKER), List.of(0f), List.of(1f), List.of(2f), List.of(3f), List.of(4f), List.of(5f));
     }
 
     @Test
@@ -267,11 +273,11 @@ class BatchingGatewayTest {
         gateway(8, Duration.ZERO);
         Future<float[]> blocker = holdDispatcher();
         Future<float[]> d1 = enqueue(() -> gateway.denoise(call(1, 0)));
-        Future<float[]> e1 = enqueue(() -> gateway.encode(new EncodeCall(new float[] {2}, new float[0],
-                new boolean[1], 1)));
+        Future<float[]> e1 =
+                enqueue(() -> gateway.encode(new EncodeCall(new float[] {2}, new float[0], new boolean[1], 1)));
         Future<float[]> d2 = enqueue(() -> gateway.denoise(call(3, 0)));
-        Future<float[]> e2 = enqueue(() -> gateway.encode(new EncodeCall(new float[] {4}, new float[0],
-                new boolean[1], 1)));
+        Future<float[]> e2 =
+                enqueue(() -> gateway.encode(new EncodeCall(new float[] {4}, new float[0], new boolean[1], 1)));
         net.gate.countDown();
         blocker.get();
         assertThat(d1.get()).containsExactly(expected(1));
@@ -280,8 +286,10 @@ class BatchingGatewayTest {
         assertThat(e2.get()).containsExactly(5f);
         assertThat(net.batches.subList(1, 3)).containsExactly(List.of(1f, 3f), List.of(2f, 4f));
         assertThat(net.networks.subList(1, 3)).containsExactly("denoiser", "memory_encoder");
-        assertThat(observed.subList(1, 3)).extracting(Batch::network, Batch::size)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("denoiser", 2),
+        assertThat(observed.subList(1, 3))
+                .extracting(Batch::network, Batch::size)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("denoiser", 2),
                         org.assertj.core.groups.Tuple.tuple("memory_encoder", 2));
     }
 
@@ -295,7 +303,8 @@ class BatchingGatewayTest {
         net.gate.countDown();
         blocker.get();
         for (Future<float[]> f : List.of(poison, sameBatch)) {
-            assertThatThrownBy(f::get).isInstanceOf(ExecutionException.class)
+            assertThatThrownBy(f::get)
+                    .isInstanceOf(ExecutionException.class)
                     .hasCauseInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("poisoned sample");
         }
@@ -328,7 +337,8 @@ class BatchingGatewayTest {
                     for (int i = 0; i < gen * 5; i++) {
                         float id = 10_000 * gen + i;
                         // Visitors use another memory length now and then: a different shape group.
-                        assertThat(gateway.denoise(call(id, i % 3 == 0 ? 2 : 1))).containsExactly(expected(id));
+                        assertThat(gateway.denoise(call(id, i % 3 == 0 ? 2 : 1)))
+                                .containsExactly(expected(id));
                     }
                 }
                 return gen * 5;
@@ -360,13 +370,15 @@ class BatchingGatewayTest {
         Future<float[]> blocker = holdDispatcher();
         Future<float[]> waiting = enqueue(() -> gateway.denoise(call(3, 0)));
         Future<?> closing = pool.submit(() -> gateway.close());
-        assertThatThrownBy(waiting::get).hasCauseInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(waiting::get)
+                .hasCauseInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("closed");
         assertThat(closing.isDone()).as("close waits for the running batch").isFalse();
         net.gate.countDown();
         closing.get(10, TimeUnit.SECONDS);
         assertThat(blocker.get()).containsExactly(expected(BLOCKER));
-        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("arvdm-batch-test"));
+        assertThat(Thread.getAllStackTraces().keySet())
+                .noneMatch(t -> t.getName().equals("arvdm-batch-test"));
         assertThatThrownBy(() -> gateway.denoise(call(4, 0))).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> gateway.open()).isInstanceOf(IllegalStateException.class);
     }

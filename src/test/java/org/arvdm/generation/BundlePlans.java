@@ -3,13 +3,11 @@ package org.arvdm.generation;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-
 import org.arvdm.manifest.ModelManifest;
 
 /** Generation plans for a bundle's manifest with its default schedule, random context and actions (tests, benchmark). */
 public final class BundlePlans {
-    private BundlePlans() {
-    }
+    private BundlePlans() {}
 
     /**
      * @param memoryFrames history frames the memory reads (the manifest's w_m when 0 or more than it)
@@ -28,16 +26,30 @@ public final class BundlePlans {
             ctx.add(f);
             ctxActions.add(action(m, i == 0 ? 0 : rng.nextInt(Math.max(1, as))));
         }
-        boolean full = memoryFrames <= 0 || memoryFrames > m.memory().frames() || "none".equals(m.memory().kind());
+        boolean full = memoryFrames <= 0
+                || memoryFrames > m.memory().frames()
+                || "none".equals(m.memory().kind());
         return plan(m, ctx, ctxActions, frames, seed, full ? null : memoryFrames);
     }
 
     /** The plan the service makes for this context with no schedule override (the model's defaults). */
-    public static GenerationPlan plan(ModelManifest m, List<float[]> context, List<float[]> contextActions,
-                                      int frames, long seed, Integer memoryFrames) {
+    public static GenerationPlan plan(
+            ModelManifest m,
+            List<float[]> context,
+            List<float[]> contextActions,
+            int frames,
+            long seed,
+            Integer memoryFrames) {
         GenerationPlanner planner = new GenerationPlanner(GenerationPlanner.Limits.NONE);
-        return GenerationPlanner.plan(m, planner.schedule(m, GenerationPlanner.Schedule.DEFAULT),
-                GenerationPlanner.memory(m, memoryFrames), context, contextActions, frames, seed, false,
+        return GenerationPlanner.plan(
+                m,
+                planner.schedule(m, GenerationPlanner.Schedule.DEFAULT),
+                GenerationPlanner.memory(m, memoryFrames),
+                context,
+                contextActions,
+                frames,
+                seed,
+                false,
                 Long.MAX_VALUE);
     }
 

@@ -7,7 +7,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
@@ -130,11 +129,11 @@ class JobRunnerTest {
 
     @Test
     void completionDeliversEveryEventThenGivesThePlaceBack() throws Exception {
-        StepVerifier.create(stream(3, null, null))
-                .expectNext(0, 1, 2, "done")
-                .verifyComplete();
+        StepVerifier.create(stream(3, null, null)).expectNext(0, 1, 2, "done").verifyComplete();
         assertThat(made[0].endedWith).isNull();
-        assertThat(made[0].placesAtFree).as("freed (meters stopped) before its place is given back").isEqualTo(1);
+        assertThat(made[0].placesAtFree)
+                .as("freed (meters stopped) before its place is given back")
+                .isEqualTo(1);
         assertIdle();
     }
 
@@ -164,11 +163,14 @@ class JobRunnerTest {
         CountDownLatch gate = new CountDownLatch(1);
         StepVerifier.create(stream(5, gate, null))
                 .then(() -> awaitLatch(made[0].entered))
-                .then(() -> assertThat(admission.inFlight()).as("place taken on subscription").isEqualTo(1))
+                .then(() -> assertThat(admission.inFlight())
+                        .as("place taken on subscription")
+                        .isEqualTo(1))
                 .thenCancel()
                 .verify(WAIT);
         TestJob job = made[0];
-        assertThat(admission.inFlight()).as("the running job keeps its place until its worker lets go")
+        assertThat(admission.inFlight())
+                .as("the running job keeps its place until its worker lets go")
                 .isEqualTo(1);
         gate.countDown();
         assertThat(job.ended.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
@@ -181,7 +183,9 @@ class JobRunnerTest {
     void cancelWhileQueuedEndsAtOnceAndNeverRuns() throws Exception {
         CountDownLatch gate = new CountDownLatch(1);
         Flux<Object> first = stream(1, gate, null);
-        StepVerifier running = StepVerifier.create(first).expectNext(0, "done").expectComplete()
+        StepVerifier running = StepVerifier.create(first)
+                .expectNext(0, "done")
+                .expectComplete()
                 .verifyLater();
         awaitLatch(made[0].entered);
 
@@ -190,13 +194,19 @@ class JobRunnerTest {
                 .thenCancel()
                 .verify(WAIT);
         TestJob queued = made[1];
-        assertThat(queued.ended.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("ended at once").isTrue();
+        assertThat(queued.ended.await(WAIT.toSeconds(), TimeUnit.SECONDS))
+                .as("ended at once")
+                .isTrue();
         assertThat(queued.endedWith).isInstanceOf(GenerationCancelledException.class);
-        assertThat(admission.inFlight()).as("the queued place is back while the first still runs").isEqualTo(1);
+        assertThat(admission.inFlight())
+                .as("the queued place is back while the first still runs")
+                .isEqualTo(1);
 
         gate.countDown();
         running.verify(WAIT);
-        assertThat(queued.entered.getCount()).as("the cancelled job never ran a unit").isEqualTo(1);
+        assertThat(queued.entered.getCount())
+                .as("the cancelled job never ran a unit")
+                .isEqualTo(1);
         assertIdle();
     }
 
@@ -212,7 +222,9 @@ class JobRunnerTest {
                         throw new IllegalStateException(e);
                     }
                     // one event taken by the reader, two waiting in the outbox: then the job parks
-                    assertThat(made[0].calls).as("units stop at the outbox's capacity").hasValue(3);
+                    assertThat(made[0].calls)
+                            .as("units stop at the outbox's capacity")
+                            .hasValue(3);
                     assertThat(runner.liveJobs()).isEqualTo(1);
                 })
                 .thenRequest(Long.MAX_VALUE)
@@ -224,13 +236,17 @@ class JobRunnerTest {
     @Test
     void pastTheQueueTheStreamFailsWithCapacityAndTakesNoPlace() throws Exception {
         CountDownLatch gate = new CountDownLatch(1);
-        StepVerifier running = StepVerifier.create(stream(1, gate, null)).expectNext(0, "done")
-                .expectComplete().verifyLater();
-        StepVerifier queued = StepVerifier.create(stream(1, null, null)).expectNext(0, "done")
-                .expectComplete().verifyLater();
+        StepVerifier running = StepVerifier.create(stream(1, gate, null))
+                .expectNext(0, "done")
+                .expectComplete()
+                .verifyLater();
+        StepVerifier queued = StepVerifier.create(stream(1, null, null))
+                .expectNext(0, "done")
+                .expectComplete()
+                .verifyLater();
         StepVerifier.create(stream(1, null, null))
-                .expectErrorSatisfies(e -> assertThat(((EngineFailure) e).kind())
-                        .isEqualTo(EngineFailure.Kind.CAPACITY))
+                .expectErrorSatisfies(
+                        e -> assertThat(((EngineFailure) e).kind()).isEqualTo(EngineFailure.Kind.CAPACITY))
                 .verify(WAIT);
         assertThat(admission.inFlight()).isEqualTo(2);
         gate.countDown();

@@ -2,13 +2,11 @@ package org.arvdm.generation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.djl.Device;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
-import java.util.List;
-
-import ai.djl.Device;
 import org.arvdm.manifest.ModelManifest;
 import org.arvdm.model.ModelRegistry;
 import org.arvdm.model.TorchNetworks;
@@ -33,11 +31,12 @@ class LoopGoldenTest {
 
     @ParameterizedTest(name = "{0} eta={1}")
     @CsvSource({
-            "tiny-frames, -1, a03bdbc4aeafc682|f25703ea99aed1e1",
-            "tiny-frames, 1, 2237d9462bc9f26e|d505cb122543676b",
-            "tiny-tokens, -1, 0bd337b72f28443a|e2c0ef5ac38f2b54",
-            "tiny-tokens, 1, 8021a0f2cdaf28a5|a9b7f1986f36415d",
-            "tiny-none, 1, bc67df0b1fcad2a9|42ac1d4679a6304c"})
+        "tiny-frames, -1, a03bdbc4aeafc682|f25703ea99aed1e1",
+        "tiny-frames, 1, 2237d9462bc9f26e|d505cb122543676b",
+        "tiny-tokens, -1, 0bd337b72f28443a|e2c0ef5ac38f2b54",
+        "tiny-tokens, 1, 8021a0f2cdaf28a5|a9b7f1986f36415d",
+        "tiny-none, 1, bc67df0b1fcad2a9|42ac1d4679a6304c"
+    })
     void oneShotFramesKeepTheirBytes(String bundle, double eta, String digests) throws Exception {
         assertThat(digest(bundle, eta)).isIn((Object[]) digests.split("\\|"));
     }
@@ -49,20 +48,44 @@ class LoopGoldenTest {
             GenerationPlan p = BundlePlans.plan(m, 3, 9, 77, 0);
             if (eta >= 0) {
                 ArSchedule s = p.schedule();
-                p = new GenerationPlan(p.frameSize(), p.actionSize(), p.alphasCumprod(), p.prediction(),
-                        new ArSchedule(s.timesteps(), s.window(), s.stride(), s.inputLevels(), s.outputLevels(),
-                                s.arSteps(), s.initSteps(), eta), p.memory(), p.contextFrames(), p.contextActions(),
-                        p.padding(), p.frames(), p.seed(), p.previews(), p.deadlineNanos());
+                p = new GenerationPlan(
+                        p.frameSize(),
+                        p.actionSize(),
+                        p.alphasCumprod(),
+                        p.prediction(),
+                        new ArSchedule(
+                                s.timesteps(),
+                                s.window(),
+                                s.stride(),
+                                s.inputLevels(),
+                                s.outputLevels(),
+                                s.arSteps(),
+                                s.initSteps(),
+                                eta),
+                        p.memory(),
+                        p.contextFrames(),
+                        p.contextActions(),
+                        p.padding(),
+                        p.frames(),
+                        p.seed(),
+                        p.previews(),
+                        p.deadlineNanos());
             }
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            new ArGenerator().run(p, BundlePlans.actions(m), CallGateway.direct(nets), new GenerationListener() {
-                @Override
-                public void frame(int index, float[] frame, int arStep, long elapsedNanos) {
-                    ByteBuffer b = ByteBuffer.allocate(frame.length * 4);
-                    b.asFloatBuffer().put(frame);
-                    sha.update(b);
-                }
-            }, EngineObserver.NONE);
+            new ArGenerator()
+                    .run(
+                            p,
+                            BundlePlans.actions(m),
+                            CallGateway.direct(nets),
+                            new GenerationListener() {
+                                @Override
+                                public void frame(int index, float[] frame, int arStep, long elapsedNanos) {
+                                    ByteBuffer b = ByteBuffer.allocate(frame.length * 4);
+                                    b.asFloatBuffer().put(frame);
+                                    sha.update(b);
+                                }
+                            },
+                            EngineObserver.NONE);
             return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
         }
     }

@@ -40,8 +40,14 @@ final class OracleNetworks implements Networks {
     public synchronized List<float[]> denoise(List<DenoiseCall> batch) {
         List<float[]> outs = new ArrayList<>();
         for (DenoiseCall c : batch) {
-            calls.add(new DenoiseCall(c.x().clone(), c.levels().clone(), c.actions().clone(), c.memory().clone(),
-                    c.memorySlots(), c.memoryActions().clone(), c.memoryMask().clone()));
+            calls.add(new DenoiseCall(
+                    c.x().clone(),
+                    c.levels().clone(),
+                    c.actions().clone(),
+                    c.memory().clone(),
+                    c.memorySlots(),
+                    c.memoryActions().clone(),
+                    c.memoryMask().clone()));
             int w = c.levels().length;
             int as = c.actions().length / w;
             float[] out = new float[c.x().length];
@@ -56,11 +62,12 @@ final class OracleNetworks implements Networks {
                     double x0 = clean(k, i);
                     double xt = c.x()[j * frameSize + i];
                     double eps = (xt - Math.sqrt(ab) * x0) / Math.sqrt(1 - ab);
-                    out[j * frameSize + i] = (float) switch (prediction) {
-                        case EPS -> eps;
-                        case V -> Math.sqrt(ab) * eps - Math.sqrt(1 - ab) * x0;
-                        case X0 -> x0;
-                    };
+                    out[j * frameSize + i] = (float)
+                            switch (prediction) {
+                                case EPS -> eps;
+                                case V -> Math.sqrt(ab) * eps - Math.sqrt(1 - ab) * x0;
+                                case X0 -> x0;
+                            };
                 }
             }
             outs.add(out);

@@ -2,6 +2,7 @@ package org.arvdm.generation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.djl.Device;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -9,10 +10,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-
-import ai.djl.Device;
-import org.arvdm.memory.MemoryModule;
 import org.arvdm.manifest.ModelManifest;
+import org.arvdm.memory.MemoryModule;
 import org.arvdm.model.ModelRegistry;
 import org.arvdm.model.TorchNetworks;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,15 +38,22 @@ class SamplerParityTest {
 
     static Stream<String> cases() throws Exception {
         try (Stream<Path> s = Files.list(DIR)) {
-            return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json"))
-                    .map(n -> n.substring(0, n.length() - 5)).sorted().toList().stream();
+            return s
+                    .map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(".json"))
+                    .map(n -> n.substring(0, n.length() - 5))
+                    .sorted()
+                    .toList()
+                    .stream();
         }
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void javaEngineMakesThePythonSamplersFrames(String name) throws Exception {
-        JsonNode spec = JsonMapper.builder().build().readTree(DIR.resolve(name + ".json").toFile());
+        JsonNode spec = JsonMapper.builder()
+                .build()
+                .readTree(DIR.resolve(name + ".json").toFile());
         Path bundle = Path.of("src/test/resources/bundles", spec.get("bundle").asString());
         ModelManifest m = ModelRegistry.readManifest(bundle);
         int fs = m.frame().size();
@@ -55,8 +61,8 @@ class SamplerParityTest {
         List<float[]> actions = actions(spec.get("actions"), m);
         int c = ctxActions.size();
         int n = spec.get("frames").asInt();
-        ByteBuffer data = ByteBuffer.wrap(Files.readAllBytes(DIR.resolve(name + ".bin")))
-                .order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer data =
+                ByteBuffer.wrap(Files.readAllBytes(DIR.resolve(name + ".bin"))).order(ByteOrder.LITTLE_ENDIAN);
         assertThat(data.remaining()).isEqualTo((c + n) * fs * 4);
         List<float[]> context = new ArrayList<>();
         List<float[]> expected = new ArrayList<>();
@@ -82,20 +88,39 @@ class SamplerParityTest {
             }
             schedule = ArSchedule.explicit(t, w, stride, in, null, arSteps, initSteps, eta);
         }
-        MemoryModule memory = MemoryModule.of(m.memory().kind(), m.memory().frames(), m.memory().tokens(),
+        MemoryModule memory = MemoryModule.of(
+                m.memory().kind(),
+                m.memory().frames(),
+                m.memory().tokens(),
                 m.memory().tokenDim());
-        GenerationPlan plan = new GenerationPlan(fs, m.actions().vectorSize(), m.diffusion().alphasCumprod(),
-                DdimSampler.Prediction.of(m.diffusion().prediction()), schedule, memory, context, ctxActions,
-                m.actions().padding(), n, spec.get("seed").asLong(), false, Long.MAX_VALUE);
+        GenerationPlan plan = new GenerationPlan(
+                fs,
+                m.actions().vectorSize(),
+                m.diffusion().alphasCumprod(),
+                DdimSampler.Prediction.of(m.diffusion().prediction()),
+                schedule,
+                memory,
+                context,
+                ctxActions,
+                m.actions().padding(),
+                n,
+                spec.get("seed").asLong(),
+                false,
+                Long.MAX_VALUE);
         List<float[]> got = new ArrayList<>();
         try (TorchNetworks nets = TorchNetworks.load(bundle, m, Device.cpu())) {
-            new ArGenerator().run(plan, ActionSource.fixed(actions, m.actions().padding()),
-                    CallGateway.direct(nets), new GenerationListener() {
-                        @Override
-                        public void frame(int index, float[] frame, int arStep, long elapsedNanos) {
-                            got.add(frame);
-                        }
-                    }, EngineObserver.NONE);
+            new ArGenerator()
+                    .run(
+                            plan,
+                            ActionSource.fixed(actions, m.actions().padding()),
+                            CallGateway.direct(nets),
+                            new GenerationListener() {
+                                @Override
+                                public void frame(int index, float[] frame, int arStep, long elapsedNanos) {
+                                    got.add(frame);
+                                }
+                            },
+                            EngineObserver.NONE);
         }
         assertThat(got).hasSize(n);
         double worst = 0;

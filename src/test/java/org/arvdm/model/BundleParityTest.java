@@ -1,8 +1,12 @@
 package org.arvdm.model;
 
-import org.arvdm.manifest.ModelManifest;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,14 +15,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-
-import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import org.arvdm.generation.DenoiseCall;
 import org.arvdm.generation.EncodeCall;
+import org.arvdm.manifest.ModelManifest;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -36,7 +35,9 @@ class BundleParityTest {
         for (Path root : List.of(Path.of("models"), Path.of("src/test/resources/bundles"))) {
             if (Files.isDirectory(root)) {
                 try (Stream<Path> s = Files.list(root)) {
-                    s.filter(p -> Files.isRegularFile(p.resolve("model.json"))).sorted().forEach(all::add);
+                    s.filter(p -> Files.isRegularFile(p.resolve("model.json")))
+                            .sorted()
+                            .forEach(all::add);
                 }
             }
         }
@@ -48,7 +49,7 @@ class BundleParityTest {
     void bundleReproducesItsRecordedParityOutputs(Path dir) throws Exception {
         ModelManifest m = ModelRegistry.readManifest(dir);
         try (TorchNetworks nets = TorchNetworks.load(dir, m, Device.cpu());
-             NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             int baseline = nets.liveArrays();
             Map<String, NDArray> p = readParity(dir, manager);
             int b = (int) p.get("x").getShape().get(0);
@@ -56,21 +57,30 @@ class BundleParityTest {
                 List<EncodeCall> enc = new ArrayList<>();
                 int slots = (int) p.get("enc_mask").getShape().get(1);
                 for (int i = 0; i < b; i++) {
-                    enc.add(new EncodeCall(floats(p.get("enc_frames").get(i)), floats(p.get("enc_actions").get(i)),
-                            p.get("enc_mask").get(i).toBooleanArray(), slots));
+                    enc.add(new EncodeCall(
+                            floats(p.get("enc_frames").get(i)),
+                            floats(p.get("enc_actions").get(i)),
+                            p.get("enc_mask").get(i).toBooleanArray(),
+                            slots));
                 }
                 assertClose(nets.encodeMemory(enc), p.get("enc_out"), "enc_out");
             }
             List<DenoiseCall> calls = new ArrayList<>();
             int slots = (int) p.get("memory_mask").getShape().get(1);
             for (int i = 0; i < b; i++) {
-                calls.add(new DenoiseCall(floats(p.get("x").get(i)),
+                calls.add(new DenoiseCall(
+                        floats(p.get("x").get(i)),
                         p.get("levels").get(i).toType(DataType.INT64, false).toLongArray(),
-                        floats(p.get("actions").get(i)), floats(p.get("memory").get(i)), slots,
-                        floats(p.get("memory_actions").get(i)), p.get("memory_mask").get(i).toBooleanArray()));
+                        floats(p.get("actions").get(i)),
+                        floats(p.get("memory").get(i)),
+                        slots,
+                        floats(p.get("memory_actions").get(i)),
+                        p.get("memory_mask").get(i).toBooleanArray()));
             }
             assertClose(nets.denoise(calls), p.get("out"), "out");
-            assertThat(nets.liveArrays()).as("native arrays left after the calls").isEqualTo(baseline);
+            assertThat(nets.liveArrays())
+                    .as("native arrays left after the calls")
+                    .isEqualTo(baseline);
         }
     }
 

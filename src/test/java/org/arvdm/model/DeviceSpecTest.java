@@ -35,7 +35,8 @@ class DeviceSpecTest {
     void aGpuTheEngineDoesNotSeeIsAStartupErrorThatSaysWhy() {
         assertThatThrownBy(() -> DeviceSpec.resolve("gpu", 0))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("sees 0 GPU(s)").hasMessageContaining("docs/deployment.md");
+                .hasMessageContaining("sees 0 GPU(s)")
+                .hasMessageContaining("docs/deployment.md");
         assertThatThrownBy(() -> DeviceSpec.resolve("gpu:2", 2)).hasMessageContaining("arvdm.device=gpu:2");
         assertThatThrownBy(() -> DeviceSpec.resolve("gpu:-1", 2)).isInstanceOf(IllegalArgumentException.class);
     }

@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-
 import org.arvdm.generation.CallGateway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,8 +27,8 @@ class ModelRegistryTest {
         }
         if (!as.equals(name)) {
             Path json = dst.resolve("model.json");
-            Files.writeString(json, Files.readString(json).replace("\"id\": \"" + name + "\"", "\"id\": \"" + as
-                    + "\""));
+            Files.writeString(
+                    json, Files.readString(json).replace("\"id\": \"" + name + "\"", "\"id\": \"" + as + "\""));
         }
     }
 
@@ -46,8 +45,10 @@ class ModelRegistryTest {
         copyBundle("tiny-none", "no-weights");
         Files.delete(dir.resolve("no-weights/denoiser.pt"));
         copyBundle("tiny-none", "wrong-id");
-        Files.writeString(dir.resolve("wrong-id/model.json"), Files.readString(dir.resolve("wrong-id/model.json"))
-                .replace("\"id\": \"wrong-id\"", "\"id\": \"other\""));
+        Files.writeString(
+                dir.resolve("wrong-id/model.json"),
+                Files.readString(dir.resolve("wrong-id/model.json"))
+                        .replace("\"id\": \"wrong-id\"", "\"id\": \"other\""));
         Files.createDirectories(dir.resolve("training"));
         List<LoadedModel> loaded = new ArrayList<>();
         try (ModelRegistry r = registry("tiny-frames", loaded)) {
@@ -56,7 +57,9 @@ class ModelRegistryTest {
             assertThat(r.models()).extracting(LoadedModel::id).containsExactly("tiny-frames");
             assertThat(loaded).hasSize(1);
             assertThat(r.failures()).containsOnlyKeys("bad-prediction", "no-weights", "wrong-id");
-            assertThat(r.failures().get("bad-prediction")).contains("diffusion.prediction").contains("'score'");
+            assertThat(r.failures().get("bad-prediction"))
+                    .contains("diffusion.prediction")
+                    .contains("'score'");
             assertThat(r.failures().get("no-weights")).contains("denoiser.pt is missing");
             assertThat(r.failures().get("wrong-id")).contains("id: must equal the folder name 'wrong-id'");
             assertThat(r.defaultModel()).map(LoadedModel::id).contains("tiny-frames");

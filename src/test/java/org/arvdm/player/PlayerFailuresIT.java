@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
 import org.arvdm.session.SessionService;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -25,12 +24,15 @@ import org.springframework.test.context.DynamicPropertySource;
  * a session that expired by the idle timeout while the page had lost its connection, shown as
  * expired when the connection is back rather than as a stall.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "arvdm.device=cpu",
-        "arvdm.evaluation.set-dir=models/eval",
-        "arvdm.default-model=maze-prepend-16-pose",
-        "arvdm.keep-alive=1s",
-        "arvdm.sessions.idle-timeout=" + PlayerFailuresIT.IDLE_TIMEOUT})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "arvdm.device=cpu",
+            "arvdm.evaluation.set-dir=models/eval",
+            "arvdm.default-model=maze-prepend-16-pose",
+            "arvdm.keep-alive=1s",
+            "arvdm.sessions.idle-timeout=" + PlayerFailuresIT.IDLE_TIMEOUT
+        })
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PlayerFailuresIT extends PlayerPage {
     /** A session with no viewer and no action for this long expires. */
@@ -55,16 +57,22 @@ class PlayerFailuresIT extends PlayerPage {
         load();
         assertThat(registry.failures()).containsKey(BROKEN);
         await("the page names the bundle that failed", () -> message().contains(BROKEN));
-        assertThat(message()).startsWith("Not every model loaded: " + BROKEN + ": ")
+        assertThat(message())
+                .startsWith("Not every model loaded: " + BROKEN + ": ")
                 .contains(registry.failures().get(BROKEN));
         assertThat(el("message").getDomAttribute("class")).isEqualTo("error");
-        WebElement option = new Select(el("model")).getOptions().stream()
-                .filter(o -> BROKEN.equals(o.getDomAttribute("value"))).findFirst().orElseThrow();
+        WebElement option = new Select(el("model"))
+                .getOptions().stream()
+                        .filter(o -> BROKEN.equals(o.getDomAttribute("value")))
+                        .findFirst()
+                        .orElseThrow();
         assertThat(option.isEnabled()).as("the failed bundle cannot be chosen").isFalse();
         assertThat(option.getText()).contains("failed to load");
         assertThat(new Select(el("model")).getFirstSelectedOption().getDomAttribute("value"))
                 .isEqualTo("maze-prepend-16-pose");
-        assertThat(consoleErrors()).as("console errors on a page with a failed bundle").isEmpty();
+        assertThat(consoleErrors())
+                .as("console errors on a page with a failed bundle")
+                .isEmpty();
     }
 
     @Test
@@ -84,14 +92,16 @@ class PlayerFailuresIT extends PlayerPage {
                 relay.restore();
             }
             await("the page says the session expired", () -> message().contains("expired"));
-            assertThat(message()).isEqualTo("The session expired: it was idle too long or its time ran out."
-                    + " Start a new session to play on.");
+            assertThat(message())
+                    .isEqualTo("The session expired: it was idle too long or its time ran out."
+                            + " Start a new session to play on.");
             assertThat(el("message").getDomAttribute("class")).isEqualTo("expired");
             assertThat(el("hud-status").getText()).isEqualTo("ended (expired)");
             assertThat(el("fork").isEnabled()).as("nothing left to fork").isFalse();
             assertThat(el("start").isEnabled()).as("a new session can start").isTrue();
-            assertThat(consoleErrorsExcept("net::", "status of 404")).as("console errors besides the cut"
-                    + " connections and the expired session's 404").isEmpty();
+            assertThat(consoleErrorsExcept("net::", "status of 404"))
+                    .as("console errors besides the cut" + " connections and the expired session's 404")
+                    .isEmpty();
         }
     }
 }

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -32,16 +31,20 @@ import org.springframework.test.context.DynamicPropertySource;
  * <p>The screenshot taken mid-game goes to {@code target/player.png}, and to the path in
  * {@code -Darvdm.player.screenshot} (README's is made with {@code =docs/player.png}).
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "arvdm.device=cpu",
-        "arvdm.evaluation.set-dir=models/eval",
-        "arvdm.default-model=maze-prepend-16-pose",
-        "arvdm.keep-alive=1s",
-        "arvdm.sessions.max-sessions=" + PlayerIT.MAX_SESSIONS})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "arvdm.device=cpu",
+            "arvdm.evaluation.set-dir=models/eval",
+            "arvdm.default-model=maze-prepend-16-pose",
+            "arvdm.keep-alive=1s",
+            "arvdm.sessions.max-sessions=" + PlayerIT.MAX_SESSIONS
+        })
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PlayerIT extends PlayerPage {
     /** Sessions the service admits at once: the page's session and its fork. */
     static final int MAX_SESSIONS = 2;
+
     static final List<String> MODELS = List.of("maze-prepend-16-pose", "maze-compressed-joint-16");
 
     /** Two bundles rather than all of models/: startup stays short, and the page lists more than one. */
@@ -57,24 +60,31 @@ class PlayerIT extends PlayerPage {
         load();
         assertThat(consoleErrors()).as("console errors after loading the page").isEmpty();
         Select model = new Select(el("model"));
-        assertThat(model.getOptions().stream().map(o -> o.getDomAttribute("value")).toList())
+        assertThat(model.getOptions().stream()
+                        .map(o -> o.getDomAttribute("value"))
+                        .toList())
                 .containsExactlyInAnyOrderElementsOf(MODELS);
         assertThat(model.getFirstSelectedOption().getDomAttribute("value")).isEqualTo("maze-prepend-16-pose");
         assertThat(el("model-info").getText()).contains("prepend");
         Select clip = new Select(el("clip"));
-        assertThat(clip.getOptions().stream().map(o -> o.getDomAttribute("value")).toList())
+        assertThat(clip.getOptions().stream()
+                        .map(o -> o.getDomAttribute("value"))
+                        .toList())
                 .contains("accumulation/accumulation-00", "retrieval/" + firstTrajectory("retrieval"));
         clip.selectByValue("accumulation/accumulation-02");
         await("the clip's last frame on the preview canvas", () -> distinctColours(pixels("clip-preview")) > 3);
         model.selectByValue("maze-compressed-joint-16");
         assertThat(el("model-info").getText()).contains("compressed_joint");
-        assertThat(consoleErrors()).as("console errors after choosing a model and a clip").isEmpty();
+        assertThat(consoleErrors())
+                .as("console errors after choosing a model and a clip")
+                .isEmpty();
         assertThat(unlabelledControls()).as("controls without a label").isEmpty();
         assertThat(foreignRequests()).as("requests that leave the service").isEmpty();
     }
 
     /** Actions the page's session has been sent, across the ordered tests that play it. */
     static int sent;
+
     static int lag;
 
     @Test
@@ -96,7 +106,8 @@ class PlayerIT extends PlayerPage {
         sent = press("d", 1, "screen", sent, lag);
         sent = press(Keys.SPACE, lag, "screen", sent, lag);
         List<Long> after = pixels("screen");
-        assertThat(differing(before, after)).as("canvas pixels changed by the turn, of " + before.size() / 4)
+        assertThat(differing(before, after))
+                .as("canvas pixels changed by the turn, of " + before.size() / 4)
                 .isGreaterThan(before.size() / 4 / 10);
         assertThat(el("hud-latency").getText()).matches("\\d+ ms / \\d+ ms.*");
         assertThat(consoleErrors()).as("console errors while playing").isEmpty();
@@ -107,29 +118,37 @@ class PlayerIT extends PlayerPage {
     void forkShowsASecondCanvasThatPlays() throws Exception {
         assertThat(el("view-fork").isDisplayed()).isFalse();
         el("fork").click();
-        await("the fork's canvas is shown", () -> el("view-fork").isDisplayed()
-                && !el("fork-id").getText().equals("–"));
+        await(
+                "the fork's canvas is shown",
+                () -> el("view-fork").isDisplayed() && !el("fork-id").getText().equals("–"));
         assertThat(el("fork-id").getText()).isNotEqualTo(el("main-id").getText());
-        assertThat(driver.findElement(By.cssSelector("input[name=target][value=both]")).isSelected())
-                .as("keys go to both after a fork").isTrue();
+        assertThat(driver.findElement(By.cssSelector("input[name=target][value=both]"))
+                        .isSelected())
+                .as("keys go to both after a fork")
+                .isTrue();
         int main = frames("screen");
         // Keys go to both: the fork continues the original's history, so its frame count follows.
         sent = press("w", 2, "screen", sent, lag);
         await("the fork plays: frames drawn on its canvas", () -> frames("screen-fork") >= sent - lag);
         assertThat(frames("screen")).isEqualTo(main + 2);
-        assertThat(distinctColours(pixels("screen-fork"))).as("colours on the fork's canvas").isGreaterThan(3);
+        assertThat(distinctColours(pixels("screen-fork")))
+                .as("colours on the fork's canvas")
+                .isGreaterThan(3);
         // Only the fork: it turns, the original does not move.
         driver.findElement(By.cssSelector("input[name=target][value=fork]")).click();
         int forkSent = press(Keys.ARROW_LEFT, lag + 2, "screen-fork", sent, lag);
         assertThat(frames("screen")).as("the original got no action").isEqualTo(sent - lag);
-        assertThat(differing(pixels("screen"), pixels("screen-fork"))).as("the fork's future differs")
+        assertThat(differing(pixels("screen"), pixels("screen-fork")))
+                .as("the fork's future differs")
                 .isPositive();
         driver.findElement(By.cssSelector("input[name=target][value=both]")).click();
         forkSent = press("w", 1, "screen-fork", forkSent, lag);
         sent += 1;
         await("the original's frame", () -> frames("screen") >= sent - lag);
         assertThat(el("hud-frame").getText()).contains("fork");
-        assertThat(foreignRequests()).as("requests that leave the service while playing").isEmpty();
+        assertThat(foreignRequests())
+                .as("requests that leave the service while playing")
+                .isEmpty();
         screenshot();
         assertThat(consoleErrors()).as("console errors while forking").isEmpty();
     }
@@ -138,8 +157,8 @@ class PlayerIT extends PlayerPage {
     @Order(4)
     void theDownloadIsAPlayableMp4() throws Exception {
         try {
-            driver.executeCdpCommand("Browser.setDownloadBehavior",
-                    Map.of("behavior", "allow", "downloadPath", downloads.toString()));
+            driver.executeCdpCommand(
+                    "Browser.setDownloadBehavior", Map.of("behavior", "allow", "downloadPath", downloads.toString()));
         } catch (RuntimeException e) {
             // the download.default_directory preference applies anyway
         }
@@ -149,9 +168,11 @@ class PlayerIT extends PlayerPage {
         Path file = downloads.resolve("arvdm-" + id + ".mp4");
         await("the recording downloaded to " + file, () -> Files.isRegularFile(file) && size(file) > 0);
         byte[] mp4 = Files.readAllBytes(file);
-        assertThat(new String(mp4, 4, 4, java.nio.charset.StandardCharsets.US_ASCII)).as("MP4 ftyp box")
+        assertThat(new String(mp4, 4, 4, java.nio.charset.StandardCharsets.US_ASCII))
+                .as("MP4 ftyp box")
                 .isEqualTo("ftyp");
-        assertThat((long) mp4.length).isEqualTo(Long.parseLong(el("download-link").getDomAttribute("data-bytes")));
+        assertThat((long) mp4.length)
+                .isEqualTo(Long.parseLong(el("download-link").getDomAttribute("data-bytes")));
         // Playable: jcodec demuxes and decodes its first frame, the frame size the service upscales to.
         java.awt.image.BufferedImage first = org.jcodec.api.awt.AWTFrameGrab.getFrame(file.toFile(), 0);
         assertThat(first.getWidth()).isBetween(96, 160);
@@ -161,34 +182,47 @@ class PlayerIT extends PlayerPage {
     private String createStepSessionViaApi() throws Exception {
         Map<String, Object> body = Map.of("model", "maze-prepend-16-pose", "mode", "step", "context", context(CLIP));
         HttpResponse<String> res = http("POST", "/v1/sessions", body);
-        return res.statusCode() == 201 ? (String) JSON.readValue(res.body(), Map.class).get("id") : null;
+        return res.statusCode() == 201
+                ? (String) JSON.readValue(res.body(), Map.class).get("id")
+                : null;
     }
 
     @Test
     @Order(5)
     void aFullServiceShowsTheBusyMessageWithTheRetrySeconds() throws Exception {
         el("stop").click();
-        await("the page ended its session and fork", () -> !el("stop").isEnabled()
-                && el("hud-status").getText().startsWith("ended") && el("view-fork").getDomAttribute("hidden") != null);
+        await(
+                "the page ended its session and fork",
+                () -> !el("stop").isEnabled()
+                        && el("hud-status").getText().startsWith("ended")
+                        && el("view-fork").getDomAttribute("hidden") != null);
         List<String> others = new ArrayList<>();
         try {
             // The page's DELETEs free the places; take them all through the API.
-            new WebDriverWait(driver, WAIT).withMessage("the API takes every session place").until(d -> {
-                try {
-                    String id = createStepSessionViaApi();
-                    if (id != null) {
-                        others.add(id);
-                    }
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-                return others.size() == MAX_SESSIONS;
-            });
-            assertThat(http("POST", "/v1/sessions", Map.of("model", "maze-prepend-16-pose", "mode", "step",
-                    "context", context(CLIP))).statusCode()).isEqualTo(429);
+            new WebDriverWait(driver, WAIT)
+                    .withMessage("the API takes every session place")
+                    .until(d -> {
+                        try {
+                            String id = createStepSessionViaApi();
+                            if (id != null) {
+                                others.add(id);
+                            }
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                        return others.size() == MAX_SESSIONS;
+                    });
+            assertThat(http(
+                                    "POST",
+                                    "/v1/sessions",
+                                    Map.of("model", "maze-prepend-16-pose", "mode", "step", "context", context(CLIP)))
+                            .statusCode())
+                    .isEqualTo(429);
             el("start").click();
-            await("the busy message", () -> el("message").getDomAttribute("class").equals("busy")
-                    && message().startsWith("The service is busy"));
+            await(
+                    "the busy message",
+                    () -> el("message").getDomAttribute("class").equals("busy")
+                            && message().startsWith("The service is busy"));
             assertThat(message()).matches("The service is busy: all 2 session places are taken.* Retry in \\d+ s\\.");
             assertThat(el("stop").isEnabled()).as("no session is playing").isFalse();
         } finally {
@@ -196,7 +230,9 @@ class PlayerIT extends PlayerPage {
                 http("DELETE", "/v1/sessions/" + id, null);
             }
         }
-        assertThat(consoleErrorsExcept("status of 429")).as("console errors besides the 429").isEmpty();
+        assertThat(consoleErrorsExcept("status of 429"))
+                .as("console errors besides the 429")
+                .isEmpty();
     }
 
     /**
@@ -212,13 +248,18 @@ class PlayerIT extends PlayerPage {
                 .isEqualTo("maze-prepend-16-pose");
         tabTo("input[name=mode]:checked");
         type(Keys.ARROW_RIGHT, 1); // realtime -> step
-        assertThat(driver.findElement(By.cssSelector("input[name=mode][value=step]")).isSelected()).isTrue();
+        assertThat(driver.findElement(By.cssSelector("input[name=mode][value=step]"))
+                        .isSelected())
+                .isTrue();
         tabTo("#start");
         type(Keys.ENTER, 1);
-        await("the session starts", () -> !el("main-id").getText().equals("–")
-                && el("hud-status").getText().startsWith("playing"));
+        await(
+                "the session starts",
+                () -> !el("main-id").getText().equals("–")
+                        && el("hud-status").getText().startsWith("playing"));
         lag = lag();
-        assertThat(driver.switchTo().activeElement().getDomAttribute("id")).as("the focus after Start")
+        assertThat(driver.switchTo().activeElement().getDomAttribute("id"))
+                .as("the focus after Start")
                 .isEqualTo("screen");
         type("w", lag);
         tabTo("#pad button[data-action=forward]");
@@ -231,7 +272,9 @@ class PlayerIT extends PlayerPage {
         assertThat(message()).contains("ended on the service");
         assertThat(el("hud-status").getText()).startsWith("ended");
         assertThat(el("fork").isEnabled()).as("nothing left to fork").isFalse();
-        assertThat(consoleErrorsExcept("status of 404")).as("console errors besides the 404").isEmpty();
+        assertThat(consoleErrorsExcept("status of 404"))
+                .as("console errors besides the 404")
+                .isEmpty();
     }
 
     @Test
@@ -249,19 +292,26 @@ class PlayerIT extends PlayerPage {
             } finally {
                 relay.restore();
             }
-            await("the page reconnects", () -> message().contains("Reconnected")
-                    || el("hud-status").getText().startsWith("playing"));
+            await(
+                    "the page reconnects",
+                    () -> message().contains("Reconnected")
+                            || el("hud-status").getText().startsWith("playing"));
             sent = press("d", 2, "screen", sent, lag);
             assertThat(Integer.parseInt(el("screen").getDomAttribute("data-last-index")))
-                    .as("resumed after frame " + last + " with no gap").isEqualTo(last + 2);
-            assertThat(consoleErrorsExcept("net::")).as("console errors besides the cut connections").isEmpty();
+                    .as("resumed after frame " + last + " with no gap")
+                    .isEqualTo(last + 2);
+            assertThat(consoleErrorsExcept("net::"))
+                    .as("console errors besides the cut connections")
+                    .isEmpty();
             el("stop").click();
             await("the page ended its session", () -> el("hud-status").getText().startsWith("ended"));
         }
     }
 
     private String firstTrajectory(String set) throws Exception {
-        Map<?, ?> list = JSON.readValue(http("GET", "/v1/evaluation-sets/" + set + "/trajectories", null).body(),
+        Map<?, ?> list = JSON.readValue(
+                http("GET", "/v1/evaluation-sets/" + set + "/trajectories", null)
+                        .body(),
                 Map.class);
         return (String) ((Map<?, ?>) ((List<?>) list.get("trajectories")).get(0)).get("id");
     }

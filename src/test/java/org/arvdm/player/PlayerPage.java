@@ -18,11 +18,10 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Level;
 import java.util.stream.Stream;
-
+import org.arvdm.model.ModelRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.arvdm.model.ModelRegistry;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
@@ -53,6 +52,7 @@ abstract class PlayerPage {
     static final Duration WAIT = Duration.ofSeconds(60);
     /** Frames on this loaded 2-core machine: the first ones (model warm-up) took over a minute. */
     static final Duration FRAME_WAIT = Duration.ofSeconds(240);
+
     static final JsonMapper JSON = JsonMapper.builder().build();
     /** The context clip the games start from. */
     static final String CLIP = "accumulation/accumulation-02";
@@ -62,6 +62,7 @@ abstract class PlayerPage {
 
     @LocalServerPort
     int port;
+
     @Autowired
     ModelRegistry registry;
 
@@ -76,22 +77,35 @@ abstract class PlayerPage {
 
     @BeforeAll
     static void browser() throws IOException {
-        Assumptions.assumeTrue(Files.isExecutable(CHROMIUM), "skipped: the browser test needs Debian's chromium ("
-                + CHROMIUM + " is absent); apt-get install chromium chromium-driver, as .ci/run does");
-        assertThat(CHROMEDRIVER).as("chromium is installed but its driver is not: apt-get install chromium-driver")
+        Assumptions.assumeTrue(
+                Files.isExecutable(CHROMIUM),
+                "skipped: the browser test needs Debian's chromium (" + CHROMIUM
+                        + " is absent); apt-get install chromium chromium-driver, as .ci/run does");
+        assertThat(CHROMEDRIVER)
+                .as("chromium is installed but its driver is not: apt-get install chromium-driver")
                 .isExecutable();
         downloads = Files.createTempDirectory("arvdm-player-downloads");
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                "--window-size=1440,900", "--user-data-dir=" + Files.createTempDirectory("arvdm-player-chromium"));
-        options.setExperimentalOption("prefs", Map.of(
-                "download.default_directory", downloads.toString(),
-                "download.prompt_for_download", false));
+        options.addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-dev-shm-usage",
+                "--window-size=1440,900",
+                "--user-data-dir=" + Files.createTempDirectory("arvdm-player-chromium"));
+        options.setExperimentalOption(
+                "prefs",
+                Map.of("download.default_directory", downloads.toString(), "download.prompt_for_download", false));
         options.setCapability("goog:loggingPrefs", Map.of(LogType.BROWSER, "ALL"));
         ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+                .usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort()
+                .build();
         driver = new ChromeDriver(service, options);
     }
 
@@ -116,8 +130,9 @@ abstract class PlayerPage {
     }
 
     void await(String what, Duration wait, java.util.function.BooleanSupplier condition) {
-        new WebDriverWait(driver, wait).withMessage(() -> what + "; page message: "
-                + el("message").getText()).until(d -> condition.getAsBoolean());
+        new WebDriverWait(driver, wait)
+                .withMessage(() -> what + "; page message: " + el("message").getText())
+                .until(d -> condition.getAsBoolean());
     }
 
     int frames(String canvasId) {
@@ -128,16 +143,20 @@ abstract class PlayerPage {
     /** The canvas's RGBA pixels, as the page drew them. */
     List<Long> pixels(String canvasId) {
         @SuppressWarnings("unchecked")
-        List<Long> p = (List<Long>) ((JavascriptExecutor) driver).executeScript(
-                "const c = document.getElementById(arguments[0]);"
-                        + "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);", canvasId);
+        List<Long> p = (List<Long>) ((JavascriptExecutor) driver)
+                .executeScript(
+                        "const c = document.getElementById(arguments[0]);"
+                                + "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);",
+                        canvasId);
         return p;
     }
 
     static long differing(List<Long> a, List<Long> b) {
         long n = 0;
         for (int i = 0; i < a.size(); i += 4) {
-            if (!a.get(i).equals(b.get(i)) || !a.get(i + 1).equals(b.get(i + 1)) || !a.get(i + 2).equals(b.get(i + 2))) {
+            if (!a.get(i).equals(b.get(i))
+                    || !a.get(i + 1).equals(b.get(i + 1))
+                    || !a.get(i + 2).equals(b.get(i + 2))) {
                 n++;
             }
         }
@@ -154,7 +173,8 @@ abstract class PlayerPage {
 
     List<LogEntry> consoleErrors() {
         return driver.manage().logs().get(LogType.BROWSER).getAll().stream()
-                .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue()).toList();
+                .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+                .toList();
     }
 
     /** The session's schedule lag as the HUD shows it ("3 frames"): step mode gives frame i once action i + lag is in. */
@@ -179,8 +199,10 @@ abstract class PlayerPage {
     /** Waits for the frames {@code sent} actions complete (frame i once action i + lag is in); returns sent. */
     int awaitFrames(String canvasId, int sent, int lag) {
         int target = sent - lag;
-        await(target + " frames on " + canvasId + " after " + sent + " actions (lag " + lag + ")",
-                FRAME_WAIT, () -> frames(canvasId) >= target);
+        await(
+                target + " frames on " + canvasId + " after " + sent + " actions (lag " + lag + ")",
+                FRAME_WAIT,
+                () -> frames(canvasId) >= target);
         return sent;
     }
 
@@ -238,14 +260,17 @@ abstract class PlayerPage {
 
     /** Console errors other than the failed requests a test provoked on purpose (a 429, a 404, going offline). */
     List<LogEntry> consoleErrorsExcept(String... expected) {
-        return consoleErrors().stream().filter(e -> Stream.of(expected).noneMatch(x -> e.getMessage().contains(x)))
+        return consoleErrors().stream()
+                .filter(e -> Stream.of(expected).noneMatch(x -> e.getMessage().contains(x)))
                 .toList();
     }
 
     Map<?, ?> context(String clip) throws Exception {
         String[] p = clip.split("/");
-        return JSON.readValue(http("GET", "/v1/evaluation-sets/" + p[0] + "/trajectories/" + p[1] + "/context", null)
-                .body(), Map.class);
+        return JSON.readValue(
+                http("GET", "/v1/evaluation-sets/" + p[0] + "/trajectories/" + p[1] + "/context", null)
+                        .body(),
+                Map.class);
     }
 
     /** Chooses the model, clip and step mode on the page and starts a session; returns its schedule lag. */
@@ -254,8 +279,10 @@ abstract class PlayerPage {
         new Select(el("clip")).selectByValue(CLIP);
         driver.findElement(By.cssSelector("input[name=mode][value=step]")).click();
         el("start").click();
-        await("the session starts", () -> !el("main-id").getText().equals("–")
-                && el("hud-status").getText().startsWith("playing"));
+        await(
+                "the session starts",
+                () -> !el("main-id").getText().equals("–")
+                        && el("hud-status").getText().startsWith("playing"));
         return lag();
     }
 
@@ -276,7 +303,8 @@ abstract class PlayerPage {
         long chrome = (Long) js.executeScript("return Math.max(0, window.outerHeight - window.innerHeight);");
         byte[] png;
         try {
-            driver.manage().window().setSize(new org.openqa.selenium.Dimension(before.getWidth(), (int) (page + chrome)));
+            driver.manage().window().setSize(new org.openqa.selenium.Dimension(before.getWidth(), (int)
+                    (page + chrome)));
             js.executeScript("window.scrollTo(0, 0);");
             png = ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES);
         } finally {
@@ -293,8 +321,8 @@ abstract class PlayerPage {
     }
 
     HttpResponse<String> http(String method, String path, Object body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path)).timeout(WAIT)
-                .header("Accept", "application/json");
+        HttpRequest.Builder b =
+                HttpRequest.newBuilder(URI.create(base() + path)).timeout(WAIT).header("Accept", "application/json");
         if (body != null) {
             b.header("Content-Type", "application/json")
                     .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
@@ -312,8 +340,9 @@ abstract class PlayerPage {
     /** Loads the page from {@code origin} (the service, or a relay in front of it). */
     void loadFrom(String origin) {
         driver.get(origin + "/");
-        await("the page loads models and clips", () -> "true".equals(
-                driver.findElement(By.tagName("body")).getDomAttribute("data-ready")));
+        await(
+                "the page loads models and clips",
+                () -> "true".equals(driver.findElement(By.tagName("body")).getDomAttribute("data-ready")));
     }
 
     static long size(Path p) {
@@ -363,15 +392,18 @@ abstract class PlayerPage {
         }
 
         private void pump(Socket from, Socket to) {
-            Thread t = new Thread(() -> {
-                try (from; to) {
-                    from.getInputStream().transferTo(to.getOutputStream());
-                } catch (IOException e) {
-                    // cut
-                }
-                open.remove(from);
-                open.remove(to);
-            }, "player-relay-pump");
+            Thread t = new Thread(
+                    () -> {
+                        try (from;
+                                to) {
+                            from.getInputStream().transferTo(to.getOutputStream());
+                        } catch (IOException e) {
+                            // cut
+                        }
+                        open.remove(from);
+                        open.remove(to);
+                    },
+                    "player-relay-pump");
             t.setDaemon(true);
             t.start();
         }
@@ -398,5 +430,4 @@ abstract class PlayerPage {
             server.close();
         }
     }
-
 }
