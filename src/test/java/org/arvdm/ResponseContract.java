@@ -351,12 +351,16 @@ public final class ResponseContract {
                 return;
             }
             try {
-                if (getStatusCode() == null || !answered) {
-                    return; // nothing was answered: the client left before the response headers
-                }
                 byte[] bytes;
                 synchronized (this) {
                     bytes = body.toByteArray();
+                }
+                if (getStatusCode() == null
+                        || !answered
+                        || (bytes.length == 0
+                                && getHeaders().getContentType() == null
+                                && getStatusCode().value() == 200)) {
+                    return; // nothing was answered (Netty's default 200, no byte): the client left before the headers
                 }
                 List<String> found = contract.check(
                         request.getMethod().name(),
