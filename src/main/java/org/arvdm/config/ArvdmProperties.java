@@ -172,7 +172,7 @@ public record ArvdmProperties(
      */
     public record Warmup(
             @DefaultValue("8") int generations,
-            @DefaultValue("16") int frames,
+            @DefaultValue("64") int frames,
             @DefaultValue("120s") Duration timeout) {
         public Warmup {
             if (generations < 0 || frames < 1) {
