@@ -1009,7 +1009,7 @@ class ServiceBenchmarkTest {
                     compression = String.format(
                             Locale.ROOT,
                             "- Compression (%s against %s, both w_m = %d): a "
-                                    + "denoiser iteration is %s× faster, because the denoiser attends to %d tokens instead of "
+                                    + "denoiser iteration is %s× faster, because its memory input is %d tokens instead of "
                                     + "%d frames; but the memory encoder runs once per AR step over all %d memory frames, so "
                                     + "per AR step (M_ar iterations plus the encoder) it is only %s× faster. The encoder's "
                                     + "cost is paid again every step although the memory changes by one frame per step: "
