@@ -83,10 +83,15 @@ public class Warmup implements HealthIndicator {
                 state = "off";
                 return;
             }
-            long deadline = t0 + w.timeout().toNanos();
-            if (!registry.awaitLoaded(w.timeout()) || !registry.ready()) {
+            // loading has no limit of its own here (many bundles on a slow device take long); the warm-up's
+            // limit starts once it is over
+            while (!registry.awaitLoaded(Duration.ofSeconds(5))) {
+                state = "waiting for the models to load";
+            }
+            if (!registry.ready()) {
                 return; // readiness stays down on the models part, which says why
             }
+            long deadline = System.nanoTime() + w.timeout().toNanos();
             String base = "http://localhost:" + env.getProperty("local.server.port", "8080");
             HttpClient http = HttpClient.newBuilder()
                     .connectTimeout(Duration.ofSeconds(5))

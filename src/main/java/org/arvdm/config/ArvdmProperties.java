@@ -168,7 +168,8 @@ public record ArvdmProperties(
      * @param generations SSE generations of the default model ({@code 0} turns the warm-up off); every
      *                    other model gets one short one, and one JSON answer is asked for too
      * @param frames      frames per warm-up generation of the default model
-     * @param timeout     the whole warm-up's limit: past it the service logs why and reports ready anyway
+     * @param timeout     the warm-up's limit, from the end of model loading: past it the service logs why and
+     *                    reports ready anyway
      */
     public record Warmup(
             @DefaultValue("8") int generations,
