@@ -18,7 +18,10 @@ public interface EngineObserver {
 
     default void firstFrame(long nanos) {}
 
-    /** A one-shot generation began running (after admission); {@link #generationEnded()} follows once. */
+    /**
+     * A one-shot generation began running (after admission). {@link #generationEnded()} comes when it
+     * ends, also for one that never started and possibly more than once: only the first after a start counts.
+     */
     default void generationStarted() {}
 
     default void generationEnded() {}

@@ -136,7 +136,6 @@ public final class GenerationService {
         private final ActionSource actions;
         private final Outbox<Object> outbox;
         private final GenerationListener listener;
-        private volatile boolean running;
 
         OneShot(
                 String id,
@@ -192,7 +191,6 @@ public final class GenerationService {
         @Override
         protected void started() {
             observer.generationStarted();
-            running = true;
             outbox.offer(new GenerationEvent.Started(id, plan.seed()));
         }
 
@@ -209,10 +207,7 @@ public final class GenerationService {
         @Override
         protected void free() {
             super.free();
-            if (running) {
-                running = false;
-                observer.generationEnded();
-            }
+            observer.generationEnded(); // a no-op for a generation that never started, and when repeated
         }
 
         @Override
