@@ -10,7 +10,8 @@ schedules sample (multiples of 125: M_ar = 4 and 8 from 1000) and half uniformly
 frames clean (level 0), or in a quarter of the samples at decreasing levels below the
 target's as in a pyramid window; light Gaussian noise on clean past frames in a third of the
 samples (labelled clean, so the network learns not to trust every pixel of a generated
-history); mirrored frames with left and right swapped in half. Loss: EDM's F-target MSE
+history); mirrored frames with left and right swapped in half; a share `p_balance` of the
+windows drawn action-balanced (an action first, then a frame it led to). Loss: EDM's F-target MSE
 (uniform weight in F, i.e. the x0 error weighted by 1/c_out^2). AdamW, EMA weights exported.
 Checkpoints in runs/<id>/ckpt.pt every two minutes and at the end; rerunning resumes, from
 checkpoints/<id>.pt (committed at the end of a session) when runs/ has none.
@@ -45,7 +46,7 @@ SWAP = [0, 1, 2, 4, 3]  # mirrored frame: left <-> right
 DEFAULTS = dict(height=32, width=32, past=4, window=1, chans=[32, 64, 96], blocks=1, emb=128, batch=16, lr=3e-4,
                 steps=20000, minutes=100, seed=0, timesteps=1000, ema=0.999, threads=2, n_mazes=400, per_maze=2,
                 length=128, schedule_levels=125, p_schedule=0.5, p_pyramid=0.25, p_context_noise=0.33,
-                context_noise=0.04, p_mirror=0.5, ar_steps=4, init_steps=4, eta=0.0)
+                context_noise=0.04, p_mirror=0.5, p_balance=0.0, ar_steps=4, init_steps=4, eta=0.0)
 
 
 def load_config(path: str) -> Config:
@@ -66,6 +67,24 @@ class Batches:
         self.cfg = cfg
         self.rng = np.random.RandomState(seed)
         self.ac = np.array(alphas_cumprod_cosine(cfg["timesteps"]), dtype=np.float64)
+        # every (trajectory, frame) with a frame before it, grouped by the action that led to it
+        n, t = np.nonzero(actions[:, 1:] >= 0)
+        t = t + 1
+        self.by_action = [(n[actions[n, t] == a], t[actions[n, t] == a]) for a in range(5)]
+
+    def windows(self, B: int) -> Tuple[np.ndarray, np.ndarray]:
+        """B target frames: uniform over the data, or (a share p_balance) first an action drawn
+        uniformly from those present, then a frame it led to, so that rare actions (back is about
+        5% of the exploration policy's actions) weigh as much as forward."""
+        r = self.rng
+        n = r.randint(len(self.frames), size=B)
+        t = r.randint(1, self.frames.shape[1], size=B)
+        present = [a for a in range(5) if len(self.by_action[a][0])]
+        for i in np.nonzero(r.rand(B) < self.cfg["p_balance"])[0]:
+            an, at = self.by_action[present[r.randint(len(present))]]
+            j = r.randint(len(an))
+            n[i], t[i] = an[j], at[j]
+        return n, t
 
     def levels(self, B: int) -> np.ndarray:
         c, T, r = self.cfg, self.cfg["timesteps"], self.rng
@@ -78,8 +97,7 @@ class Batches:
     def batch(self, B: int) -> Tuple[torch.Tensor, ...]:
         c, r = self.cfg, self.rng
         P, T = c["past"], c["timesteps"]
-        n = r.randint(len(self.frames), size=B)
-        t = r.randint(1, self.frames.shape[1], size=B)
+        n, t = self.windows(B)
         target = np.zeros((B, 3, c["height"], c["width"]), np.float32)
         past = np.zeros((B, P, 3, c["height"], c["width"]), np.float32)
         mask = np.zeros((B, P), bool)
@@ -208,9 +226,12 @@ def export(cfg: Config, ck: str, out: str) -> None:
         "objective": "per-frame denoising of a target frame given the %d frames before it on the input channels; "
                      "EDM preconditioning (sigma_data 0.5) exported as x0; F-space MSE; target levels half from "
                      "multiples of %d, half uniform; %d%% pyramid past levels, %d%% light noise on clean past frames, "
-                     "%d%% mirrored (left/right swapped); AdamW, EMA %.3f" % (
+                     "%d%% mirrored (left/right swapped); %d%% of the windows drawn action-balanced%s; AdamW, EMA %.3f" % (
                          cfg["past"], cfg["schedule_levels"], round(100 * cfg["p_pyramid"]),
-                         round(100 * cfg["p_context_noise"]), round(100 * cfg["p_mirror"]), cfg["ema"]),
+                         round(100 * cfg["p_context_noise"]), round(100 * cfg["p_mirror"]),
+                         round(100 * cfg["p_balance"]),
+                         " from step %d" % cfg["balance_from_step"] if cfg.get("balance_from_step") else "",
+                         cfg["ema"]),
         "steps": s["step"], "batch": cfg["batch"], "lr": cfg["lr"],
         "wall_time_min": round(s["wall"] / 60.0, 1),
         "final_loss": round(float(np.mean(last)), 4) if last else None,
