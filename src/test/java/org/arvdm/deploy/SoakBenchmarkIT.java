@@ -50,7 +50,9 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code deterministic}); a 429 is answered by waiting its Retry-After. Every 5 s it reads
  * /actuator/prometheus (RSS, live threads, live native arrays, running generations); at the
  * start, every minute and at the end it runs a full GC in the service ({@code jcmd GC.run}) and
- * reads the heap used after it. Storm: for each phase (closed before the response headers, while
+ * reads the heap used after it. Threads are counted by pool ({@code jcmd Thread.print}) after the
+ * warm-up, after the soak and after the storm, each time once the service has been idle long
+ * enough for the elastic pools to let their idle threads go. Storm: for each phase (closed before the response headers, while
  * queued, while running, between frames) 100 raw sockets send a slow generation and close; then
  * it measures how long after the last close the service is idle (nothing running, nothing queued)
  * and how many generations are still running 1 s after it (orphans). It writes the figures, with
@@ -125,6 +127,53 @@ class SoakBenchmarkIT {
                 metric(m, "arvdm_generation_queue"));
     }
 
+    /**
+     * The service's threads by pool (the name with its digits as N), read with {@code jcmd
+     * Thread.print} once the service has been idle for longer than the elastic pools' time to live
+     * (Reactor's boundedElastic keeps an idle thread 60 s and evicts every 60 s; the actuator's
+     * blocking endpoints and the context decoding run on such pools), so that a count that differs is a thread that stayed, not one that was about to go.
+     */
+    Map<String, Integer> settledThreads(long t0) throws Exception {
+        awaitIdle(t0);
+        Thread.sleep(125_000); // the point: outlive boundedElastic's 60 s TTL and its evictor's period
+        Process p = new ProcessBuilder("jcmd", Long.toString(jar.process.pid()), "Thread.print")
+                .redirectErrorStream(true)
+                .start();
+        String dump = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("jcmd Thread.print").isTrue();
+        Map<String, Integer> byPool = new TreeMap<>();
+        Matcher m = Pattern.compile("^\"([^\"]*)\" #\\d+", Pattern.MULTILINE).matcher(dump);
+        while (m.find()) {
+            byPool.merge(m.group(1).replaceAll("\\d+", "N"), 1, Integer::sum);
+        }
+        return byPool;
+    }
+
+    static int total(Map<String, Integer> byPool) {
+        return byPool.values().stream().mapToInt(Integer::intValue).sum();
+    }
+
+    /** The pools whose counts differ between two readings, as "name a → b". */
+    static String changed(Map<String, Integer> a, Map<String, Integer> b) {
+        java.util.Set<String> names = new java.util.TreeSet<>(a.keySet());
+        names.addAll(b.keySet());
+        StringBuilder r = new StringBuilder();
+        for (String n : names) {
+            int x = a.getOrDefault(n, 0);
+            int y = b.getOrDefault(n, 0);
+            if (x != y) {
+                r.append(r.isEmpty() ? "" : ", ")
+                        .append('`')
+                        .append(n)
+                        .append("` ")
+                        .append(x)
+                        .append(" → ")
+                        .append(y);
+            }
+        }
+        return r.isEmpty() ? "none" : r.toString();
+    }
+
     /** Heap used right after a full GC in the service. */
     double heapAfterGc() throws Exception {
         Process gc = new ProcessBuilder("jcmd", Long.toString(jar.process.pid()), "GC.run")
@@ -172,6 +221,23 @@ class SoakBenchmarkIT {
         for (int i = 0; i < 8; i++) {
             generate(i, i % 2 == 0, i % 4 == 0);
         }
+        // and one burst of every client at once, so that the pools that grow on demand up to a
+        // bound (Netty's event loops, the decoding pool) have met the soak's load before the first
+        // thread reading
+        ExecutorService burst = Executors.newFixedThreadPool(clients);
+        List<Future<?>> warm = new ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            long seed = 100 + c;
+            warm.add(burst.submit(() -> {
+                http.send(
+                        post(body(seed, false, 0, frames), "text/event-stream"), HttpResponse.BodyHandlers.ofString());
+                return null;
+            }));
+        }
+        for (Future<?> f : warm) {
+            f.get(5, TimeUnit.MINUTES);
+        }
+        burst.shutdown();
         long t0 = System.nanoTime();
         List<Sample> samples = new CopyOnWriteArrayList<>();
         List<Heap> heaps = new ArrayList<>();
@@ -185,6 +251,9 @@ class SoakBenchmarkIT {
                 .as("the metrics read (RSS, threads, native arrays, active, queued): %s", prometheus())
                 .noneMatch(v -> Double.isNaN(v));
         heaps.add(new Heap(0, heapAfterGc()));
+        Map<String, Integer> threadsBefore = settledThreads(t0);
+        t0 = System.nanoTime();
+        final long soakStart = t0;
 
         // ---- soak
         Map<Integer, LongAdder> statuses = new ConcurrentHashMap<>();
@@ -194,7 +263,7 @@ class SoakBenchmarkIT {
         List<Double> tooManyMs = new CopyOnWriteArrayList<>();
         AtomicInteger tooManyWithoutRetryAfter = new AtomicInteger();
         AtomicInteger tooManyNotProblem = new AtomicInteger();
-        long end = t0 + (long) (minutes * 60e9);
+        long end = soakStart + (long) (minutes * 60e9);
         AtomicLong seeds = new AtomicLong(1);
         ExecutorService pool = Executors.newFixedThreadPool(clients + 1);
         List<Future<?>> running = new ArrayList<>();
@@ -267,6 +336,7 @@ class SoakBenchmarkIT {
         double soakSeconds = (System.nanoTime() - t0) / 1e9;
         Sample idleAfterSoak = awaitIdle(t0);
         heaps.add(new Heap(soakSeconds, heapAfterGc()));
+        Map<String, Integer> threadsAfterSoak = settledThreads(t0);
 
         // ---- storm
         List<String[]> stormRows = new ArrayList<>();
@@ -276,9 +346,11 @@ class SoakBenchmarkIT {
         }
         Sample idleAfterStorm = awaitIdle(t0); // at most 60 s: what is still running then shows in the table
         double heapAfterStorm = heapAfterGc();
+        Map<String, Integer> threadsAfterStorm = settledThreads(t0);
         return report(
                 samples,
                 heaps,
+                List.of(threadsBefore, threadsAfterSoak, threadsAfterStorm),
                 idleBefore,
                 idleAfterSoak,
                 idleAfterStorm,
@@ -466,6 +538,7 @@ class SoakBenchmarkIT {
     String report(
             List<Sample> samples,
             List<Heap> heaps,
+            List<Map<String, Integer>> threads,
             Sample idleBefore,
             Sample idleAfterSoak,
             Sample idleAfterStorm,
@@ -543,13 +616,17 @@ class SoakBenchmarkIT {
                         + "| --- | --- | --- | --- | --- | --- |\n");
         r.append(String.format(
                 Locale.ROOT,
-                "| live threads | %s | %s | %s | constant | %s |%n",
+                "| live threads (as soon as idle) | %s | %s | %s | | |%n",
                 fmt(idleBefore.threads(), 0),
                 fmt(idleAfterSoak.threads(), 0),
-                fmt(idleAfterStorm.threads(), 0),
-                idleBefore.threads() == idleAfterSoak.threads() && idleAfterSoak.threads() == idleAfterStorm.threads()
-                        ? "yes"
-                        : "no"));
+                fmt(idleAfterStorm.threads(), 0)));
+        r.append(String.format(
+                Locale.ROOT,
+                "| threads, 125 s idle (all, `jcmd Thread.print`) | %d | %d | %d | constant | %s |%n",
+                total(threads.get(0)),
+                total(threads.get(1)),
+                total(threads.get(2)),
+                threads.get(0).equals(threads.get(1)) && threads.get(1).equals(threads.get(2)) ? "yes" : "no"));
         r.append(String.format(
                 Locale.ROOT,
                 "| heap after full GC | %s | %s | %s | flat | see below |%n",
@@ -585,6 +662,14 @@ class SoakBenchmarkIT {
                 mib(rssMax),
                 rssSpread,
                 rssSpread <= 5 ? "met" : "not met"));
+        r.append(
+                        "Threads that differ between the readings after 125 s idle (by pool, digits as N): start → end of soak: ")
+                .append(changed(threads.get(0), threads.get(1)))
+                .append("; end of soak → after the storm: ")
+                .append(changed(threads.get(1), threads.get(2)))
+                .append(
+                        ". The count read as soon as the service is idle includes Reactor's elastic threads"
+                                + " (the actuator's blocking endpoints run there), which end after 60 to 120 s idle. Before the first reading a burst of all clients at once has made the pools that grow on demand up to a bound (Netty's event loops, the decoding pool) meet the soak's load.\n\n");
         r.append("Heap used after a full GC (`jcmd <pid> GC.run`, then `jvm_memory_used_bytes{area=\"heap\"}`):");
         for (Heap h : heaps) {
             r.append(String.format(Locale.ROOT, " %.0f s: %s;", h.atSeconds(), mib(h.bytes())));
