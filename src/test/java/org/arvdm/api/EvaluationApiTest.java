@@ -445,14 +445,7 @@ class EvaluationApiTest {
                         .gauge()
                         .value())
                 .isEqualTo(expected.scores().buckets().get(0).retrievalRate());
-        String text = http.get()
-                .uri("/actuator/prometheus")
-                .exchange()
-                .expectStatus()
-                .isOk()
-                .expectBody(String.class)
-                .returnResult()
-                .getResponseBody();
+        String text = org.arvdm.Prometheus.scrape(http);
         assertThat(text)
                 .containsPattern(
                         "arvdm_evaluation_psnr_decibels\\{.*interval=\"0-16\".*model=\"tiny-none\".*set=\"tiny-walk\"")

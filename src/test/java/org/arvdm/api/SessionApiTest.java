@@ -358,12 +358,7 @@ class SessionApiTest {
         assertThat(sessions.bytesHeld()).isZero();
         await(() -> runner.liveTasks() == 0, "the session tasks to end");
         assertThat(model.networks().liveArrays()).isEqualTo(arrays);
-        String metrics = http.get()
-                .uri("/actuator/prometheus")
-                .exchange()
-                .expectBody(String.class)
-                .returnResult()
-                .getResponseBody();
+        String metrics = org.arvdm.Prometheus.scrape(http);
         assertThat(metrics).containsPattern("arvdm_sessions_closed_total\\{.*reason=\"expired\"");
         assertThat(metrics).containsPattern("arvdm_sessions_open\\{.*mode=\"step\".*\\} 0\\.0");
         assertThat(metrics).contains("arvdm_sessions_action_latency_seconds_count");
