@@ -391,13 +391,10 @@ class EvaluationApiTest {
                 .take(1)
                 .blockLast(Duration.ofSeconds(60));
         assertThat(got).containsExactly("started");
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (service.admission().inFlight() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(service.admission().inFlight())
-                .as("evaluations still holding a place")
-                .isZero();
+        org.arvdm.Await.until(
+                Duration.ofSeconds(10),
+                () -> service.admission().inFlight() == 0,
+                "the evaluations' places to be given back");
         // the freed place takes the next evaluation at once
         assertThat(report(request("tiny-none", "tiny-walk", 2, 1))).containsEntry("frames", 2);
     }

@@ -191,16 +191,13 @@ class GenerationApiTest {
                 .take(2)
                 .blockLast(Duration.ofSeconds(60));
         assertThat(got).hasSize(2);
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (service.admission().inFlight() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(service.admission().inFlight())
-                .as("generations still holding a place")
-                .isZero();
+        org.arvdm.Await.until(
+                Duration.ofSeconds(30),
+                () -> service.admission().inFlight() == 0,
+                "the cancelled generation's place to be given back");
         assertThat(model.networks().liveArrays()).as("live NDArrays").isEqualTo(baseline);
         double calls = callsOf("tiny-frames");
-        Thread.sleep(300);
+        Thread.sleep(300); // a window in which nothing may happen: no condition to await
         assertThat(callsOf("tiny-frames")).as("network calls after cancel").isEqualTo(calls);
     }
 
