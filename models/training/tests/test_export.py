@@ -90,4 +90,21 @@ def test_init_chain_follows_committed_bundles_where_no_local_run_exists():
         pytest.skip("local training runs present: the chain is read from them instead")
     chain = init_chain({"id": "x", "init_from": "maze-prepend-16-paint4"})
     assert [c["run"] for c in chain] == runs
-    assert [c["steps"] for c in chain] == [25462, 11638, 2140, 800]
+
+    # What the committed manifests say, read here apart from init_chain, so that retraining a
+    # bundle changes both sides: each committed bundle's own training record, then, past the
+    # committed bundles, the init chain the last of them (maze-prepend-16) recorded.
+    def training(bundle):
+        with open(os.path.join(HERE, "..", bundle, "model.json")) as f:
+            return json.load(f)["training"]
+
+    paint4, prepend = training("maze-prepend-16-paint4"), training("maze-prepend-16")
+    assert (paint4.get("init_from") or paint4.get("resume_from")) == "maze-prepend-16"
+    assert (prepend.get("init_from") or prepend.get("resume_from")) == "none-base"
+    beyond = prepend["init_chain"]
+    assert [o["run"] for o in beyond] == ["none-base", "none-v64"]
+    expected = [paint4, prepend] + beyond
+    assert [c["steps"] for c in chain] == [e["steps"] for e in expected]
+    assert [c["wall_time_min"] for c in chain] == [e["wall_time_min"] for e in expected]
+    assert all(isinstance(c["steps"], int) and c["steps"] > 0 for c in chain)
+    assert [c.get("weights") for c in chain[:2]] == ["committed bundle models/" + r for r in runs[:2]]

@@ -47,6 +47,25 @@ class ArchitectureTest {
                         "org.arvdm.model.."));
     }
 
+    /**
+     * The engine, the sessions and the evaluations report through their observer ports
+     * ({@code EngineObserver}, {@code SessionObserver}, a report callback), which
+     * {@code metrics.ArvdmMetrics} implements; none of them knows the metrics package or Micrometer.
+     */
+    @Test
+    void metricsAreReachedOnlyThroughObservers() {
+        check(noClasses()
+                .that()
+                .resideInAnyPackage(
+                        "org.arvdm.generation..",
+                        "org.arvdm.memory..",
+                        "org.arvdm.session..",
+                        "org.arvdm.diagnostics..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("org.arvdm.metrics..", "io.micrometer.."));
+    }
+
     @Test
     void springOnlyAtTheEdge() {
         check(noClasses()

@@ -292,10 +292,9 @@ public final class ResponseContract {
         }
 
         private static void report() throws InterruptedException {
-            long deadline = System.nanoTime() + 2_000_000_000L;
-            while (inFlight.get() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(10); // awaiting the service's last answers to end, not timing an assertion
-            }
+            // the service's last answers end first (a stream still open after 2 s is not waited for)
+            org.arvdm.Await.within(
+                    java.time.Duration.ofSeconds(2), () -> inFlight.get() == 0, "answers in flight to end");
             List<String> found = new ArrayList<>(violations);
             violations.removeAll(found);
             assertThat(found).as("answers that do not match openapi.yaml").isEmpty();

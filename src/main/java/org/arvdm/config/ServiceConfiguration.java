@@ -1,6 +1,5 @@
 package org.arvdm.config;
 
-import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Map;
 import org.arvdm.diagnostics.EvaluationPlanner;
@@ -26,9 +25,10 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 class ServiceConfiguration {
 
+    /** A MeterBinder: Spring Boot binds it to the registry at start, which registers its meters. */
     @Bean
-    ArvdmMetrics arvdmMetrics(MeterRegistry registry) {
-        return new ArvdmMetrics(registry);
+    ArvdmMetrics arvdmMetrics(ArvdmProperties props) {
+        return new ArvdmMetrics(props.batching().maxBatchSize());
     }
 
     /**
@@ -152,7 +152,7 @@ class ServiceConfiguration {
                 props.admission().maxQueued(),
                 props.admission().retryAfter(),
                 metrics::queue);
-        return new GenerationService(props.workers(), admission, metrics::observer);
+        return new GenerationService(props.workers(), admission, metrics);
     }
 
     /** Lets running generations finish (bounded by their own time limit) when the context closes. */
@@ -174,6 +174,7 @@ class ServiceConfiguration {
                         s.defaultFps(),
                         s.maxFps()),
                 runner,
+                metrics,
                 metrics);
     }
 

@@ -8,6 +8,12 @@ public interface EngineObserver {
 
     EngineObserver NONE = new EngineObserver() {};
 
+    /** The phases {@link #iteration} reports: the initial window's denoising, then the autoregressive steps. */
+    java.util.List<String> PHASES = java.util.List.of("init", "ar");
+
+    /** The networks {@link #networkCall} reports. */
+    java.util.List<String> NETWORKS = java.util.List.of("denoiser", "memory_encoder");
+
     /** One denoising iteration (one denoiser call) finished. {@code phase} is {@code init} or {@code ar}. */
     default void iteration(String phase, long nanos, int batchSize) {}
 

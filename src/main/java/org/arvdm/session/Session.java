@@ -343,7 +343,7 @@ public final class Session extends LoopTask {
                 long slotEnd = t0 + (index + 1) * intervalNanos;
                 if (now - slotEnd > 0) {
                     lateFrames++;
-                    service.metrics().lateFrame();
+                    service.observer().lateFrame();
                     // Behind by more than a frame: take the next frame's slot from now rather than rushing to catch up.
                     t0 = onGrid(now - (index + 1) * intervalNanos);
                 }
@@ -356,7 +356,7 @@ public final class Session extends LoopTask {
             }
         }
         if (latency != null) {
-            service.metrics().actionToFrame(spec.mode().label(), latency);
+            service.observer().actionToFrame(spec.mode().label(), latency);
         }
         scheduleEncode();
     }

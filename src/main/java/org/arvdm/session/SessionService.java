@@ -15,9 +15,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.arvdm.generation.ArLoop;
 import org.arvdm.generation.CallGateway;
 import org.arvdm.generation.EngineFailure;
+import org.arvdm.generation.EngineObserver;
 import org.arvdm.generation.GenerationPlan;
 import org.arvdm.generation.GenerationService;
-import org.arvdm.metrics.ArvdmMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,17 +57,24 @@ public final class SessionService {
 
     private final Config config;
     private final GenerationService runner;
-    private final ArvdmMetrics metrics;
+    private final EngineObserver.Factory engineObservers;
+    private final SessionObserver observer;
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     private final AtomicInteger places = new AtomicInteger();
     private final SecureRandom random = new SecureRandom();
     private final ScheduledExecutorService clock;
     private volatile boolean stopping;
 
-    public SessionService(Config config, GenerationService runner, ArvdmMetrics metrics) {
+    /**
+     * @param engineObservers each session loop's observer (as for one-shot generations)
+     * @param observer the sessions' own reports: opened, closed, action latency, late frames
+     */
+    public SessionService(
+            Config config, GenerationService runner, EngineObserver.Factory engineObservers, SessionObserver observer) {
         this.config = config;
         this.runner = runner;
-        this.metrics = metrics;
+        this.engineObservers = engineObservers;
+        this.observer = observer;
         this.clock = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "arvdm-session-clock");
             t.setDaemon(true);
@@ -75,7 +82,7 @@ public final class SessionService {
         });
         long sweep = Math.max(50, Math.min(1000, config.idleTimeout().toMillis() / 4));
         clock.scheduleWithFixedDelay(this::expireIdle, sweep, sweep, TimeUnit.MILLISECONDS);
-        metrics.registerSessions(
+        observer.watch(
                 mode -> openSessions(Session.Mode.valueOf(mode.toUpperCase(java.util.Locale.ROOT))), this::bytesHeld);
     }
 
@@ -87,8 +94,8 @@ public final class SessionService {
         return runner;
     }
 
-    ArvdmMetrics metrics() {
-        return metrics;
+    SessionObserver observer() {
+        return observer;
     }
 
     /**
@@ -106,7 +113,7 @@ public final class SessionService {
                     owner,
                     new ArLoop(plan),
                     gateway,
-                    metrics.observer(spec.model()),
+                    engineObservers.forModel(spec.model()),
                     spec,
                     this,
                     null);
@@ -132,7 +139,7 @@ public final class SessionService {
 
     private void open(Session s) {
         sessions.put(s.id(), s);
-        metrics.sessionCreated(s.mode().label());
+        observer.sessionCreated(s.mode().label());
         log.info(
                 "session {} opened on {} ({}, {} fps, lag {})",
                 s.shortId(),
@@ -193,7 +200,7 @@ public final class SessionService {
                                 owner,
                                 parent.loop().fork(),
                                 parent.gatewayOf(),
-                                metrics.observer(parent.spec().model()),
+                                engineObservers.forModel(parent.spec().model()),
                                 parent.spec(),
                                 SessionService.this,
                                 parent);
@@ -233,7 +240,7 @@ public final class SessionService {
             places.decrementAndGet();
         }
         runner.cancel(s, GenerationService.SHUTDOWN.equals(reason) ? "session shut down" : "session " + reason);
-        metrics.sessionClosed(s.mode().label(), reason);
+        observer.sessionClosed(s.mode().label(), reason);
         log.info("session {} closed: {}", s.shortId(), reason);
         return true;
     }

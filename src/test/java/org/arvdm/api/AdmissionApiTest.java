@@ -52,10 +52,10 @@ class AdmissionApiTest {
         Disposable running = open(client, slow);
         Disposable queued = open(client, slow);
         try {
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (service.admission().inFlight() < 2 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            org.arvdm.Await.until(
+                    Duration.ofSeconds(30),
+                    () -> service.admission().inFlight() >= 2,
+                    "both slow generations to hold a place");
             assertThat(service.admission().inFlight()).isEqualTo(2);
             WebTestClient.bindToServer()
                     .baseUrl("http://localhost:" + port)
@@ -76,13 +76,10 @@ class AdmissionApiTest {
             running.dispose();
             queued.dispose();
         }
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (service.admission().inFlight() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertThat(service.admission().inFlight())
-                .as("places freed after the clients left")
-                .isZero();
+        org.arvdm.Await.until(
+                Duration.ofSeconds(30),
+                () -> service.admission().inFlight() == 0,
+                "places freed after the clients left");
     }
 
     private static Disposable open(WebClient client, Map<String, Object> body) {

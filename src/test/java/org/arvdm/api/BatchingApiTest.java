@@ -49,17 +49,8 @@ class BatchingApiTest {
                 .block(Duration.ofSeconds(120));
         assertThat(frames).hasSize(4);
 
-        String text = WebTestClient.bindToServer()
-                .baseUrl("http://localhost:" + port)
-                .build()
-                .get()
-                .uri("/actuator/prometheus")
-                .exchange()
-                .expectStatus()
-                .isOk()
-                .expectBody(String.class)
-                .returnResult()
-                .getResponseBody();
+        String text = org.arvdm.Prometheus.scrape(
+                WebTestClient.bindToServer().baseUrl("http://localhost:" + port).build());
         double count = value(text, "arvdm_batch_size_count{", "tiny-none");
         double sum = value(text, "arvdm_batch_size_sum{", "tiny-none");
         assertThat(count).isPositive();

@@ -207,18 +207,10 @@ class DeterministicGenerationTest {
 
     /** Batched denoiser calls the model's gateway has run (a lone call on the caller's thread included). */
     private double batches() {
-        String text = WebTestClient.bindToServer()
+        String text = org.arvdm.Prometheus.scrape(WebTestClient.bindToServer()
                 .baseUrl("http://localhost:" + port)
                 .responseTimeout(Duration.ofSeconds(60))
-                .build()
-                .get()
-                .uri("/actuator/prometheus")
-                .exchange()
-                .expectStatus()
-                .isOk()
-                .expectBody(String.class)
-                .returnResult()
-                .getResponseBody();
+                .build());
         return text.lines()
                 .filter(l -> l.startsWith("arvdm_batch_size_count{")
                         && l.contains("model=\"" + MODEL + "\"")

@@ -140,11 +140,7 @@ class DisconnectTest {
     }
 
     private static void await(String what, BooleanSupplier condition, Duration within) throws Exception {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime() < deadline).as(what).isTrue();
-            Thread.sleep(5);
-        }
+        org.arvdm.Await.until(within, condition, what);
     }
 
     /** No place taken, nothing queued or running, no memory held, no native array left. */

@@ -391,13 +391,10 @@ class EvaluationApiTest {
                 .take(1)
                 .blockLast(Duration.ofSeconds(60));
         assertThat(got).containsExactly("started");
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (service.admission().inFlight() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(service.admission().inFlight())
-                .as("evaluations still holding a place")
-                .isZero();
+        org.arvdm.Await.until(
+                Duration.ofSeconds(10),
+                () -> service.admission().inFlight() == 0,
+                "the evaluations' places to be given back");
         // the freed place takes the next evaluation at once
         assertThat(report(request("tiny-none", "tiny-walk", 2, 1))).containsEntry("frames", 2);
     }
@@ -445,14 +442,7 @@ class EvaluationApiTest {
                         .gauge()
                         .value())
                 .isEqualTo(expected.scores().buckets().get(0).retrievalRate());
-        String text = http.get()
-                .uri("/actuator/prometheus")
-                .exchange()
-                .expectStatus()
-                .isOk()
-                .expectBody(String.class)
-                .returnResult()
-                .getResponseBody();
+        String text = org.arvdm.Prometheus.scrape(http);
         assertThat(text)
                 .containsPattern(
                         "arvdm_evaluation_psnr_decibels\\{.*interval=\"0-16\".*model=\"tiny-none\".*set=\"tiny-walk\"")

@@ -90,14 +90,7 @@ class ExternalContractsTest {
                 .exchange()
                 .expectStatus()
                 .isOk();
-        return http.get()
-                .uri("/actuator/prometheus")
-                .exchange()
-                .expectStatus()
-                .isOk()
-                .expectBody(String.class)
-                .returnResult()
-                .getResponseBody();
+        return org.arvdm.Prometheus.scrape(http);
     }
 
     @Test

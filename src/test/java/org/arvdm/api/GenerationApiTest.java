@@ -191,28 +191,18 @@ class GenerationApiTest {
                 .take(2)
                 .blockLast(Duration.ofSeconds(60));
         assertThat(got).hasSize(2);
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (service.admission().inFlight() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(service.admission().inFlight())
-                .as("generations still holding a place")
-                .isZero();
+        org.arvdm.Await.until(
+                Duration.ofSeconds(30),
+                () -> service.admission().inFlight() == 0,
+                "the cancelled generation's place to be given back");
         assertThat(model.networks().liveArrays()).as("live NDArrays").isEqualTo(baseline);
         double calls = callsOf("tiny-frames");
-        Thread.sleep(300);
+        Thread.sleep(300); // a window in which nothing may happen: no condition to await
         assertThat(callsOf("tiny-frames")).as("network calls after cancel").isEqualTo(calls);
     }
 
     private double callsOf(String model) {
-        String text = http.get()
-                .uri("/actuator/prometheus")
-                .exchange()
-                .expectStatus()
-                .isOk()
-                .expectBody(String.class)
-                .returnResult()
-                .getResponseBody();
+        String text = org.arvdm.Prometheus.scrape(http);
         return text.lines()
                 .filter(l -> l.startsWith("arvdm_network_calls_total{")
                         && l.contains("model=\"" + model + "\"")
@@ -221,17 +211,55 @@ class GenerationApiTest {
                 .sum();
     }
 
+    /**
+     * Spring Boot binds the metrics at start and each model's meters come with its bundle: series no
+     * request has touched are there, at zero (a shutdown close never happens while the tests run).
+     */
+    @Test
+    void everyMeterIsPublishedBeforeItIsFirstUsed() {
+        String text = org.arvdm.Prometheus.scrape(http);
+        assertThat(text)
+                .containsPattern(
+                        series("arvdm_sessions_closed_total", "mode", "realtime", "reason", "shutdown") + " 0\\.0");
+        assertThat(text).containsPattern("arvdm_sessions_late_frames_total\\{");
+        for (var m : registry.models()) {
+            for (String phase : List.of("init", "ar")) {
+                for (String batch : List.of("1", "2", "3-4", "5-8")) {
+                    assertThat(text)
+                            .containsPattern(series(
+                                    "arvdm_step_latency_seconds_count",
+                                    "batch",
+                                    batch,
+                                    "model",
+                                    m.id(),
+                                    "phase",
+                                    phase));
+                }
+            }
+            // past max-batch-size (8) a call cannot go
+            assertThat(text)
+                    .doesNotContainPattern(
+                            series("arvdm_step_latency_seconds_count", "batch", "9+", "model", m.id(), "phase", "ar"));
+            assertThat(text)
+                    .containsPattern(series("arvdm_batch_size_count", "model", m.id(), "network", "memory_encoder"));
+            assertThat(text).containsPattern(series("arvdm_evaluation_queue", "model", m.id()));
+            assertThat(text).containsPattern(series("arvdm_native_arrays", "model", m.id()));
+        }
+    }
+
+    /** A Prometheus series named {@code name} with these tags (name, value, ...; in Prometheus' order), any others before them. */
+    private static String series(String name, String... tags) {
+        StringBuilder b = new StringBuilder(java.util.regex.Pattern.quote(name)).append("\\{[^}]*");
+        for (int i = 0; i < tags.length; i += 2) {
+            b.append(i == 0 ? "" : ",").append(java.util.regex.Pattern.quote(tags[i] + "=\"" + tags[i + 1] + "\""));
+        }
+        return b.append("\\}").toString();
+    }
+
     @Test
     void prometheusShowsStepLatencyAndMemoryGaugesWithTheModelTag() {
         stream(request("tiny-frames", 2, 3, 1));
-        String text = http.get()
-                .uri("/actuator/prometheus")
-                .exchange()
-                .expectStatus()
-                .isOk()
-                .expectBody(String.class)
-                .returnResult()
-                .getResponseBody();
+        String text = org.arvdm.Prometheus.scrape(http);
         assertThat(text).containsPattern("arvdm_step_latency_seconds_bucket\\{.*model=\"tiny-frames\".*phase=\"ar\"");
         assertThat(text).containsPattern("arvdm_step_latency_seconds_count\\{.*model=\"tiny-frames\".*phase=\"init\"");
         assertThat(text).containsPattern("arvdm_memory_budget\\{.*model=\"tiny-frames\".*unit=\"frames\".*\\} 4\\.0");

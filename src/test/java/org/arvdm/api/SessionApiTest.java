@@ -134,11 +134,7 @@ class SessionApiTest {
     }
 
     static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
-            Thread.sleep(10);
-        }
+        org.arvdm.Await.until(Duration.ofSeconds(30), condition, what);
     }
 
     @Test
@@ -280,7 +276,8 @@ class SessionApiTest {
                 break;
             }
         }
-        Thread.sleep(500);
+        // Flooded, the session runs until its replay buffer is full, then parks and gives its worker back.
+        await(() -> runner.busyWorkers() == 0 && framesEmitted(id) > 0, "the flooded session to park");
         Map<String, Object> st = state(id);
         // The session parks once a replay buffer (16 frames) is unread; the queue holds at most 8 actions.
         assertThat(((Number) st.get("framesEmitted")).intValue()).isLessThanOrEqualTo(16);
@@ -358,12 +355,7 @@ class SessionApiTest {
         assertThat(sessions.bytesHeld()).isZero();
         await(() -> runner.liveTasks() == 0, "the session tasks to end");
         assertThat(model.networks().liveArrays()).isEqualTo(arrays);
-        String metrics = http.get()
-                .uri("/actuator/prometheus")
-                .exchange()
-                .expectBody(String.class)
-                .returnResult()
-                .getResponseBody();
+        String metrics = org.arvdm.Prometheus.scrape(http);
         assertThat(metrics).containsPattern("arvdm_sessions_closed_total\\{.*reason=\"expired\"");
         assertThat(metrics).containsPattern("arvdm_sessions_open\\{.*mode=\"step\".*\\} 0\\.0");
         assertThat(metrics).contains("arvdm_sessions_action_latency_seconds_count");
@@ -400,7 +392,7 @@ class SessionApiTest {
         Map<String, Object> req = body("tiny-none", "realtime", 5);
         req.put("fps", 20);
         String id = (String) create(req).get("id");
-        Thread.sleep(400);
+        Thread.sleep(400); // a window in which no frame may come: no condition to await
         assertThat(framesEmitted(id)).as("no viewer: paused").isZero();
         long t0 = System.nanoTime();
         List<ServerSentEvent<Map<String, Object>>> frames = frames(id, null, 10);
@@ -409,7 +401,7 @@ class SessionApiTest {
         // 10 frames at 20 fps: about half a second, not as fast as the engine can go.
         assertThat(seconds).isGreaterThan(0.35);
         int after = framesEmitted(id);
-        Thread.sleep(400);
+        Thread.sleep(400); // a window in which at most the frames in flight may come: no condition to await
         assertThat(framesEmitted(id)).as("viewer gone: paused again").isLessThanOrEqualTo(after + 2);
         http.delete().uri("/v1/sessions/" + id).exchange().expectStatus().isNoContent();
     }

@@ -143,13 +143,7 @@ class SessionBenchmarkTest {
     }
 
     static void await(String what, Duration wait, BooleanSupplier done) throws InterruptedException {
-        long end = System.nanoTime() + wait.toNanos();
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                throw new IllegalStateException("timed out: " + what);
-            }
-            Thread.sleep(20);
-        }
+        org.arvdm.Await.until(wait, done, what);
     }
 
     static String header(String command) {
@@ -413,12 +407,12 @@ class SessionBenchmarkTest {
                         period,
                         TimeUnit.MILLISECONDS);
             }
-            Thread.sleep(3000);
+            Thread.sleep(3000); // the players' warm-up before measuring: pacing, not a condition
             long[] before = states(players);
             double[] batch0 = batches(meters);
             players.forEach(p -> p.measuring = true);
             long t0 = System.nanoTime();
-            Thread.sleep(seconds * 1000L);
+            Thread.sleep(seconds * 1000L); // the measuring window itself
             long[] after = states(players);
             double[] batch1 = batches(meters);
             double s = (System.nanoTime() - t0) / 1e9;
@@ -471,7 +465,7 @@ class SessionBenchmarkTest {
     static long heapUsed() throws InterruptedException {
         for (int i = 0; i < 3; i++) {
             System.gc();
-            Thread.sleep(200);
+            Thread.sleep(200); // lets the collector settle between requests: nothing to await
         }
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
@@ -552,7 +546,7 @@ class SessionBenchmarkTest {
                         .get("id")
                         .asString());
             }
-            Thread.sleep(1000);
+            Thread.sleep(1000); // idle time before measuring what idle sessions hold, as the committed numbers were
             long heap1 = heapUsed();
             long rss1 = rss();
             int threads1 = ManagementFactory.getThreadMXBean().getThreadCount();

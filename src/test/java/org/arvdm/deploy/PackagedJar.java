@@ -70,25 +70,30 @@ final class PackagedJar implements AutoCloseable {
     }
 
     void awaitReady(HttpClient http) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new AssertionError("service exited early:\n" + log());
-            }
-            try {
-                HttpResponse<String> r = http.send(
-                        HttpRequest.newBuilder(URI.create(base + "/actuator/health/readiness"))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    return;
-                }
-            } catch (java.io.IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(250);
+        boolean ready = org.arvdm.Await.within(
+                Duration.ofSeconds(180),
+                Duration.ofMillis(250),
+                () -> {
+                    if (!process.isAlive()) {
+                        throw new AssertionError("service exited early:\n" + log());
+                    }
+                    try {
+                        HttpResponse<String> r = http.send(
+                                HttpRequest.newBuilder(URI.create(base + "/actuator/health/readiness"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString());
+                        return r.statusCode() == 200;
+                    } catch (java.io.IOException notYet) {
+                        return false; // not listening yet
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new AssertionError("interrupted awaiting readiness", e);
+                    }
+                },
+                "readiness");
+        if (!ready) {
+            throw new AssertionError("not ready in 180 s:\n" + log());
         }
-        throw new AssertionError("not ready in 180 s:\n" + log());
     }
 
     /** Sends SIGTERM (what docker stop and the kubelet send). */

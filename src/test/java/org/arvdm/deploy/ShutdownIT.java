@@ -122,23 +122,35 @@ class ShutdownIT {
             long sigterm = System.nanoTime();
 
             // until the drain begins the service answers as usual; from then on 503, never a refused connection
-            HttpResponse<String> refused = null;
-            while (System.nanoTime() - sigterm < Duration.ofSeconds(5).toNanos()) {
-                HttpResponse<String> r = http.send(
-                        HttpRequest.newBuilder(URI.create(jar.base + "/v1/models"))
-                                .timeout(Duration.ofSeconds(5))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() != 200) {
-                    refused = r;
-                    break;
-                }
-                Thread.sleep(20);
-            }
-            assertThat(refused)
+            // probing every 20 ms; a refused connection (an IOException) fails the test at once
+            java.util.concurrent.atomic.AtomicReference<HttpResponse<String>> refused =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            org.arvdm.Await.within(
+                    Duration.ofSeconds(5),
+                    Duration.ofMillis(20),
+                    () -> {
+                        try {
+                            HttpResponse<String> r = http.send(
+                                    HttpRequest.newBuilder(URI.create(jar.base + "/v1/models"))
+                                            .timeout(Duration.ofSeconds(5))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString());
+                            if (r.statusCode() != 200) {
+                                refused.set(r);
+                            }
+                            return refused.get() != null;
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new AssertionError(e);
+                        }
+                    },
+                    "the drain to begin: a request answered 503");
+            assertThat(refused.get())
                     .as("a request during the grace period is answered, not refused")
                     .isNotNull();
-            assertShutdownProblem(refused);
+            assertShutdownProblem(refused.get());
             HttpResponse<String> generate = http.send(
                     post(jar, "/v1/generations", slow, "text/event-stream"), HttpResponse.BodyHandlers.ofString());
             assertShutdownProblem(generate);

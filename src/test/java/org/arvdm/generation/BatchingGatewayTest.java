@@ -118,10 +118,8 @@ class BatchingGatewayTest {
     <T> Future<T> enqueue(Callable<T> c) throws InterruptedException {
         int before = gateway.waiting();
         Future<T> f = pool.submit(c);
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (gateway.waiting() == before && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
+        org.arvdm.Await.until(
+                java.time.Duration.ofSeconds(10), () -> gateway.waiting() != before, "the call to be queued");
         assertThat(gateway.waiting()).isEqualTo(before + 1);
         return f;
     }
@@ -332,7 +330,7 @@ class BatchingGatewayTest {
         for (int g = 1; g <= 6; g++) {
             int gen = g;
             visitors.add(pool.submit(() -> {
-                Thread.sleep(gen * 3L);
+                Thread.sleep(gen * 3L); // staggered arrivals are the point: visitors join at different times
                 try (CallGateway.Registration r = gateway.open()) {
                     for (int i = 0; i < gen * 5; i++) {
                         float id = 10_000 * gen + i;

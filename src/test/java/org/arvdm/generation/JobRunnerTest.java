@@ -120,11 +120,7 @@ class JobRunnerTest {
     }
 
     static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime() < deadline).as(what).isTrue();
-            Thread.sleep(5);
-        }
+        org.arvdm.Await.until(WAIT, condition, what);
     }
 
     @Test
