@@ -495,7 +495,7 @@ class SessionBenchmarkTest {
             int bestClients = 0;
             double bestBatch = 0;
             MeterRegistry meters = ctx.getBean(MeterRegistry.class);
-            for (int c : new int[] {8, 16}) {
+            for (int c : new int[] {8, 16, 32}) {
                 for (int r = 0; r < 2; r++) {
                     double[] b0 = batches(meters);
                     double[] d = engine.directRound(loaded, loaded.manifest(), ctxFrames, c, 1000 + 100L * r);
@@ -573,7 +573,7 @@ class SessionBenchmarkTest {
             b.append(String.format(
                     Locale.ROOT,
                     "| engine's best batched frames/s (64-frame generations directly on the"
-                            + " model's batching gateway, best of 8 and 16 at once, 2 rounds each) | %s (at %d; mean denoiser"
+                            + " model's batching gateway, best of 8, 16 and 32 at once, 2 rounds each) | %s (at %d; mean denoiser"
                             + " batch %s) |%n",
                     f(best),
                     bestClients,
