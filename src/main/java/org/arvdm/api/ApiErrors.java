@@ -22,6 +22,7 @@ import org.springframework.web.server.NotAcceptableStatusException;
 import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.server.ServerWebInputException;
 import org.springframework.web.server.UnsupportedMediaTypeStatusException;
+import reactor.netty.channel.AbortedException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
@@ -221,7 +222,12 @@ class ApiErrors {
                                     : r.getReason());
             return new Answer(problem(HttpStatus.valueOf(code.value()), detail, null, null), null, null);
         }
-        log.error("unexpected failure before the response", e);
+        if (e instanceof AbortedException) {
+            // the client hung up before anything was sent: nobody reads this answer, nothing failed
+            log.debug("connection closed before the response: {}", e.getMessage());
+        } else {
+            log.error("unexpected failure before the response", e);
+        }
         return new Answer(
                 problem(
                         HttpStatus.INTERNAL_SERVER_ERROR,

@@ -8,6 +8,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 
@@ -91,7 +92,14 @@ public final class JobRunner {
                     j.ticket = ticket;
                     outbox.bind(j, () -> wake(j));
                     live.add(j);
-                    sink.onDispose(() -> cancel(j, "client gone"));
+                    // the connection's close cancels the job even where the reader's cancel does not arrive
+                    Disposable hangup = Hangup.of(sink.contextView())
+                            .map(h -> h.register(() -> cancel(j, "client gone")))
+                            .orElse(() -> {});
+                    sink.onDispose(() -> {
+                        cancel(j, "client gone");
+                        hangup.dispose();
+                    });
                     sink.onRequest(outbox::request);
                 },
                 FluxSink.OverflowStrategy.ERROR);

@@ -9,6 +9,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.reactivestreams.Subscription;
+import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.test.StepVerifier;
 
@@ -226,6 +228,56 @@ class JobRunnerTest {
                 .thenRequest(Long.MAX_VALUE)
                 .expectNext(1, 2, 3, 4, 5, 6, 7, 8, 9, "done")
                 .verifyComplete();
+        assertIdle();
+    }
+
+    @Test
+    void aHangupEndsAParkedJobWhoseReaderNeverCancels() throws Exception {
+        // the reader asks for one event and then neither asks nor cancels: what a response whose
+        // connection closed looks like when the cancel is lost on the way down its operators
+        Hangup hangup = new Hangup();
+        java.util.List<Object> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        stream(10, null, null).contextWrite(c -> c.put(Hangup.KEY, hangup)).subscribe(new BaseSubscriber<>() {
+            @Override
+            protected void hookOnSubscribe(Subscription s) {
+                s.request(1);
+            }
+
+            @Override
+            protected void hookOnNext(Object value) {
+                seen.add(value);
+            }
+        });
+        await("outbox full", () -> made[0] != null && !made[0].outbox.hasRoom());
+        assertThat(runner.liveJobs()).as("parked, with its place").isEqualTo(1);
+        assertThat(admission.inFlight()).isEqualTo(1);
+        hangup.hangUp();
+        awaitLatch(made[0].ended);
+        assertThat(((EngineFailure) made[0].endedWith).kind()).isEqualTo(EngineFailure.Kind.CANCELLED);
+        assertThat(made[0].cancelReason()).isEqualTo("client gone");
+        assertIdle();
+    }
+
+    @Test
+    void aJobAdmittedAfterTheHangupIsCancelledAtOnce() throws Exception {
+        Hangup hangup = new Hangup();
+        hangup.hangUp();
+        StepVerifier.create(stream(5, null, null).contextWrite(c -> c.put(Hangup.KEY, hangup)))
+                .expectNextMatches(e -> e instanceof EngineFailure f && f.kind() == EngineFailure.Kind.CANCELLED)
+                .verifyComplete();
+        assertThat(made[0].calls).as("no unit ran").hasValue(0);
+        assertIdle();
+    }
+
+    @Test
+    void aJobThatEndsLeavesNothingInItsRequestsHangup() throws Exception {
+        Hangup hangup = new Hangup();
+        for (int i = 0; i < 3; i++) { // requests one after another on a kept-alive connection
+            StepVerifier.create(stream(1, null, null).contextWrite(c -> c.put(Hangup.KEY, hangup)))
+                    .expectNext(0, "done")
+                    .verifyComplete();
+        }
+        assertThat(hangup.registered()).as("cancels left registered").isZero();
         assertIdle();
     }
 
