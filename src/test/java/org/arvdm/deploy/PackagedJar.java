@@ -19,6 +19,9 @@ import java.util.concurrent.TimeUnit;
  * on a free port, with its output in {@code service.log} of a temporary folder.
  */
 final class PackagedJar implements AutoCloseable {
+    /** The CPU overlay's memory limit (k8s/overlays/cpu/deployment-patch.yaml), as {@code -XX:MaxRAM}. */
+    static final String POD_MEMORY_LIMIT = "6g";
+
     final Process process;
     final String base;
     final Path tmp;
@@ -49,9 +52,12 @@ final class PackagedJar implements AutoCloseable {
         env.put("DJL_CACHE_DIR", tmp.resolve("djl").toString());
         env.put("ENGINE_CACHE_DIR", tmp.resolve("djl").toString());
         env.put("SERVER_PORT", Integer.toString(port));
+        // the container's memory limit as the JVM would see it in the CPU pod (k8s/overlays/cpu: 6Gi):
+        // the image's heap is a share of it, fixed and touched at start
         env.put(
                 "JAVA_OPTS",
-                env.getOrDefault("JAVA_OPTS", "").replace("-Djava.io.tmpdir=/tmp", "-Djava.io.tmpdir=" + tmp));
+                env.getOrDefault("JAVA_OPTS", "").replace("-Djava.io.tmpdir=/tmp", "-Djava.io.tmpdir=" + tmp)
+                        + " -XX:MaxRAM=" + POD_MEMORY_LIMIT);
         env.putAll(extraEnv);
         List<String> command = DockerImageSpec.replaceJar(spec.javaCommand(env), jar);
         ProcessBuilder pb = new ProcessBuilder(command)
