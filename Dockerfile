@@ -89,13 +89,14 @@ COPY deploy/docker/healthcheck.sh /app/healthcheck.sh
 # DJL extracts the PyTorch natives into its cache at start: keep it on a writable volume so the
 # root file system can be read-only (Kubernetes: an emptyDir at /var/cache/djl and one at /tmp).
 # JAVA_OPTS: heap is a share of the container's memory limit; the rest is for libtorch's native
-# tensors, which live outside the heap. The heap is fixed (initial = maximum) and touched at start,
+# tensors, which live outside the heap. The heap is fixed (initial = maximum, never shrunk after a
+# GC: MaxHeapFreeRatio=100) and touched at start,
 # so the resident memory is what the pod asks for from the first request on and only native
 # memory can move it (a heap that grows and shrinks with the GC made RSS swing by 143 % in a soak).
 ENV ARVDM_MODEL_DIR=/app/models \
     DJL_CACHE_DIR=/var/cache/djl \
     ENGINE_CACHE_DIR=/var/cache/djl \
-    JAVA_OPTS="-XX:MaxRAMPercentage=40 -XX:InitialRAMPercentage=40 -XX:+AlwaysPreTouch -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp" \
+    JAVA_OPTS="-XX:MaxRAMPercentage=40 -XX:InitialRAMPercentage=40 -XX:MaxHeapFreeRatio=100 -XX:+AlwaysPreTouch -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp" \
     SERVER_SHUTDOWN=graceful \
     SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE=620s \
     MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED=true
