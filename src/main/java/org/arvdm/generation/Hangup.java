@@ -25,10 +25,6 @@ public final class Hangup {
         jobs.dispose();
     }
 
-    public boolean hungUp() {
-        return jobs.isDisposed();
-    }
-
     /** Cancels registered and not yet taken off (their jobs still running). */
     int registered() {
         return jobs.size();

@@ -62,27 +62,12 @@ final class ServiceProcess implements AutoCloseable {
                 .start();
         String base = "http://localhost:" + port;
         try {
-            boolean ready = org.arvdm.Await.within(
-                    Duration.ofMinutes(10),
-                    Duration.ofMillis(100),
-                    () -> {
+            boolean ready =
+                    org.arvdm.Readiness.await(http, base, Duration.ofMinutes(10), Duration.ofMillis(100), () -> {
                         assertThat(p.isAlive())
                                 .as("service alive (log %s)", log)
                                 .isTrue();
-                        try {
-                            HttpResponse<String> r = http.send(
-                                    HttpRequest.newBuilder(URI.create(base + "/actuator/health/readiness"))
-                                            .build(),
-                                    HttpResponse.BodyHandlers.ofString());
-                            return r.statusCode() == 200;
-                        } catch (java.io.IOException notYet) {
-                            return false; // not listening yet
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            throw new AssertionError(e);
-                        }
-                    },
-                    "readiness");
+                    });
             assertThat(ready).as("ready within 10 minutes (log %s)", log).isTrue();
         } catch (Exception | AssertionError e) {
             p.destroyForcibly();

@@ -1,10 +1,7 @@
 package org.arvdm.deploy;
 
 import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -76,27 +73,11 @@ final class PackagedJar implements AutoCloseable {
     }
 
     void awaitReady(HttpClient http) throws Exception {
-        boolean ready = org.arvdm.Await.within(
-                Duration.ofSeconds(180),
-                Duration.ofMillis(250),
-                () -> {
-                    if (!process.isAlive()) {
-                        throw new AssertionError("service exited early:\n" + log());
-                    }
-                    try {
-                        HttpResponse<String> r = http.send(
-                                HttpRequest.newBuilder(URI.create(base + "/actuator/health/readiness"))
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString());
-                        return r.statusCode() == 200;
-                    } catch (java.io.IOException notYet) {
-                        return false; // not listening yet
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new AssertionError("interrupted awaiting readiness", e);
-                    }
-                },
-                "readiness");
+        boolean ready = org.arvdm.Readiness.await(http, base, Duration.ofSeconds(180), Duration.ofMillis(250), () -> {
+            if (!process.isAlive()) {
+                throw new AssertionError("service exited early:\n" + log());
+            }
+        });
         if (!ready) {
             throw new AssertionError("not ready in 180 s:\n" + log());
         }
