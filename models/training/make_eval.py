@@ -20,9 +20,9 @@ BUCKETS = [(1, 16), (17, 48), (49, 112)]
 
 
 def save_png(path, img):
-    from skimage.io import imsave  # only needed to write the sets: the tests import this module without it
+    from PIL import Image  # Debian's python3-pil, as the tests read the sets
 
-    imsave(path, img, check_contrast=False)
+    Image.fromarray(np.ascontiguousarray(img, dtype=np.uint8)).save(path)
 
 
 def write_trajectories(d, name, trajs):

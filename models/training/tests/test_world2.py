@@ -10,9 +10,9 @@ EVAL = os.path.join(os.path.dirname(__file__), "..", "..", "eval")
 
 
 def read_png(path):
-    from skimage.io import imread
+    from PIL import Image
 
-    return imread(path)[:, :, :3]
+    return np.asarray(Image.open(path).convert("RGB"))
 
 
 def free_poses(m, rng, n):
