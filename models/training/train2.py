@@ -46,7 +46,8 @@ SWAP = [0, 1, 2, 4, 3]  # mirrored frame: left <-> right
 DEFAULTS = dict(height=32, width=32, past=4, window=1, chans=[32, 64, 96], blocks=1, emb=128, batch=16, lr=3e-4,
                 steps=20000, minutes=100, seed=0, timesteps=1000, ema=0.999, threads=2, n_mazes=400, per_maze=2,
                 length=128, schedule_levels=125, p_schedule=0.5, p_pyramid=0.25, p_context_noise=0.33,
-                context_noise=0.04, p_mirror=0.5, p_balance=0.0, ar_steps=4, init_steps=4, eta=0.0)
+                context_noise=0.04, p_mirror=0.5, p_balance=0.0, ar_steps=4, init_steps=4, eta=0.0,
+                p_blur=0.0, blur_sigma=[0.4, 1.2], init_from=None, decay_from=None)
 
 
 def load_config(path: str) -> Config:
@@ -126,6 +127,11 @@ class Batches:
         noisy_ctx = (r.rand(B) < c["p_context_noise"]) & ~pyr
         g = torch.Generator().manual_seed(int(r.randint(2 ** 31)))
         past_t = torch.from_numpy(past)
+        # a share p_blur of the clean histories blurred (labelled clean): a free-running history is the
+        # model's own frames, softer than the truth, and the target stays the true sharp frame
+        blur = (r.rand(B) < c["p_blur"]) & ~pyr
+        for i in np.nonzero(blur)[0]:
+            past_t[i] = gaussian_blur(past_t[i], float(r.uniform(*c["blur_sigma"])))
         pab = torch.from_numpy(self.ac[plv].astype(np.float32))[:, :, None, None, None]
         past_t = pab.sqrt() * past_t + (1 - pab).sqrt() * torch.randn(past_t.shape, generator=g)
         amp = torch.from_numpy((noisy_ctx * r.rand(B) * c["context_noise"]).astype(np.float32))
@@ -135,6 +141,28 @@ class Batches:
         xt = ab.sqrt() * x0 + (1 - ab).sqrt() * torch.randn(x0.shape, generator=g)
         return (xt, torch.from_numpy(lv), torch.from_numpy(act), past_t, torch.from_numpy(plv),
                 torch.from_numpy(pact), torch.from_numpy(mask), x0)
+
+
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """A separable Gaussian blur of [N, C, H, W] frames (reflect padding, radius 3 sigma)."""
+    r = max(1, int(np.ceil(3 * sigma)))
+    k = torch.exp(-torch.arange(-r, r + 1, dtype=torch.float32) ** 2 / (2 * sigma * sigma))
+    k = (k / k.sum()).to(x.dtype)
+    n, ch, h, w = x.shape
+    y = torch.nn.functional.pad(x.reshape(n * ch, 1, h, w), (r, r, r, r), mode="reflect")
+    y = torch.nn.functional.conv2d(y, k.view(1, 1, 1, -1))
+    y = torch.nn.functional.conv2d(y, k.view(1, 1, -1, 1))
+    return y.reshape(n, ch, h, w)
+
+
+def lr_at(cfg: Config, step: int) -> float:
+    """Warm-up over 200 steps, then constant; from `decay_from` a cosine down to a tenth at `steps`."""
+    lr = cfg["lr"] * min(1.0, (step + 1) / 200.0)
+    d = cfg.get("decay_from")
+    if d is not None and step >= d:
+        u = min(1.0, (step - d) / max(1, cfg["steps"] - d))
+        lr *= 0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * u))
+    return lr
 
 
 def loss_fn(net: WorldUNet, b: Tuple[torch.Tensor, ...]) -> torch.Tensor:
@@ -169,7 +197,9 @@ def train(cfg: Config, out: str) -> None:
     # a run's own checkpoint, else the one committed at the end of an earlier session (runs/ is not
     # in git, and a session's background training does not survive it)
     committed = os.path.join(HERE, "checkpoints", cfg["id"] + ".pt")
-    src = ck if os.path.exists(ck) else committed if os.path.exists(committed) else None
+    # a fine-tune starts from another run's committed checkpoint (its steps, time and history go on)
+    parent = os.path.join(HERE, "checkpoints", cfg["init_from"] + ".pt") if cfg.get("init_from") else None
+    src = next((p for p in (ck, committed, parent) if p is not None and os.path.exists(p)), None)
     if src is not None:
         s = torch.load(src, map_location="cpu")
         net.load_state_dict(s["model"])
@@ -190,7 +220,7 @@ def train(cfg: Config, out: str) -> None:
                         wall=time.time() - t_start, hist=hist)
 
     while step < cfg["steps"] and (time.time() - t_start) < cfg["minutes"] * 60:
-        lr = cfg["lr"] * min(1.0, (step + 1) / 200.0)
+        lr = lr_at(cfg, step)
         for g in opt.param_groups:
             g["lr"] = lr
         loss = loss_fn(net, batches.batch(cfg["batch"]))
@@ -231,7 +261,12 @@ def export(cfg: Config, ck: str, out: str) -> None:
                          round(100 * cfg["p_context_noise"]), round(100 * cfg["p_mirror"]),
                          round(100 * cfg["p_balance"]),
                          " from step %d" % cfg["balance_from_step"] if cfg.get("balance_from_step") else "",
-                         cfg["ema"]),
+                         cfg["ema"])
+                     + ("; %d%% of the clean histories blurred (Gaussian sigma %.1f-%.1f px)" % (
+                         round(100 * cfg["p_blur"]), cfg["blur_sigma"][0], cfg["blur_sigma"][1]) if cfg["p_blur"] else "")
+                     + ("; fine-tuned from %s's checkpoint" % cfg["init_from"] if cfg.get("init_from") else "")
+                     + ("; cosine learning-rate decay to a tenth from step %d" % cfg["decay_from"]
+                        if cfg.get("decay_from") is not None else ""),
         "steps": s["step"], "batch": cfg["batch"], "lr": cfg["lr"],
         "wall_time_min": round(s["wall"] / 60.0, 1),
         "final_loss": round(float(np.mean(last)), 4) if last else None,
