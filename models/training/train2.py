@@ -11,10 +11,13 @@ frames clean (level 0), or in a quarter of the samples at decreasing levels belo
 target's as in a pyramid window; light Gaussian noise on clean past frames in a third of the
 samples (labelled clean, so the network learns not to trust every pixel of a generated
 history); mirrored frames with left and right swapped in half; a share `p_balance` of the
-windows drawn action-balanced (an action first, then a frame it led to). Loss: EDM's F-target MSE
+windows drawn action-balanced (an action first, then a frame it led to); a share `p_blur` of the
+clean histories Gaussian-blurred (sigma in `blur_sigma`, labelled clean, the target sharp). Loss: EDM's F-target MSE
 (uniform weight in F, i.e. the x0 error weighted by 1/c_out^2). AdamW, EMA weights exported.
 Checkpoints in runs/<id>/ckpt.pt every two minutes and at the end; rerunning resumes, from
-checkpoints/<id>.pt (committed at the end of a session) when runs/ has none.
+checkpoints/<id>.pt (committed at the end of a session) when runs/ has none, or for a fine-tune
+(`init_from`) from checkpoints/<init_from>.pt. The learning rate warms up over 200 steps and,
+from `decay_from`, follows a cosine down to a tenth at `steps`.
 
 The bundle is exported with a window of one frame (`window`, default 1): the default schedule
 is then exactly the trained one (each frame from noise to clean in M_ar steps given its clean

@@ -108,3 +108,25 @@ def test_batches_mirror_with_left_and_right_swapped_and_mask_missing_past():
         _, _, act, _, _, pact, mask, _ = b.batch(8)
         seen.update(int(v) for v in act.argmax(1))
     assert 3 in seen and 4 in seen and 0 not in seen  # frame 0 (action noop) is never a target
+
+
+def test_blurred_histories_keep_the_target_sharp_and_the_rate_decays_to_a_tenth():
+    frames = np.zeros((1, 6, 32, 32, 3), np.uint8)
+    frames[0, :, :, :16] = 255  # a hard edge down the middle
+    actions = np.array([[0, 1, 1, 1, 1, 1]])
+    edge = lambda x: float((x[..., 15] - x[..., 16]).abs().max())  # noqa: E731
+    base = dict(train2.DEFAULTS, past=3, p_mirror=0.0, p_pyramid=0.0, p_context_noise=0.0)
+    for p_blur, blurred in ((0.0, False), (1.0, True)):
+        b = train2.Batches(frames, actions, dict(base, p_blur=p_blur, blur_sigma=[0.8, 0.8]), seed=5)
+        xt, lv, act, past, plv, pact, mask, x0 = b.batch(8)
+        assert edge(x0) == 2.0  # the target stays sharp
+        for i in range(8):
+            for k in np.nonzero(mask[i].numpy())[0]:
+                assert (edge(past[i, k]) < 1.5) == blurred
+    x = torch.rand(2, 3, 32, 32)
+    assert torch.allclose(train2.gaussian_blur(x, 1.0).mean(), x.mean(), atol=1e-3)
+    cfg = dict(train2.DEFAULTS, lr=1e-3, steps=2000, decay_from=1000)
+    assert train2.lr_at(cfg, 999) == 1e-3
+    assert abs(train2.lr_at(cfg, 1500) - 0.55e-3) < 1e-9
+    assert abs(train2.lr_at(cfg, 2000) - 1e-4) < 1e-12
+    assert train2.lr_at(dict(cfg, decay_from=None), 2000) == 1e-3
