@@ -92,4 +92,54 @@ class KeepAliveRetentionTest {
                 .isLessThanOrEqualTo(1);
         assertThat(http).isNotNull(); // keeps the client, and so its connection, alive until here
     }
+
+    /**
+     * Back-to-back requests on one keep-alive connection are all answered. With Reactor Netty 1.3.6 a
+     * request that arrived while the previous one was still terminating could stay unread in the
+     * socket (reactor/reactor-netty#4361): here one of about 50 health checks went unanswered, a
+     * liveness probe that would have restarted the pod.
+     */
+    @Test
+    void everyRequestOnAKeepAliveConnectionIsAnswered() throws Exception {
+        assertThat(registry.awaitLoaded(Duration.ofSeconds(60))).isTrue();
+        byte[] get = ("GET /actuator/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        try (java.net.Socket socket = new java.net.Socket("localhost", port)) {
+            socket.setSoTimeout(5_000);
+            java.io.InputStream in = new java.io.BufferedInputStream(socket.getInputStream());
+            for (int i = 0; i < 500; i++) {
+                socket.getOutputStream().write(get);
+                socket.getOutputStream().flush();
+                String status = null;
+                int length = -1;
+                for (String line = readLine(in, i); !line.isEmpty(); line = readLine(in, i)) {
+                    if (status == null) {
+                        status = line;
+                    } else if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                        length = Integer.parseInt(line.substring(15).trim());
+                    }
+                }
+                assertThat(status).as("request %d", i).startsWith("HTTP/1.1 200");
+                assertThat(length).as("request %d has a Content-Length", i).isPositive();
+                assertThat(in.readNBytes(length)).hasSize(length);
+            }
+        }
+    }
+
+    private static String readLine(java.io.InputStream in, int request) throws java.io.IOException {
+        StringBuilder b = new StringBuilder();
+        try {
+            for (int c = in.read(); c != '\n'; c = in.read()) {
+                if (c < 0) {
+                    throw new java.io.EOFException("connection closed during request " + request);
+                }
+                if (c != '\r') {
+                    b.append((char) c);
+                }
+            }
+        } catch (java.net.SocketTimeoutException e) {
+            throw new AssertionError("request " + request + " on the keep-alive connection got no answer in 5 s", e);
+        }
+        return b.toString();
+    }
 }
