@@ -12,7 +12,10 @@ target's as in a pyramid window; light Gaussian noise on clean past frames in a 
 samples (labelled clean, so the network learns not to trust every pixel of a generated
 history); mirrored frames with left and right swapped in half; a share `p_balance` of the
 windows drawn action-balanced (an action first, then a frame it led to); a share `p_blur` of the
-clean histories Gaussian-blurred (sigma in `blur_sigma`, labelled clean, the target sharp). Loss: EDM's F-target MSE
+clean histories Gaussian-blurred (sigma in `blur_sigma`, labelled clean, the target sharp); a share
+`p_self` of the windows with their nearest `self_frames` past frames made by the network itself (its EMA
+weights, DDIM in `self_steps` steps from noise, one frame after the other from the true frames before
+them; labelled clean, the target the true frame), the history free running meets. Loss: EDM's F-target MSE
 (uniform weight in F, i.e. the x0 error weighted by 1/c_out^2). AdamW, EMA weights exported.
 Checkpoints in runs/<id>/ckpt.pt every two minutes and at the end; rerunning resumes, from
 checkpoints/<id>.pt (committed at the end of a session) when runs/ has none, or for a fine-tune
@@ -31,7 +34,7 @@ import datetime
 import json
 import os
 import time
-from typing import Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 import torch
@@ -44,13 +47,16 @@ from unet import WorldUNet, precondition
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SWAP = [0, 1, 2, 4, 3]  # mirrored frame: left <-> right
+# (past [n, P, C, H, W], past actions [n, P, A], past mask [n, P], action [n, A]) -> next frame [n, C, H, W]
+Sampler = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 DEFAULTS = dict(height=32, width=32, past=4, window=1, chans=[32, 64, 96], blocks=1, emb=128, batch=16, lr=3e-4,
                 steps=20000, minutes=100, seed=0, timesteps=1000, ema=0.999, threads=2, n_mazes=400, per_maze=2,
                 length=128, schedule_levels=125, p_schedule=0.5, p_pyramid=0.25, p_context_noise=0.33,
                 context_noise=0.04, p_mirror=0.5, p_balance=0.0, ar_steps=4, init_steps=4, eta=0.0,
-                p_blur=0.0, blur_sigma=[0.4, 1.2], init_from=None, decay_from=None)
+                p_blur=0.0, blur_sigma=[0.4, 1.2], init_from=None, decay_from=None, p_self=0.0, self_frames=2,
+                self_steps=2)
 
 
 def load_config(path: str) -> Config:
@@ -98,15 +104,19 @@ class Batches:
         lv[sched] = k * r.randint(1, T // k + 1, size=int(sched.sum()))
         return lv
 
-    def batch(self, B: int) -> Tuple[torch.Tensor, ...]:
+    def batch(self, B: int, sampler: Optional[Sampler] = None) -> Tuple[torch.Tensor, ...]:
+        """One training batch. With a `sampler` (the network's own one-frame sampler), a share `p_self`
+        of the windows has its nearest `self_frames` past frames made by the network, one after the
+        other from the true frames before them (labelled clean, the target stays the true frame)."""
         c, r = self.cfg, self.rng
         P, T = c["past"], c["timesteps"]
+        S = c["self_frames"] if sampler is not None and c["p_self"] > 0 else 0
         n, t = self.windows(B)
         target = np.zeros((B, 3, c["height"], c["width"]), np.float32)
-        past = np.zeros((B, P, 3, c["height"], c["width"]), np.float32)
-        mask = np.zeros((B, P), bool)
+        past = np.zeros((B, P + S, 3, c["height"], c["width"]), np.float32)  # S frames before the past
+        mask = np.zeros((B, P + S), bool)
         act = np.zeros((B, 5), np.float32)
-        pact = np.zeros((B, P, 5), np.float32)
+        pact = np.zeros((B, P + S, 5), np.float32)
         mirror = r.rand(B) < c["p_mirror"]
         for i in range(B):
             sw = SWAP if mirror[i] else list(range(5))
@@ -114,25 +124,35 @@ class Batches:
             img = lambda j: (f[j].transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0)[:, :, ::-1 if mirror[i] else 1]
             target[i] = img(t[i])
             act[i, sw[self.actions[n[i], t[i]]]] = 1.0
-            for k in range(P):
-                j = t[i] - P + k
+            for k in range(P + S):
+                j = t[i] - P - S + k
                 if j >= 0:
                     past[i, k] = img(j)
                     mask[i, k] = True
                     pact[i, k, sw[self.actions[n[i], j]]] = 1.0
+        past_t = torch.from_numpy(past)
+        own = np.zeros(B, bool)
+        if S:
+            own = (r.rand(B) < c["p_self"]) & (t >= P + S)
+            idx = torch.from_numpy(np.nonzero(own)[0])
+            if len(idx):
+                p_t, a_t, m_t = past_t[idx], torch.from_numpy(pact)[idx], torch.from_numpy(mask)[idx]
+                for k in range(S):  # frame P + k of the extended past from the P frames before it
+                    p_t[:, P + k] = sampler(p_t[:, k:P + k], a_t[:, k:P + k], m_t[:, k:P + k], a_t[:, P + k])
+                past_t[idx] = p_t
+        past_t, pact, mask = past_t[:, S:].contiguous(), np.ascontiguousarray(pact[:, S:]), np.ascontiguousarray(mask[:, S:])
         lv = self.levels(B)
         plv = np.zeros((B, P), np.int64)
-        pyr = r.rand(B) < c["p_pyramid"]
+        pyr = (r.rand(B) < c["p_pyramid"]) & ~own
         for i in np.nonzero(pyr)[0]:
             step = r.randint(1, lv[i] + 1)
             for k in range(P):  # k = P - 1 is the nearest past frame
                 plv[i, k] = max(0, lv[i] - step * (P - k))
-        noisy_ctx = (r.rand(B) < c["p_context_noise"]) & ~pyr
+        noisy_ctx = (r.rand(B) < c["p_context_noise"]) & ~pyr & ~own
         g = torch.Generator().manual_seed(int(r.randint(2 ** 31)))
-        past_t = torch.from_numpy(past)
         # a share p_blur of the clean histories blurred (labelled clean): a free-running history is the
         # model's own frames, softer than the truth, and the target stays the true sharp frame
-        blur = (r.rand(B) < c["p_blur"]) & ~pyr
+        blur = (r.rand(B) < c["p_blur"]) & ~pyr & ~own
         for i in np.nonzero(blur)[0]:
             past_t[i] = gaussian_blur(past_t[i], float(r.uniform(*c["blur_sigma"])))
         pab = torch.from_numpy(self.ac[plv].astype(np.float32))[:, :, None, None, None]
@@ -144,6 +164,30 @@ class Batches:
         xt = ab.sqrt() * x0 + (1 - ab).sqrt() * torch.randn(x0.shape, generator=g)
         return (xt, torch.from_numpy(lv), torch.from_numpy(act), past_t, torch.from_numpy(plv),
                 torch.from_numpy(pact), torch.from_numpy(mask), x0)
+
+
+def own_sampler(net: WorldUNet, steps: int, seed: int) -> Sampler:
+    """The network's one-frame sampler for self-made histories: DDIM (eta 0) from noise in `steps`
+    evenly spaced levels given clean past frames, x0 clamped to [-1, 1] as the service does; no gradient."""
+    g = torch.Generator().manual_seed(seed)
+    T = net.T
+    levels = [T - (T * i) // steps for i in range(steps + 1)]
+
+    def sample(past: torch.Tensor, pact: torch.Tensor, mask: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
+        n = past.shape[0]
+        plv = torch.zeros(n, past.shape[1], dtype=torch.long)
+        x = torch.randn(past[:, 0].shape, generator=g)
+        with torch.no_grad():
+            for a, b in zip(levels[:-1], levels[1:]):
+                x0 = net.denoise(x, torch.full((n,), a, dtype=torch.long), act, past, plv, pact, mask).clamp(-1, 1)
+                if b == 0:
+                    return x0
+                ab, abn = net.ac[a], net.ac[b]
+                eps = (x - ab.sqrt() * x0) / (1 - ab).sqrt()
+                x = abn.sqrt() * x0 + (1 - abn).sqrt() * eps
+        return x
+
+    return sample
 
 
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -213,6 +257,8 @@ def train(cfg: Config, out: str) -> None:
     else:
         ema.load_state_dict(net.state_dict())
     batches = Batches(frames, actions, cfg, cfg["seed"] + 17 + step)
+    # the EMA network (the one exported) makes the self-made histories
+    sampler = own_sampler(ema, cfg["self_steps"], cfg["seed"] + 29 + step) if cfg["p_self"] > 0 else None
     print("%s: params=%d batch=%d" % (cfg["id"], sum(p.numel() for p in net.parameters()), cfg["batch"]), flush=True)
     t_start = time.time() - wall
     last_ck = time.time()
@@ -226,7 +272,7 @@ def train(cfg: Config, out: str) -> None:
         lr = lr_at(cfg, step)
         for g in opt.param_groups:
             g["lr"] = lr
-        loss = loss_fn(net, batches.batch(cfg["batch"]))
+        loss = loss_fn(net, batches.batch(cfg["batch"], sampler))
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)

@@ -130,3 +130,57 @@ def test_blurred_histories_keep_the_target_sharp_and_the_rate_decays_to_a_tenth(
     assert abs(train2.lr_at(cfg, 1500) - 0.55e-3) < 1e-9
     assert abs(train2.lr_at(cfg, 2000) - 1e-4) < 1e-12
     assert train2.lr_at(dict(cfg, decay_from=None), 2000) == 1e-3
+
+
+def test_self_made_histories_replace_the_nearest_past_frames_one_after_the_other():
+    frames = np.zeros((1, 8, 32, 32, 3), np.uint8)
+    for j in range(8):
+        frames[0, j] = 30 * j  # frame j is the constant 30 j / 127.5 - 1
+    actions = np.array([[0, 1, 1, 3, 1, 4, 1, 2]])
+    truth = lambda j: 30 * j / 127.5 - 1.0  # noqa: E731
+    cfg = dict(train2.DEFAULTS, past=3, p_mirror=0.0, p_pyramid=0.0, p_context_noise=0.0, p_self=1.0, self_frames=2)
+    calls = []
+
+    def sampler(past, pact, mask, act):
+        calls.append((past.clone(), act.clone()))
+        return torch.full_like(past[:, -1], 0.9) - 0.1 * len(calls)  # the k-th made frame: 0.9 - 0.1 k
+
+    b = train2.Batches(frames, actions, cfg, seed=2)
+    checked = 0
+    for _ in range(10):
+        calls.clear()
+        xt, lv, act, past, plv, pact, mask, x0 = b.batch(6, sampler)
+        t = np.round((x0[:, 0, 0, 0].numpy() + 1.0) * 127.5 / 30).astype(int)  # each target's frame index
+        own = t >= 5  # P + S frames before it
+        assert len(calls) == (2 if own.any() else 0)
+        for i in range(6):
+            vals = [float(past[i, k, 0, 0, 0]) for k in range(3)]
+            if own[i]:
+                checked += 1
+                assert abs(vals[0] - truth(t[i] - 3)) < 1e-6  # the oldest stays true
+                assert abs(vals[1] - 0.8) < 1e-6 and abs(vals[2] - 0.7) < 1e-6  # made by the network, in order
+            elif t[i] >= 3:
+                assert all(abs(vals[k] - truth(t[i] - 3 + k)) < 1e-6 for k in range(3))
+        if own.any():
+            first, second = calls
+            # the second made frame sees the first one as its nearest past frame, and the right action
+            assert torch.allclose(second[0][:, -1], torch.full_like(second[0][:, -1], 0.8))
+            # the first made frame (t - 2) sees the true frames t - 5 .. t - 3, and the action that led to it
+            for row, i in enumerate(np.nonzero(own)[0]):
+                assert [round(float(first[0][row, k, 0, 0, 0]), 5) for k in range(3)] == [
+                    round(truth(t[i] - 5 + k), 5) for k in range(3)]
+                assert int(first[1][row].argmax()) == actions[0, t[i] - 2]
+            assert bool((plv == 0).all())
+    assert checked > 0
+    # the network's own sampler: a frame per window, in range, the same for the same seed
+    net = small(past=3)
+    p = torch.rand(2, 3, 3, 32, 32) * 2 - 1
+    pa = torch.zeros(2, 3, 5)
+    m = torch.ones(2, 3, dtype=torch.bool)
+    a = torch.zeros(2, 5)
+    a[:, 1] = 1
+    y1 = train2.own_sampler(net, 4, seed=7)(p, pa, m, a)
+    y2 = train2.own_sampler(net, 4, seed=7)(p, pa, m, a)
+    assert y1.shape == (2, 3, 32, 32) and torch.equal(y1, y2)
+    assert float(y1.abs().max()) <= 1.0
+    assert not torch.equal(train2.own_sampler(net, 4, seed=8)(p, pa, m, a), y1)
