@@ -19,8 +19,10 @@ them; labelled clean, the target the true frame), the history free running meets
 (uniform weight in F, i.e. the x0 error weighted by 1/c_out^2). AdamW, EMA weights exported.
 Checkpoints in runs/<id>/ckpt.pt every two minutes and at the end; rerunning resumes, from
 checkpoints/<id>.pt (committed at the end of a session) when runs/ has none, or for a fine-tune
-(`init_from`) from checkpoints/<init_from>.pt. The learning rate warms up over 200 steps and,
-from `decay_from`, follows a cosine down to a tenth at `steps`.
+(`init_from`) from checkpoints/<init_from>.pt. `--slim` writes a run's checkpoint to
+checkpoints/<id>.pt for committing as float16 weights and EMA without the optimizer state (a quarter
+of the size, for the larger networks; a resume from it restarts AdamW's moments). The learning rate
+warms up over 200 steps and, from `decay_from`, follows a cosine down to a tenth at `steps`.
 
 The bundle is exported with a window of one frame (`window`, default 1): the default schedule
 is then exactly the trained one (each frame from noise to clean in M_ar steps given its clean
@@ -249,9 +251,12 @@ def train(cfg: Config, out: str) -> None:
     src = next((p for p in (ck, committed, parent) if p is not None and os.path.exists(p)), None)
     if src is not None:
         s = torch.load(src, map_location="cpu")
-        net.load_state_dict(s["model"])
-        ema.load_state_dict(s["ema"])
-        opt.load_state_dict(s["opt"])
+        net.load_state_dict(as_float(s["model"]))
+        ema.load_state_dict(as_float(s["ema"]))
+        if "opt" in s:
+            opt.load_state_dict(s["opt"])
+        else:
+            print("%s has no optimizer state (a slim checkpoint): AdamW's moments start over" % src, flush=True)
         step, wall, hist = s["step"], s["wall"], s["hist"]
         print("resumed from %s at step %d (%.1f min)" % (src, step, wall / 60), flush=True)
     else:
@@ -289,11 +294,28 @@ def train(cfg: Config, out: str) -> None:
     print("done %s step %d wall %.1f min" % (cfg["id"], step, (time.time() - t_start) / 60), flush=True)
 
 
+def as_float(state: dict) -> dict:
+    """A state dict with half-precision tensors (a slim checkpoint's) back in float32."""
+    return {k: v.float() if v.dtype == torch.float16 else v for k, v in state.items()}
+
+
+def slim(ck: str, out: str, params: set) -> None:
+    """Writes the run's checkpoint `ck` to `out` for committing: the weights (`params`, their names) and
+    their EMA in float16, buffers such as the noise schedule as they are, no optimizer state (a quarter of
+    the size; resuming from it restarts AdamW's moments)."""
+    s = torch.load(ck, map_location="cpu")
+    half = {k: {n: v.half() if n in params and v.dtype == torch.float32 else v for n, v in s[k].items()}
+            for k in ("model", "ema")}
+    torch.save(dict({k: v for k, v in s.items() if k not in ("model", "ema", "opt")}, **half), out + ".tmp")
+    os.replace(out + ".tmp", out)
+    print("wrote %s (step %d, %.1f MB)" % (out, s["step"], os.path.getsize(out) / 1e6))
+
+
 def export(cfg: Config, ck: str, out: str) -> None:
     from export import export as write_bundle
     s = torch.load(ck, map_location="cpu")
     net = build(cfg)
-    net.load_state_dict(s["ema"])
+    net.load_state_dict(as_float(s["ema"]))
     hist = s["hist"]
     last = [h[1] for h in hist[-10:]]
     bcfg = dict(cfg, arch="channel_concat", memory_frames=cfg["past"], prediction="x0")
@@ -333,11 +355,16 @@ def main() -> None:
     def extra(ap: argparse.ArgumentParser) -> None:
         ap.add_argument("--export", action="store_true")
         ap.add_argument("--out", default=None)
+        ap.add_argument("--slim", action="store_true",
+                        help="write runs/<id>/ckpt.pt to checkpoints/<id>.pt (or --out) in float16, no optimizer state")
 
     args, cfg = run_args(load_config, extra)
     run = os.path.join(args.runs, cfg["id"])
     if args.export:
         export(cfg, os.path.join(run, "ckpt.pt"), args.out or os.path.join(HERE, "..", cfg["id"]))
+    elif args.slim:
+        slim(os.path.join(run, "ckpt.pt"), args.out or os.path.join(HERE, "checkpoints", cfg["id"] + ".pt"),
+             {n for n, _ in build(cfg).named_parameters()})
     else:
         train(cfg, run)
 

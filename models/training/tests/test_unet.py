@@ -184,3 +184,31 @@ def test_self_made_histories_replace_the_nearest_past_frames_one_after_the_other
     assert y1.shape == (2, 3, 32, 32) and torch.equal(y1, y2)
     assert float(y1.abs().max()) <= 1.0
     assert not torch.equal(train2.own_sampler(net, 4, seed=8)(p, pa, m, a), y1)
+
+
+def test_a_slim_checkpoint_keeps_the_weights_in_half_precision_and_drops_the_optimizer(tmp_path):
+    net, ema = small(), small()
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
+    x, lv, a, mem, ma, mm = inputs()
+    net.train()
+    net(x, lv, a, mem, ma, mm).square().mean().backward()
+    opt.step()
+    net.eval()
+    full = str(tmp_path / "ckpt.pt")
+    torch.save(dict(model=net.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), step=123, wall=4.5,
+                    hist=[[123, 0.1, 4.5]], cfg={"id": "t"}), full)
+    out = str(tmp_path / "slim.pt")
+    train2.slim(full, out, {n for n, _ in net.named_parameters()})
+    s = torch.load(out)
+    assert "opt" not in s and (s["step"], s["wall"], s["hist"], s["cfg"]) == (123, 4.5, [[123, 0.1, 4.5]], {"id": "t"})
+    weights = dict(net.named_parameters())
+    assert all(v.dtype == (torch.float16 if n in weights else torch.float32) for n, v in s["model"].items())
+    assert set(s["model"]) > set(weights)  # the buffers (the noise schedule) stay float32
+    back = small()
+    back.load_state_dict(train2.as_float(s["model"]))
+    assert all(v.dtype == torch.float32 for v in back.state_dict().values() if v.is_floating_point())
+    with torch.no_grad():
+        want, got = net(x, lv, a, mem, ma, mm), back(x, lv, a, mem, ma, mm)
+    err = (got - want).abs().max().item()
+    print("slim round trip: max error %.2e of %.2f" % (err, want.abs().max().item()))
+    assert 0 < err < 1e-2 * want.abs().max().item()
