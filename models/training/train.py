@@ -50,10 +50,14 @@ def ema_update(pairs: Iterable[Tuple[Optional[nn.Module], Optional[nn.Module]]],
 
 
 def log_progress(hist: list[list[float]], acc: list[float], step: int, t_start: float) -> list[float]:
-    """Records and prints the mean loss since the last call; returns a fresh accumulator."""
+    """Records and prints the mean loss since the last call and the seconds per step since then (not
+    since step 0, which for a resumed or fine-tuned run spans earlier sessions); returns a fresh
+    accumulator."""
     el = time.time() - t_start
+    prev_step, prev_el = (hist[-1][0], hist[-1][2]) if hist else (0, 0.0)
+    rate = (el - prev_el) / max(step - prev_step, 1)
     hist.append([step, float(np.mean(acc)), el])
-    print("step %d loss %.4f  %.3f s/step  %.1f min" % (step, np.mean(acc), el / max(step, 1), el / 60), flush=True)
+    print("step %d loss %.4f  %.3f s/step  %.1f min" % (step, np.mean(acc), rate, el / 60), flush=True)
     return []
 
 

@@ -7,7 +7,7 @@ import torch
 
 from data import Sampler
 from networks import KIND, alphas_cumprod_cosine, build
-from train import forward, learning_rate, load_config, loss_fn, make_batch
+from train import forward, learning_rate, load_config, log_progress, loss_fn, make_batch
 from world import Maze, explore_actions, rollout, since_seen
 
 
@@ -186,3 +186,14 @@ def test_pose_code_ignores_a_frame_repeated_with_its_action():
     keep = [i for i in range(len(rep)) if i != k + 1]
     assert torch.equal(got[keep][:, keep], want)
     assert torch.equal(got[k + 1], got[k])  # the repeat sits at the pose of the frame it repeats
+
+
+def test_progress_prints_the_step_time_since_the_last_entry_not_since_step_0(capsys):
+    import time
+    # a resumed run: 100 steps took 400 s in an earlier session, the next 50 take about 10 s
+    hist = [[100, 0.5, 400.0]]
+    assert log_progress(hist, [0.2, 0.4], 150, time.time() - 410.0) == []
+    step, loss, el = hist[-1]
+    assert (step, loss) == (150, pytest.approx(0.3)) and 410.0 <= el < 411.0
+    rate = float(capsys.readouterr().out.split()[4])
+    assert 0.2 <= rate < 0.23  # 10 s / 50 steps, not 410 s / 150 steps (2.73)
