@@ -44,7 +44,8 @@ class AdaGN(nn.Module):
 
     def forward(self, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
         s, b = self.proj(e)[:, :, None, None].chunk(2, dim=1)
-        return self.norm(x) * (1.0 + s) + b
+        # float32 statistics when training under bfloat16 autocast (a no-op for a float32 network)
+        return self.norm(x.float()) * (1.0 + s) + b
 
 
 class ResBlock(nn.Module):
@@ -115,7 +116,7 @@ class UNet(nn.Module):
                     first = False
                 h = blk(h, e)
             h = us(h)
-        return self.out(F.silu(self.out_norm(h)))
+        return self.out(F.silu(self.out_norm(h.float())))
 
 
 class FourierLevel(nn.Module):

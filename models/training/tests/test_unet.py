@@ -212,3 +212,32 @@ def test_a_slim_checkpoint_keeps_the_weights_in_half_precision_and_drops_the_opt
     err = (got - want).abs().max().item()
     print("slim round trip: max error %.2e of %.2f" % (err, want.abs().max().item()))
     assert 0 < err < 1e-2 * want.abs().max().item()
+
+
+def test_bf16_autocast_gives_the_float32_loss_and_gradient_to_within_bfloat16_rounding():
+    net = small(past=3).train()
+    frames = (np.random.RandomState(0).rand(2, 12, 32, 32, 3) * 255).astype(np.uint8)
+    actions = np.random.RandomState(1).randint(0, 5, size=(2, 12))
+    actions[:, 0] = -1
+    b = train2.Batches(frames, actions, dict(train2.DEFAULTS, past=3), seed=4).batch(8)
+
+    def loss_and_grad(amp):
+        net.zero_grad()
+        loss = train2.loss_fn(net, b, amp)
+        loss.backward()
+        return loss.item(), torch.cat([p.grad.flatten() for p in net.parameters() if p.grad is not None])
+
+    l32, g32 = loss_and_grad(None)
+    l16, g16 = loss_and_grad("bf16")
+    cos = torch.nn.functional.cosine_similarity(g32, g16, dim=0).item()
+    print("bf16 autocast: loss %.5f vs %.5f, gradient cosine %.4f" % (l16, l32, cos))
+    assert l16 != l32  # the network really ran in bfloat16
+    assert abs(l16 - l32) < 0.01 * l32
+    assert cos > 0.99
+    assert all(p.dtype == torch.float32 for p in net.parameters())
+    try:
+        train2.loss_fn(net, b, "fp8")
+    except ValueError as e:
+        assert "bf16" in str(e)
+    else:
+        raise AssertionError("an unknown amp was accepted")
