@@ -19,8 +19,9 @@ final class Recording {
         try {
             AWTSequenceEncoder enc = AWTSequenceEncoder.createSequenceEncoder(tmp, fps);
             for (String f : frames) {
-                BufferedImage img = ImageIO.read(
-                        new ByteArrayInputStream(Base64.getDecoder().decode(f)));
+                // in memory, not ImageIO's default temporary-file cache (read closes the stream)
+                BufferedImage img = ImageIO.read(new javax.imageio.stream.MemoryCacheImageInputStream(
+                        new ByteArrayInputStream(Base64.getDecoder().decode(f))));
                 // Nearest-neighbour upscaling to about 128 px: viewable, and jcodec's H.264 encoder
                 // overflows its output buffer on very small, noisy frames (16x16 of an untrained model).
                 int scale = Math.max(1, 128 / Math.max(img.getWidth(), img.getHeight()));

@@ -170,8 +170,10 @@ public final class ImageCodec {
             return null;
         }
         javax.imageio.ImageReader reader = readers.next();
+        // in memory: ImageIO.createImageInputStream would cache the bytes in a temporary file (its
+        // default), one file written and deleted per image, at twice the time
         try (javax.imageio.stream.ImageInputStream in =
-                ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+                new javax.imageio.stream.MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(in, true, true);
             return reader.read(0);
         } catch (IOException | RuntimeException e) {
