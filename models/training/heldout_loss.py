@@ -2,7 +2,7 @@
 
     /usr/bin/python3 heldout_loss.py configs/<id>.json [--batches 40] [--batch 32] [--checkpoint PATH]
 
-The EMA network (the one exported) of runs/<id>/ckpt.pt (else checkpoints/<id>.pt, or --checkpoint),
+The EMA network (the one exported) of the checkpoint a training run would resume (train2.resume_source), or --checkpoint,
 in float32 and without gradients; windows drawn by train2.Batches with the run's own recipe (levels,
 blurred and noisy histories, mirroring, balance) and the same seed, from the training trajectories
 and from as many held-out ones (maze seeds from 960000, which no training cache or evaluation set
@@ -41,9 +41,7 @@ def main() -> None:
     a = p.parse_args()
     cfg = train2.load_config(a.config)
     torch.set_num_threads(cfg["threads"])
-    src = a.checkpoint or next((q for q in (os.path.join(HERE, "runs", cfg["id"], "ckpt.pt"),
-                                            os.path.join(HERE, "checkpoints", cfg["id"] + ".pt"))
-                                if os.path.exists(q)), None)
+    src = a.checkpoint or train2.resume_source(cfg, os.path.join(HERE, "runs", cfg["id"]))
     if src is None:
         raise SystemExit("no checkpoint of %s in runs/ or checkpoints/" % cfg["id"])
     s = torch.load(src, map_location="cpu")

@@ -216,18 +216,24 @@ def lr_at(cfg: Config, step: int) -> float:
     return lr
 
 
-AMP = {None: None, "bf16": torch.bfloat16}
+AMP = {"bf16": torch.bfloat16}
+
+
+def amp_dtype(amp: Optional[str]) -> Optional[torch.dtype]:
+    """The autocast dtype of train2's `amp` option (None: float32 throughout)."""
+    if amp is not None and amp not in AMP:
+        raise ValueError("amp must be null or one of %s, got %r" % (sorted(AMP), amp))
+    return AMP.get(amp)
 
 
 def loss_fn(net: WorldUNet, b: Tuple[torch.Tensor, ...], amp: Optional[str] = None) -> torch.Tensor:
     """The F-space loss; `amp` "bf16" runs the network under bfloat16 autocast (float32 weights, float32
     group-norm statistics and loss; about twice as fast on a CPU with AMX, see docs/experiments.md)."""
-    if amp not in AMP:
-        raise ValueError("amp must be one of %s, got %r" % (sorted(k for k in AMP if k), amp))
+    dtype = amp_dtype(amp)
     xt, lv, act, past, plv, pact, mask, x0 = b
     abar = net.ac[lv]
     _, c_skip, c_out, _ = precondition(abar, net.sd)
-    with torch.autocast("cpu", dtype=AMP[amp] or torch.bfloat16, enabled=amp is not None):
+    with torch.autocast("cpu", dtype=dtype or torch.bfloat16, enabled=dtype is not None):
         x0_hat = net.denoise(xt, lv, act, past, plv, pact, mask)
     x0_hat = x0_hat.float()
     # F-space MSE: ((x0_hat - x0) / c_out)^2 = (F - F_target)^2
@@ -240,9 +246,17 @@ def cache(cfg: Config) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
                        maze_cls=world2.Maze2, explore=world2.explore_actions)
 
 
+def resume_source(cfg: Config, run: str) -> Optional[str]:
+    """The checkpoint a run goes on from: its own (run/ckpt.pt), else the one committed at the end of an
+    earlier session (runs/ is not in git, and a session's background training does not survive it), else
+    for a fine-tune the parent's committed one (its steps, time and history go on); None for a fresh run."""
+    parent = os.path.join(HERE, "checkpoints", cfg["init_from"] + ".pt") if cfg.get("init_from") else None
+    return next((p for p in (os.path.join(run, "ckpt.pt"), os.path.join(HERE, "checkpoints", cfg["id"] + ".pt"),
+                             parent) if p is not None and os.path.exists(p)), None)
+
+
 def train(cfg: Config, out: str) -> None:
-    if cfg["amp"] not in AMP:
-        raise SystemExit("amp must be null or \"bf16\", got %r" % (cfg["amp"],))
+    amp_dtype(cfg["amp"])  # an unknown value fails here, before the data cache is read
     torch.set_num_threads(cfg["threads"])
     # no denormals: x86 computes them on a slow path (a precaution; the slowdown seen here was CPU
     # contention, see docs/experiments.md)
@@ -256,12 +270,7 @@ def train(cfg: Config, out: str) -> None:
     opt = torch.optim.AdamW(net.parameters(), lr=cfg["lr"], weight_decay=0.01)
     step, wall, hist = 0, 0.0, []
     ck = os.path.join(out, "ckpt.pt")
-    # a run's own checkpoint, else the one committed at the end of an earlier session (runs/ is not
-    # in git, and a session's background training does not survive it)
-    committed = os.path.join(HERE, "checkpoints", cfg["id"] + ".pt")
-    # a fine-tune starts from another run's committed checkpoint (its steps, time and history go on)
-    parent = os.path.join(HERE, "checkpoints", cfg["init_from"] + ".pt") if cfg.get("init_from") else None
-    src = next((p for p in (ck, committed, parent) if p is not None and os.path.exists(p)), None)
+    src = resume_source(cfg, out)
     if src is not None:
         s = torch.load(src, map_location="cpu")
         net.load_state_dict(as_float(s["model"]))
