@@ -13,6 +13,8 @@ const KEYS = {
   ArrowRight: 'right', KeyD: 'right',
   Space: 'noop',
 };
+/** The world of a bundle or set that names none (EvaluationSet.DEFAULT_WORLD on the server). */
+const DEFAULT_WORLD = 'maze-v1';
 const MAX_PENDING_FOR_HOLD = 2; // a held key stops sending while this many actions wait on the server
 
 const page = {
@@ -121,7 +123,8 @@ async function loadModels() {
 async function loadSets() {
   const list = await getJson('/v1/evaluation-sets');
   page.sets = await Promise.all(list.sets.map((s) =>
-    getJson(`/v1/evaluation-sets/${encodeURIComponent(s.name)}/trajectories`).then((t) => ({ ...t, name: s.name }))));
+    getJson(`/v1/evaluation-sets/${encodeURIComponent(s.name)}/trajectories`)
+      .then((t) => ({ ...t, name: s.name, world: s.world || DEFAULT_WORLD }))));
 }
 
 function currentModel() {
@@ -132,7 +135,17 @@ function sameShape(a, b) {
   return a.channels === b.channels && a.height === b.height && a.width === b.width;
 }
 
-/** Fills the clip list with the trajectories whose frames and actions the chosen model takes. */
+/** The world a bundle was trained in (its training record's `world`), as the service reads it. */
+function worldOf(model) {
+  const w = model.training && model.training.world;
+  return typeof w === 'string' && w.trim() !== '' ? w : DEFAULT_WORLD;
+}
+
+/**
+ * Fills the clip list with the trajectories of the chosen model's world whose frames and actions
+ * it takes: a clip of another world has the same shape and actions but other steps (v1 turns 90°,
+ * v2 30°), so playing from it would show the model a history unlike any it was trained on.
+ */
 function fillClips() {
   const model = currentModel();
   const select = $('clip');
@@ -143,7 +156,8 @@ function fillClips() {
   }
   const names = model.actions.names || [];
   for (const s of page.sets) {
-    if (!sameShape(s.frame, model.frame) || !s.actions.every((a) => names.includes(a))) {
+    if ((s.world || DEFAULT_WORLD) !== worldOf(model) || !sameShape(s.frame, model.frame)
+      || !s.actions.every((a) => names.includes(a))) {
       continue;
     }
     const group = document.createElement('optgroup');
@@ -154,7 +168,7 @@ function fillClips() {
     select.appendChild(group);
   }
   if (select.options.length === 0) {
-    select.add(new Option('no bundled clip fits this model', ''));
+    select.add(new Option(`no bundled clip of world ${worldOf(model)} fits this model`, ''));
   }
   describeModel();
   fillPad(model);

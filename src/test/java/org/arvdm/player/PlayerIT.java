@@ -45,9 +45,12 @@ class PlayerIT extends PlayerPage {
     /** Sessions the service admits at once: the page's session and its fork. */
     static final int MAX_SESSIONS = 2;
 
-    static final List<String> MODELS = List.of("maze-prepend-16-pose", "maze-compressed-joint-16");
+    static final List<String> MODELS = List.of("maze-prepend-16-pose", "maze-compressed-joint-16", "maze2-unet-1");
 
-    /** Two bundles rather than all of models/: startup stays short, and the page lists more than one. */
+    /**
+     * Three bundles rather than all of models/: startup stays short, the page lists more than one,
+     * and one of them (maze2-unet-1) is of another world than the others.
+     */
     @DynamicPropertySource
     static void models(DynamicPropertyRegistry registry) throws IOException {
         Path dir = modelDir(MODELS);
@@ -70,9 +73,17 @@ class PlayerIT extends PlayerPage {
         assertThat(clip.getOptions().stream()
                         .map(o -> o.getDomAttribute("value"))
                         .toList())
-                .contains("accumulation/accumulation-00", "retrieval/" + firstTrajectory("retrieval"));
+                .contains("accumulation/accumulation-00", "retrieval/" + firstTrajectory("retrieval"))
+                .noneMatch(v -> v.startsWith("v2-"));
         clip.selectByValue("accumulation/accumulation-02");
         await("the clip's last frame on the preview canvas", () -> distinctColours(pixels("clip-preview")) > 3);
+        model.selectByValue("maze2-unet-1");
+        assertThat(new Select(el("clip")).getOptions().stream()
+                        .map(o -> o.getDomAttribute("value"))
+                        .toList())
+                .as("the clips offered for a world v2 bundle")
+                .contains("v2-accumulation/v2-accumulation-00")
+                .allMatch(v -> v.startsWith("v2-"));
         model.selectByValue("maze-compressed-joint-16");
         assertThat(el("model-info").getText()).contains("compressed_joint");
         assertThat(consoleErrors())
