@@ -78,9 +78,10 @@ class PlayerIT extends PlayerPage {
         clip.selectByValue("accumulation/accumulation-02");
         await("the clip's last frame on the preview canvas", () -> distinctColours(pixels("clip-preview")) > 3);
         model.selectByValue("maze2-unet-1");
-        assertThat(new Select(el("clip")).getOptions().stream()
-                        .map(o -> o.getDomAttribute("value"))
-                        .toList())
+        assertThat(new Select(el("clip"))
+                        .getOptions().stream()
+                                .map(o -> o.getDomAttribute("value"))
+                                .toList())
                 .as("the clips offered for a world v2 bundle")
                 .contains("v2-accumulation/v2-accumulation-00")
                 .allMatch(v -> v.startsWith("v2-"));
