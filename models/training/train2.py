@@ -1,7 +1,7 @@
 """Train a world v2 bundle (the U-Net of unet.py):
 
     /usr/bin/python3 train2.py configs/maze2-unet-4.json [--minutes M] [--steps N]
-    /usr/bin/python3 train2.py configs/maze2-unet-4.json --export [--out ../maze2-unet-4]
+    /usr/bin/python3 train2.py configs/maze2-unet-4.json --export [--out ../maze2-unet-4] [--ckpt PATH]
 
 Data: exploration trajectories of world v2 (world2.py) in training mazes 1000-1399 (held-out
 sets use seeds >= 920000), cached in runs/data2_32.npz. A sample is one target frame with
@@ -378,13 +378,23 @@ def main() -> None:
     def extra(ap: argparse.ArgumentParser) -> None:
         ap.add_argument("--export", action="store_true")
         ap.add_argument("--out", default=None)
+        ap.add_argument("--ckpt", default=None,
+                        help="checkpoint to export (default: runs/<id>/ckpt.pt, else the committed checkpoints/<id>.pt)")
         ap.add_argument("--slim", action="store_true",
                         help="write runs/<id>/ckpt.pt to checkpoints/<id>.pt (or --out) in float16, no optimizer state")
 
     args, cfg = run_args(load_config, extra)
     run = os.path.join(args.runs, cfg["id"])
     if args.export:
-        export(cfg, os.path.join(run, "ckpt.pt"), args.out or os.path.join(HERE, "..", cfg["id"]))
+        # the run's own checkpoint, else its committed one; never a fine-tune's parent (resume_source's last
+        # fallback), which would ship the parent's weights under this id
+        ck = args.ckpt or next((p for p in (os.path.join(run, "ckpt.pt"),
+                                            os.path.join(HERE, "checkpoints", cfg["id"] + ".pt")) if os.path.exists(p)),
+                               None)
+        if ck is None:
+            raise SystemExit("nothing to export: no %s and no committed checkpoints/%s.pt"
+                             % (os.path.join(run, "ckpt.pt"), cfg["id"]))
+        export(cfg, ck, args.out or os.path.join(HERE, "..", cfg["id"]))
     elif args.slim:
         slim(os.path.join(run, "ckpt.pt"), args.out or os.path.join(HERE, "checkpoints", cfg["id"] + ".pt"),
              {n for n, _ in build(cfg).named_parameters()})
