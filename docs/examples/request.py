@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Prints a generation request for the bundled maze models (standard library only).
 
-    python3 docs/examples/request.py --frames 24 [--model maze-prepend-16] [--seed 7] > req.json
-    python3 docs/examples/request.py --world v2 --frames 24 > req.json
+    python3 docs/examples/request.py --frames 24 [--model maze2-unet-4] [--seed 7] > req.json
+    python3 docs/examples/request.py --world v1 --frames 24 [--model maze-prepend-16] > req.json
 
-World v1 (the default here): a 4-frame context clip of the held-out maze set and a cycled
-action list. World v2 (`--world v2`, for the maze2-* bundles): the first 8 frames of a held-out
-world v2 trajectory (v2-context/clip.json names it) and, unless --actions is given, the true
-actions that followed them, so the answer can be put beside the true frames.
+World v2 (the default here, for the default model maze2-unet-4w and the other maze2-* bundles):
+the first 8 frames of a held-out world v2 trajectory (v2-context/clip.json names it) and, unless
+--actions is given, the true actions that followed them, so the answer can be put beside the true
+frames (compare.py). World v1 (`--world v1`, for the maze-* bundles): a 4-frame context clip of the
+held-out v1 maze set and a cycled action list.
 """
 import argparse
 import base64
@@ -22,7 +23,7 @@ def main() -> None:
     p.add_argument("--frames", type=int, default=24)
     p.add_argument("--model", default=None)
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--world", choices=["v1", "v2"], default="v1")
+    p.add_argument("--world", choices=["v1", "v2"], default="v2")
     p.add_argument("--actions", default=None,
                    help="comma-separated action names, cycled to --frames (v1 default: "
                         "forward,forward,left,forward,right,forward; v2 default: the trajectory's true actions)")

@@ -13,7 +13,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
  */
 @Schema(description = "An interactive session: a context clip, then actions sent while it runs")
 public record SessionRequest(
-        @Schema(example = "maze-prepend-16-pose") String model,
+        @Schema(example = "maze2-unet-4w") String model,
         GenerationRequest.Context context,
         GenerationRequest.Schedule schedule,
         GenerationRequest.Memory memory,

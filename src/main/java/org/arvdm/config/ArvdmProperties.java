@@ -42,7 +42,7 @@ public record ArvdmProperties(
         @DefaultValue Warmup warmup) {
 
     /** The bundled model requests get when they name none (the one place this default is defined). */
-    public static final String DEFAULT_MODEL = "maze-prepend-16-pose";
+    public static final String DEFAULT_MODEL = "maze2-unet-4w";
 
     public ArvdmProperties {
         if (workers < 1) {

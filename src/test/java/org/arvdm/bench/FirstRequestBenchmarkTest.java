@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * </pre>
  * Each variant starts the service in a fresh JVM ({@link ServiceProcess}: the bundled models, the
  * default model and settings of application.yaml, as {@code mvn spring-boot:run} would), waits for
- * readiness, posts README's request (docs/examples/context, 64 frames, SSE) once, then
+ * readiness, posts README's request (docs/examples/v2-context, 64 frames, SSE) once, then
  * {@code -Darvdm.bench.steady} (default 10) more times; time to first frame and total are measured
  * by the client, from sending the request to the first {@code frame} event and to {@code done}.
  * Writes the "first-request" section of docs/performance.md.
@@ -51,7 +51,7 @@ class FirstRequestBenchmarkTest {
                 .append(ServiceBenchmarkTest.loadAverage())
                 .append(
                         ". Each row: a fresh service JVM on the bundled models and application.yaml's settings, README's "
-                                + "request (4 context frames, ")
+                                + "request (the world v2 clip of docs/examples/v2-context, 8 context frames, ")
                 .append(frames)
                 .append(" frames, SSE) once after readiness, then ")
                 .append(steady)

@@ -142,16 +142,20 @@ final class ServiceProcess implements AutoCloseable {
         }
     }
 
-    /** README's request (docs/examples/context: 4 context frames and their actions, cycled actions, seed 7). */
+    /**
+     * README's request, as {@code docs/examples/request.py} builds it: the world v2 clip of
+     * docs/examples/v2-context (its 8 frames and their actions), the true actions after it cycled to
+     * {@code frames}, seed 7, no model (so the default).
+     */
     static java.util.Map<String, Object> readmeRequest(int frames) throws Exception {
-        Path ctx = Path.of("docs/examples/context");
+        Path ctx = Path.of("docs/examples/v2-context");
         JsonNode clip = JSON.readTree(Files.readString(ctx.resolve("clip.json")));
         List<String> images = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < clip.get("frames").asInt(); i++) {
             images.add(java.util.Base64.getEncoder().encodeToString(Files.readAllBytes(ctx.resolve(i + ".png"))));
         }
-        List<String> names = List.of("forward", "forward", "left", "forward", "right", "forward");
-        List<String> actions = new ArrayList<>();
+        List<?> names = JSON.treeToValue(clip.get("future"), List.class);
+        List<Object> actions = new ArrayList<>();
         for (int i = 0; i < frames; i++) {
             actions.add(names.get(i % names.size()));
         }
