@@ -90,7 +90,9 @@ final class ResultsPage {
         md.append("# Evaluation results: error accumulation, the memory bottleneck and controllability\n\n");
         md.append("Written by the report command (docs/evaluation.md), which runs the same `Evaluator` as ")
                 .append("`POST /v1/evaluations`; the same model, set, seed, `maxTrajectories` and `frames` ")
-                .append("give the same numbers. Regenerate with:\n\n```\n")
+                .append("give the same numbers on the same kind of CPU (another rounds differently, and a ")
+                .append("stochastic schedule, η > 0, carries that into other frames: docs/evaluation.md). ")
+                .append("Regenerate with:\n\n```\n")
                 .append(command)
                 .append("\n```\n\n")
                 .append(setup)
