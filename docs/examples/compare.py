@@ -66,6 +66,11 @@ def read_png(data: bytes):
     return w, h, rows
 
 
+def strip_frame(rows, fw: int, i: int):
+    """Frame i (its rows of RGB bytes) of a trajectory strip read by read_png: frames side by side, fw px wide."""
+    return [r[3 * fw * i:3 * fw * (i + 1)] for r in rows]
+
+
 def write_png(w: int, h: int, rows) -> bytes:
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
@@ -113,9 +118,6 @@ def main() -> None:
     if th != fh or tw % fw:
         sys.exit("the trajectory's frames (%dx%d strip) are not %dx%d" % (tw, th, fw, fh))
 
-    def true_frame(i: int):
-        return [r[3 * fw * i:3 * fw * (i + 1)] for r in strip]
-
     n, c0, total = len(generated), clip["frames"], tw // fw
     if c0 + n > total:
         sys.exit("the answer has %d frames, the trajectory only %d after its %d context frames" % (n, total - c0, c0))
@@ -126,8 +128,8 @@ def main() -> None:
             sys.exit("frame %d was made for %r, but the trajectory's frame %d followed %r: the truth would "
                      "show another path (request.py --frames %d or fewer keeps the true actions)"
                      % (i, f.get("action"), c0 + i, acts[c0 + i], len(clip["future"])))
-    truth = [true_frame(c0 - 1)] + [true_frame(c0 + i) for i in range(n)]
-    made = [true_frame(c0 - 1)] + [g[2] for g in generated]
+    truth = [strip_frame(strip, fw, c0 - 1)] + [strip_frame(strip, fw, c0 + i) for i in range(n)]
+    made = [truth[0]] + [g[2] for g in generated]
     lines = []
     for k in range(0, len(truth), a.columns):
         lines += [truth[k:k + a.columns], made[k:k + a.columns]]

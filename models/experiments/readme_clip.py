@@ -21,7 +21,7 @@ import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT / "docs" / "examples"))
-from compare import read_png  # noqa: E402
+from compare import read_png, strip_frame  # noqa: E402
 
 SETS = ["v2-accumulation", "v2-retrieval", "v2-controllability"]
 
@@ -68,11 +68,10 @@ def main() -> None:
                 continue
             answer = post(a.base, "/v1/generations", {"context": {"frames": ctx["frames"], "actions": ctx["actions"]},
                                                       "actions": future, "seed": a.seed})
-            strip = read_png((ROOT / "models" / "eval" / s / (t["id"] + ".png")).read_bytes())
-            fw = strip[1]
+            _, fw, strip = read_png((ROOT / "models" / "eval" / s / (t["id"] + ".png")).read_bytes())
 
             def true(i):
-                return [v for row in strip[2] for v in row[3 * fw * i:3 * fw * (i + 1)]]
+                return [v for row in strip_frame(strip, fw, i) for v in row]
             last = true(c0 - 1)
             gen_m, rep_m, nearer = [], [], 0
             for i, f in enumerate(answer["frames"]):
@@ -81,18 +80,15 @@ def main() -> None:
                 rep_m.append(mse(last, tr))
                 nearer += gen_m[-1] < rep_m[-1]
             g_db, r_db = psnr(sum(gen_m) / len(gen_m)), psnr(sum(rep_m) / len(rep_m))
-            rows.append((g_db - r_db, s, t["id"], g_db, r_db, nearer, " ".join(future)))
+            rows.append((g_db - r_db, s, t, c0, ctx))
             print("%-20s %-24s PSNR %.2f dB, repeat %.2f dB, %+.2f dB, nearer %d/%d  %s"
                   % (s, t["id"], g_db, r_db, g_db - r_db, nearer, len(gen_m), " ".join(future)), flush=True)
     gains = sorted(r[0] for r in rows)
     print("%d trajectories: gain median %+.2f dB, mean %+.2f dB" % (len(rows), gains[len(gains) // 2],
                                                                       sum(gains) / len(gains)))
     if a.write:
-        s, tid = next((r[1], r[2]) for r in rows if r[2] == a.write)
-        manifest = json.loads((ROOT / "models" / "eval" / s / "manifest.json").read_text())
-        t = next(t for t in manifest["trajectories"] if t["id"] == tid)
-        c0 = manifest["contextFrames"]
-        ctx = get(a.base, "/v1/evaluation-sets/%s/trajectories/%s/context" % (s, tid))
+        _, s, t, c0, ctx = next(r for r in rows if r[2]["id"] == a.write)
+        tid = t["id"]
         out = ROOT / "docs" / "examples" / "v2-context"
         for i, f in enumerate(ctx["frames"]):
             (out / ("%d.png" % i)).write_bytes(base64.b64decode(f))

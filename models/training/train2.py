@@ -246,13 +246,19 @@ def cache(cfg: Config) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
                        maze_cls=world2.Maze2, explore=world2.explore_actions)
 
 
+def own_checkpoint(cfg: Config, run: str) -> Optional[str]:
+    """The run's own checkpoint (run/ckpt.pt), else the one committed at the end of an earlier session
+    (runs/ is not in git, and a session's background training does not survive it); None if neither."""
+    return next((p for p in (os.path.join(run, "ckpt.pt"), os.path.join(HERE, "checkpoints", cfg["id"] + ".pt"))
+                 if os.path.exists(p)), None)
+
+
 def resume_source(cfg: Config, run: str) -> Optional[str]:
-    """The checkpoint a run goes on from: its own (run/ckpt.pt), else the one committed at the end of an
-    earlier session (runs/ is not in git, and a session's background training does not survive it), else
-    for a fine-tune the parent's committed one (its steps, time and history go on); None for a fresh run."""
+    """The checkpoint a run goes on from: its own (own_checkpoint), else for a fine-tune the parent's
+    committed one (its steps, time and history go on); None for a fresh run."""
     parent = os.path.join(HERE, "checkpoints", cfg["init_from"] + ".pt") if cfg.get("init_from") else None
-    return next((p for p in (os.path.join(run, "ckpt.pt"), os.path.join(HERE, "checkpoints", cfg["id"] + ".pt"),
-                             parent) if p is not None and os.path.exists(p)), None)
+    own = own_checkpoint(cfg, run)
+    return own if own is not None or parent is None or not os.path.exists(parent) else parent
 
 
 def train(cfg: Config, out: str) -> None:
@@ -386,11 +392,8 @@ def main() -> None:
     args, cfg = run_args(load_config, extra)
     run = os.path.join(args.runs, cfg["id"])
     if args.export:
-        # the run's own checkpoint, else its committed one; never a fine-tune's parent (resume_source's last
-        # fallback), which would ship the parent's weights under this id
-        ck = args.ckpt or next((p for p in (os.path.join(run, "ckpt.pt"),
-                                            os.path.join(HERE, "checkpoints", cfg["id"] + ".pt")) if os.path.exists(p)),
-                               None)
+        # never a fine-tune's parent (resume_source's last fallback): that would ship its weights under this id
+        ck = args.ckpt or own_checkpoint(cfg, run)
         if ck is None:
             raise SystemExit("nothing to export: no %s and no committed checkpoints/%s.pt"
                              % (os.path.join(run, "ckpt.pt"), cfg["id"]))
